@@ -1,0 +1,123 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+/// One set of settings for every target, as hummingbird and swift-log do: Swift 6 language mode
+/// (strict concurrency) plus the upcoming features that keep imports and existentials honest.
+let swiftSettings: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "voltwatch",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "voltwatch", targets: ["voltwatch"]),
+        .library(name: "VoltCore", targets: ["VoltCore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", from: "2.8.1"),
+    ],
+    targets: [
+        // Pure logic: framing, parsing, scoring, configuration, result encoding. No I/O.
+        .target(
+            name: "VoltCore",
+            swiftSettings: swiftSettings
+        ),
+        // libudev, termios, pty and ioctl constants that Swift cannot see directly.
+        .systemLibrary(
+            name: "CUdev",
+            pkgConfig: "libudev",
+            providers: [.apt(["libudev-dev"])]
+        ),
+        // The serial edge: udev discovery and hot-plug, termios ports, reader, fake device, recorder.
+        .target(
+            name: "VoltSerial",
+            dependencies: [
+                "VoltCore",
+                "CUdev",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The network edge: HTTP API, /ws, /socket.io/, hub with per-client bounded queues, metrics.
+        .target(
+            name: "VoltServer",
+            dependencies: [
+                "VoltCore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Composition root: builds the ServiceGroup (serial + server) from the configuration.
+        .target(
+            name: "VoltAgent",
+            dependencies: [
+                "VoltCore",
+                "VoltSerial",
+                "VoltServer",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Offline tools that need only the core (replay, check-config) live here too.
+        .executableTarget(
+            name: "voltwatch",
+            dependencies: [
+                "VoltCore",
+                "VoltSerial",
+                "VoltAgent",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // `swift run -c release voltwatch-bench`: core throughput and replay throughput.
+        .executableTarget(
+            name: "voltwatch-bench",
+            dependencies: ["VoltCore"],
+            path: "Benchmarks/voltwatch-bench",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "VoltCoreTests",
+            dependencies: ["VoltCore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "VoltSerialTests",
+            dependencies: ["VoltSerial", "VoltCore", "CUdev"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "VoltServerTests",
+            dependencies: [
+                "VoltServer",
+                "VoltCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                .product(name: "HummingbirdWSTesting", package: "hummingbird-websocket"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

@@ -1,0 +1,91 @@
+/// The scorer's configuration: `config/model_config.json`.
+///
+/// The original backend's three keys keep their meaning and are required:
+/// `anomaly_threshold` (0-1), `window_size` (samples) and `sample_rate` (samples per second).
+/// Every other key has a default chosen for a 10-bit Arduino ADC sampled at 10 Hz; windows
+/// given in seconds are converted to samples with `sample_rate`, so a slow sensor (one sample
+/// every five minutes, `sample_rate` 0.00333) gets proportionally long timeouts.
+public struct ModelConfig: Sendable, Equatable {
+    // MARK: The original backend's keys
+
+    /// Score at or above which a sample is an anomaly, in (0, 1].
+    public var anomalyThreshold: Double
+    /// Samples in the short window that spike, dip, noise and stuck compare against.
+    public var windowSize: Int
+    /// Expected samples per second; sets the dropout timeout and converts seconds to samples.
+    public var sampleRate: Double
+
+    // MARK: Defaults for everything else
+
+    /// Score from which severity is `watch`; nil means 70 % of the threshold.
+    public var watchThreshold: Double?
+    /// Score from which severity is `critical`; nil means 60 % of the way from threshold to 1.
+    public var criticalThreshold: Double?
+    /// Length of the long baseline that drift and level shift compare against, seconds.
+    public var baselineSeconds: Double
+    /// Deviation from the short-window median, in robust deviations (MADs), that makes a
+    /// spike or dip certain.
+    public var spikeMADs: Double
+    /// Smallest noise level assumed, volts: a quiet signal sitting on one ADC step has a MAD
+    /// of zero, and one step of change must not look infinite. About one 10-bit step at 5 V.
+    public var minNoiseVolts: Double
+    /// A shift of the short-term level away from the long baseline, in volts, that makes a
+    /// drift certain (scaled down for very quiet signals; see the scorer).
+    public var driftVolts: Double
+    /// A gap longer than this many sample periods is a dropout.
+    public var dropoutPeriods: Double
+    /// The signal repeating exactly the same value for this long is stuck, seconds.
+    public var stuckSeconds: Double
+    /// Short-window noise this many times the baseline noise is a noise anomaly.
+    public var noiseRatio: Double
+    /// Periodic energy this many times the baseline's is an oscillation.
+    public var oscillationRatio: Double
+    /// Lower and upper limits, volts; nil disables that side of `out_of_range`.
+    public var minVolts: Double?
+    public var maxVolts: Double?
+    /// Detectors turned off, by kind name (`"noise"`, `"lost_frames"`, ...).
+    public var disabledDetectors: Set<AnomalyKind>
+
+    public init(anomalyThreshold: Double = 0.7, windowSize: Int = 50, sampleRate: Double = 10) {
+        self.anomalyThreshold = anomalyThreshold
+        self.windowSize = windowSize
+        self.sampleRate = sampleRate
+        self.watchThreshold = nil
+        self.criticalThreshold = nil
+        self.baselineSeconds = 120
+        self.spikeMADs = 12
+        self.minNoiseVolts = 0.005
+        self.driftVolts = 0.1
+        self.dropoutPeriods = 10
+        self.stuckSeconds = 10
+        self.noiseRatio = 3
+        self.oscillationRatio = 4
+        self.minVolts = nil
+        self.maxVolts = nil
+        self.disabledDetectors = []
+    }
+
+    /// What voltwatch ships in `config/model_config.json`.
+    public static let `default` = ModelConfig()
+
+    // MARK: Derived values
+
+    /// Severity band edges in effect.
+    public var effectiveWatchThreshold: Double { watchThreshold ?? anomalyThreshold * 0.7 }
+    public var effectiveCriticalThreshold: Double {
+        criticalThreshold ?? anomalyThreshold + (1 - anomalyThreshold) * 0.6
+    }
+    /// One sample period, milliseconds.
+    public var periodMs: Double { 1000 / sampleRate }
+    /// Silence longer than this is a dropout, milliseconds.
+    public var dropoutTimeoutMs: Double { dropoutPeriods * periodMs }
+
+    public func isEnabled(_ kind: AnomalyKind) -> Bool { !disabledDetectors.contains(kind) }
+
+    public func severity(for score: Double) -> Severity {
+        if score >= effectiveCriticalThreshold { return .critical }
+        if score >= anomalyThreshold { return .warning }
+        if score >= effectiveWatchThreshold { return .watch }
+        return .normal
+    }
+}

@@ -1,0 +1,28 @@
+/// What the serial side tells the rest of the agent. The serial and server layers never import
+/// each other; they meet through this type and ``AgentEventSink``.
+public enum AgentEvent: Sendable {
+    /// A scored sample from `device`.
+    case result(device: String, ScoredResult)
+    /// A device connected, disconnected or is being waited for.
+    case deviceStatus(DeviceStatus)
+    /// A board introduced itself with `$HELLO`.
+    case hello(device: String, Hello)
+}
+
+/// Receives ``AgentEvent``s. Called from the reader's context for every sample, so an
+/// implementation must return quickly and never block (queue, don't send).
+public protocol AgentEventSink: Sendable {
+    func publish(_ event: AgentEvent)
+}
+
+/// Lets clients steer a fake device or a replay (`start_simulation`, `stop_simulation`,
+/// `reset_simulation`), when the agent runs one.
+public protocol SimulationControl: Sendable {
+    /// Starts (or resumes) feeding samples; `speed` multiplies real time, `scenario` picks a
+    /// generator scenario where the source supports it.
+    func start(speed: Double?, scenario: String?) async throws
+    /// Pauses the source; the device stays connected but silent.
+    func stop() async throws
+    /// Rewinds the source to its beginning (seed and position).
+    func reset() async throws
+}

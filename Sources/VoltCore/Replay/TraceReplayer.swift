@@ -1,0 +1,218 @@
+/// Turns the lines of a recorded file into scored results, whatever its ``TraceFormat``.
+///
+/// Pure: the caller reads the file and writes the output, so the CLI's `replay`, the server's
+/// `POST /api/replay` and the tests share one implementation. Recordings go through the very
+/// ``DeviceStream`` the live reader uses, with the recorded receive times, which is what makes
+/// a replay of a recording equal to what was scored live.
+public struct TraceReplayer: Sendable {
+    /// What one input line produced.
+    public enum Step: Sendable, Equatable {
+        /// Nothing to report (blank line, CSV header).
+        case none
+        case result(ScoredResult)
+        case hello(Hello)
+        /// A serial line the parser refused: counted, as live.
+        case rejected(LineRejection)
+        /// A `#` event line of a recording (connect, disconnect...).
+        case event(String)
+        /// The line does not fit the file's format.
+        case error(TraceError)
+    }
+
+    public private(set) var format: TraceFormat?
+    public private(set) var stream: DeviceStream
+    /// Point-wise agreement with a CSV `label` column, when there is one.
+    public private(set) var labels: LabelTally?
+    /// Lines that did not fit the format.
+    public private(set) var errorCount = 0
+
+    private var csv: CSVLayout?
+    private var syntheticClockMs: Int64 = 0
+    private var lastUptime: UInt32?
+
+    public init(device: String, config: ModelConfig, format: TraceFormat? = nil) {
+        self.stream = DeviceStream(device: device, config: config)
+        self.format = format
+    }
+
+    public var counters: StreamCounters { stream.counters }
+
+    /// Feeds one line of the file (terminator removed); `number` is 1-based, for errors.
+    public mutating func feed(line: UnsafeBufferPointer<UInt8>, number: Int) -> Step {
+        var bytes = line
+        if let last = bytes.last, last == 0x0D { bytes = UnsafeBufferPointer(rebasing: bytes.dropLast()) }
+        if bytes.isEmpty { return .none }
+        if format == nil {
+            let text = String(decoding: bytes, as: UTF8.self)
+            if text.trimmingASCIIWhitespace().isEmpty { return .none }
+            format = TraceFormat.detect(firstLine: text)
+        }
+        let step: Step
+        switch format! {
+        case .recording: step = feedRecording(bytes, number: number)
+        case .serial: step = feedSerial(bytes)
+        case .csv: step = feedCSV(bytes, number: number)
+        }
+        if case .error = step { errorCount += 1 }
+        return step
+    }
+
+    public mutating func feed(line: String, number: Int) -> Step {
+        var copy = line
+        return copy.withUTF8 { feed(line: $0, number: number) }
+    }
+
+    // MARK: Recordings
+
+    private mutating func feedRecording(_ line: UnsafeBufferPointer<UInt8>, number: Int) -> Step {
+        if line[0] == UInt8(ascii: "#") {
+            return .event(String(decoding: line.dropFirst(), as: UTF8.self).trimmingASCIIWhitespace())
+        }
+        var tab = 0
+        var ms: Int64 = 0
+        while tab < line.count && line[tab] != 0x09 {
+            let d = line[tab] &- UInt8(ascii: "0")
+            guard d < 10, tab < 17 else {
+                return .error(TraceError(line: number, message: "expected <epoch_ms><TAB><line>, found '\(FrameParser.text(line, limit: 40))'"))
+            }
+            ms = ms * 10 + Int64(d)
+            tab += 1
+        }
+        guard tab > 0, tab < line.count else {
+            return .error(TraceError(line: number, message: "expected <epoch_ms><TAB><line>, found '\(FrameParser.text(line, limit: 40))'"))
+        }
+        let payload = UnsafeBufferPointer(rebasing: line[(tab + 1)...])
+        if payload.count > LineFramer.defaultMaxLineLength {
+            stream.countOverlong(1)
+            return .rejected(LineRejection(.tooLong, "line of \(payload.count) bytes"))
+        }
+        if payload.isEmpty { return .none }
+        return translate(stream.ingest(line: payload, receivedAtMs: ms))
+    }
+
+    // MARK: Plain serial captures
+
+    /// A capture has no receive times: the board's uptime stands in when frames carry it,
+    /// otherwise samples are assumed one period apart, starting at the epoch.
+    private mutating func feedSerial(_ line: UnsafeBufferPointer<UInt8>) -> Step {
+        if line.count > LineFramer.defaultMaxLineLength {
+            stream.countOverlong(1)
+            return .rejected(LineRejection(.tooLong, "line of \(line.count) bytes"))
+        }
+        let frame: Frame
+        do {
+            frame = try FrameParser.parse(line)
+        } catch {
+            return translate(stream.ingest(line: line, receivedAtMs: syntheticClockMs))
+        }
+        switch frame {
+        case .volt(let volt):
+            if let lastUptime {
+                syntheticClockMs += Int64(volt.uptimeMs &- lastUptime)
+            } else {
+                syntheticClockMs = Int64(volt.uptimeMs)
+            }
+            lastUptime = volt.uptimeMs
+        case .legacy:
+            syntheticClockMs += Int64(stream.config.periodMs.rounded())
+        case .hello:
+            lastUptime = nil
+        }
+        return translate(stream.ingest(frame: frame, receivedAtMs: syntheticClockMs))
+    }
+
+    // MARK: CSV
+
+    private mutating func feedCSV(_ line: UnsafeBufferPointer<UInt8>, number: Int) -> Step {
+        guard let layout = csv else {
+            switch CSVLayout.parse(header: String(decoding: line, as: UTF8.self)) {
+            case .success(let layout):
+                csv = layout
+                if layout.label != nil { labels = LabelTally() }
+                return .none
+            case .failure(let failure):
+                return .error(TraceError(line: number, message: failure.message))
+            }
+        }
+        var fields = FieldCursor(line)
+        var index = 0
+        var time: UnsafeBufferPointer<UInt8>?
+        var value: UnsafeBufferPointer<UInt8>?
+        var label: UnsafeBufferPointer<UInt8>?
+        while let field = fields.next() {
+            if index == layout.time { time = field } else if index == layout.value { value = field } else if index == layout.label { label = field }
+            index += 1
+        }
+        guard let time, let value else {
+            return .error(TraceError(line: number, message: "expected \(layout.columnCount) columns, found \(index)"))
+        }
+        guard let ms = layout.timeUnit.milliseconds(trimmed(time)) else {
+            return .error(TraceError(line: number, message: "\(layout.timeName) '\(FrameParser.text(time, limit: 40))' is not a \(layout.timeUnit.expected)"))
+        }
+        guard let volts = DecimalParser.parse(trimmed(value)), volts.isFinite else {
+            return .error(TraceError(line: number, message: "\(layout.valueName) '\(FrameParser.text(value, limit: 40))' is not a number"))
+        }
+        var truth: Bool?
+        if layout.label != nil {
+            guard let label, let parsed = CSVLayout.label(trimmed(label)) else {
+                return .error(TraceError(line: number, message: "label '\(FrameParser.text(label, limit: 20))' must be 0 or 1"))
+            }
+            truth = parsed
+        }
+        let result = stream.ingest(sample: Sample(volts: volts, receivedAtMs: ms))
+        if let truth { labels?.add(predicted: result.isAnomaly, actual: truth) }
+        return .result(result)
+    }
+
+    private func trimmed(_ field: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8> {
+        var start = 0, end = field.count
+        while start < end && (field[start] == 0x20 || field[start] == 0x22) { start += 1 }
+        while end > start && (field[end - 1] == 0x20 || field[end - 1] == 0x22) { end -= 1 }
+        return UnsafeBufferPointer(rebasing: field[start..<end])
+    }
+
+    private func translate(_ output: DeviceStream.Output) -> Step {
+        switch output {
+        case .result(let r): .result(r)
+        case .hello(let h): .hello(h)
+        case .rejected(let e): .rejected(e)
+        }
+    }
+}
+
+/// Point-wise confusion counts against a CSV's `label` column: the precision, recall and F1
+/// the original ICS backend reported.
+public struct LabelTally: Sendable, Equatable {
+    public var truePositives = 0
+    public var falsePositives = 0
+    public var falseNegatives = 0
+    public var trueNegatives = 0
+
+    public init() {}
+
+    public mutating func add(predicted: Bool, actual: Bool) {
+        switch (predicted, actual) {
+        case (true, true): truePositives += 1
+        case (true, false): falsePositives += 1
+        case (false, true): falseNegatives += 1
+        case (false, false): trueNegatives += 1
+        }
+    }
+
+    public mutating func add(_ other: LabelTally) {
+        truePositives += other.truePositives
+        falsePositives += other.falsePositives
+        falseNegatives += other.falseNegatives
+        trueNegatives += other.trueNegatives
+    }
+
+    public var precision: Double {
+        truePositives + falsePositives == 0 ? 0 : Double(truePositives) / Double(truePositives + falsePositives)
+    }
+    public var recall: Double {
+        truePositives + falseNegatives == 0 ? 0 : Double(truePositives) / Double(truePositives + falseNegatives)
+    }
+    public var f1: Double {
+        precision + recall == 0 ? 0 : 2 * precision * recall / (precision + recall)
+    }
+}

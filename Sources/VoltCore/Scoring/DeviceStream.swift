@@ -1,0 +1,81 @@
+/// Everything one device's lines go through: parse, count, score.
+///
+/// The live reader and `replay` both drive a `DeviceStream` line by line, so identical lines
+/// with identical receive times give identical results whichever way they arrive.
+public struct DeviceStream: Sendable {
+    /// What one line turned into.
+    public enum Output: Sendable, Equatable {
+        case result(ScoredResult)
+        case hello(Hello)
+        case rejected(LineRejection)
+    }
+
+    /// The device id results are published under.
+    public let device: String
+    public private(set) var counters = StreamCounters()
+    /// The board's last `$HELLO`, if it sent one.
+    public private(set) var hello: Hello?
+    public private(set) var scorer: Scorer
+
+    public init(device: String, config: ModelConfig) {
+        self.device = device
+        self.scorer = Scorer(config: config)
+    }
+
+    public var config: ModelConfig { scorer.config }
+
+    /// Parses and scores one line (terminator removed).
+    public mutating func ingest(line: UnsafeBufferPointer<UInt8>, receivedAtMs: Int64) -> Output {
+        let frame: Frame
+        do {
+            frame = try FrameParser.parse(line)
+        } catch {
+            counters.invalid[error.reason] += 1
+            return .rejected(error)
+        }
+        return ingest(frame: frame, receivedAtMs: receivedAtMs)
+    }
+
+    /// Scores an already parsed frame.
+    public mutating func ingest(frame: Frame, receivedAtMs: Int64) -> Output {
+        counters.lastReceivedMs = receivedAtMs
+        switch frame {
+        case .volt(let volt):
+            return .result(ingest(sample: Sample(volt, receivedAtMs: receivedAtMs)))
+        case .legacy(let volts):
+            return .result(ingest(sample: Sample(volts: volts, receivedAtMs: receivedAtMs)))
+        case .hello(let hello):
+            counters.hellos += 1
+            self.hello = hello
+            // The board rebooted: its seq and uptime start again, which is not frame loss.
+            scorer.restart()
+            return .hello(hello)
+        }
+    }
+
+    public mutating func ingest(line: String, receivedAtMs: Int64) -> Output {
+        var copy = line
+        return copy.withUTF8 { ingest(line: $0, receivedAtMs: receivedAtMs) }
+    }
+
+    /// Scores a sample that did not come as a line (CSV rows, a phone's `voltage_data`).
+    public mutating func ingest(sample: Sample) -> ScoredResult {
+        counters.frames += 1
+        counters.lastReceivedMs = sample.receivedAtMs
+        let result = scorer.score(sample)
+        counters.lost = scorer.lostFrames
+        if result.isAnomaly { counters.anomalies += 1 }
+        return result
+    }
+
+    /// Counts lines the framer dropped as over-long (they never reach ``ingest(line:receivedAtMs:)``).
+    public mutating func countOverlong(_ lines: Int) {
+        counters.invalid.tooLong += lines
+    }
+
+    /// Applies a reloaded configuration. The windows start again: statistics gathered under
+    /// another window size or rate would mislead the new detectors.
+    public mutating func apply(_ config: ModelConfig) {
+        scorer = Scorer(config: config)
+    }
+}

@@ -1,0 +1,36 @@
+/// The verdict on one sample: DESIGN.md's `anomaly_result`, without the device name (which
+/// belongs to the stream, and is added when the result is encoded).
+public struct ScoredResult: Sendable, Equatable {
+    /// In [0, 1]; full double precision is kept all the way to the JSON.
+    public var anomalyScore: Double
+    /// `anomalyScore >= anomaly_threshold`.
+    public var isAnomaly: Bool
+    /// In [0, 1]: how much the scorer trusts this verdict; low while its windows warm up.
+    public var confidence: Double
+    /// The sample's receive time, milliseconds since the epoch.
+    public var timestampMs: Int64
+    /// The sample's reading, volts.
+    public var voltage: Double
+    /// The frame's sequence number, when it had one.
+    public var seq: UInt32?
+    public var severity: Severity
+    /// Which detectors fired.
+    public var kinds: AnomalyKinds
+    /// One short sentence per fired detector; empty (and unallocated) for normal samples.
+    public var reasons: [String]
+
+    public init(
+        anomalyScore: Double, isAnomaly: Bool, confidence: Double, timestampMs: Int64,
+        voltage: Double, seq: UInt32?, severity: Severity, kinds: AnomalyKinds, reasons: [String]
+    ) {
+        self.anomalyScore = anomalyScore
+        self.isAnomaly = isAnomaly
+        self.confidence = confidence
+        self.timestampMs = timestampMs
+        self.voltage = voltage
+        self.seq = seq
+        self.severity = severity
+        self.kinds = kinds
+        self.reasons = reasons
+    }
+}

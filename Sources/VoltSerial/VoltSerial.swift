@@ -1,0 +1,1 @@
+// The serial edge of voltwatch: discovery, termios ports, reader, fake device, recorder.

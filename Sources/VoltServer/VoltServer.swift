@@ -1,0 +1,1 @@
+// The network edge of voltwatch: HTTP API, WebSocket endpoints, hub, metrics.

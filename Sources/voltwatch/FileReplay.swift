@@ -1,0 +1,118 @@
+import VoltAgent
+import VoltCore
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Replays one input file into one output.
+struct FileReplay: Sendable {
+    /// Errors listed per file in the summary; the rest are only counted.
+    static let listedErrors = 5
+
+    let input: String
+    /// nil: the caller passes the output (standard output).
+    let output: String?
+    let device: String
+    let config: ModelConfig
+    let speed: Double?
+    let progress: Bool
+
+    /// Replays into its own output file.
+    func run() -> ReplayReport {
+        guard let output else { preconditionFailure("run() needs an output path") }
+        let file: OutputFile
+        do {
+            file = try OutputFile.create(output)
+        } catch {
+            var report = ReplayReport()
+            report.writeFailures.append("replay: \(error.description)")
+            return report
+        }
+        var report = run(into: file)
+        file.close()
+        if let failure = file.failure { report.writeFailures.append(failure) }
+        return report
+    }
+
+    func run(into out: OutputFile) -> ReplayReport {
+        var report = ReplayReport()
+        report.files = 1
+        let reader: LineReader
+        do {
+            reader = try LineReader(path: input)
+        } catch {
+            StandardError.write("replay: \(error.description)\n")
+            report.unreadable = 1
+            return report
+        }
+        let size = reader.size
+        var replayer = TraceReplayer(device: device, config: config)
+        var pacer = speed.map { Pacer(speed: $0) }
+        var lastProgress = 0
+        do {
+            try reader.forEachLine { line, number, consumed in
+                switch replayer.feed(line: line, number: number) {
+                case .result(let result):
+                    if pacer != nil {
+                        pacer!.wait(until: result.timestampMs)
+                        out.write(ResultEncoder.jsonLine(result, device: device))
+                        out.flush()
+                    } else {
+                        out.write(ResultEncoder.jsonLine(result, device: device))
+                    }
+                    report.count(result)
+                case .error(let error):
+                    report.errorCount += 1
+                    if report.errors.count < Self.listedErrors { report.errors.append("\(input): \(error)") }
+                case .none, .hello, .rejected, .event:
+                    break
+                }
+                if progress && number - lastProgress >= 50_000 {
+                    lastProgress = number
+                    let percent = size.map { $0 > 0 ? " (\(consumed * 100 / $0) %)" : "" } ?? ""
+                    StandardError.write("\r\u{1B}[Kreplaying \(input): \(report.samples) samples\(percent)")
+                }
+            }
+        } catch {
+            StandardError.write("replay: \(error.description)\n")
+            report.unreadable = 1
+        }
+        if progress && lastProgress > 0 { StandardError.write("\r\u{1B}[K") }
+        if replayer.format == nil && report.unreadable == 0 {
+            report.errorCount += 1
+            report.errors.append("\(input): the file is empty")
+        }
+        report.invalid = replayer.counters.invalid
+        report.lost = replayer.counters.lost
+        report.labels = replayer.labels
+        return report
+    }
+}
+
+/// Sleeps so results come out at `speed` times the pace of their timestamps.
+struct Pacer {
+    let speed: Double
+    private var origin: (fileMs: Int64, wall: ContinuousClock.Instant)?
+
+    init(speed: Double) { self.speed = speed }
+
+    mutating func wait(until timestampMs: Int64) {
+        let now = ContinuousClock.now
+        guard let origin else {
+            self.origin = (timestampMs, now)
+            return
+        }
+        let offsetMs = Double(timestampMs - origin.fileMs) / speed
+        let due = origin.wall + .microseconds(Int64(offsetMs * 1000))
+        if due > now {
+            let wait = due - now
+            var request = timespec(tv_sec: Int(wait.components.seconds), tv_nsec: Int(wait.components.attoseconds / 1_000_000_000))
+            var remaining = timespec()
+            while nanosleep(&request, &remaining) != 0 && errno == EINTR { request = remaining }
+        }
+    }
+}
