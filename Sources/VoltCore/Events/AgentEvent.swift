@@ -7,6 +7,9 @@ public enum AgentEvent: Sendable {
     case deviceStatus(DeviceStatus)
     /// A board introduced itself with `$HELLO`.
     case hello(device: String, Hello)
+    /// A device's stream health, published about once a second by its reader (and on
+    /// disconnect), so the server can answer `/api/status` and `/metrics` from events alone.
+    case counters(device: String, StreamCounters)
 }
 
 /// Receives ``AgentEvent``s. Called from the reader's context for every sample, so an

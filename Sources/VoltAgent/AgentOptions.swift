@@ -1,0 +1,48 @@
+public import VoltCore
+
+/// Everything `voltwatch run` can be told, gathered by the command line and handed to the
+/// agent. The serial side reads the serial fields, the server side the server fields.
+public struct AgentOptions: Sendable {
+    // MARK: Scoring
+    /// The configuration in effect.
+    public var config: ModelConfig
+    /// Where it came from (a path, or "built-in defaults"); reloads read this path again.
+    public var configSource: String
+    /// The path to re-read on SIGHUP, when the configuration came from a file.
+    public var configPath: String?
+
+    // MARK: Serial
+    /// Device filters (`--device`): paths, by-id/by-path links, VID:PID, serial numbers.
+    /// Empty means auto-discovery of known boards.
+    public var deviceFilters: [String] = []
+    /// Baud rate for real ports.
+    public var baudRate: Int = 115_200
+    /// Run an in-process fake device with this generator scenario (`run --fake SCENARIO`).
+    public var fakeScenario: String?
+    /// Write every result as a JSON line to standard output (`--print`).
+    public var printResults = false
+    /// Keep raw lines with receive times in this directory (`--record DIR`).
+    public var recordDirectory: String?
+
+    // MARK: Server
+    /// Serve HTTP + WebSocket (false only for tests and pure `--print` use).
+    public var serve = true
+    public var host = "0.0.0.0"
+    public var port = 5000
+    /// Token required on every endpoint but `/api/health`; nil means no authentication.
+    public var token: String?
+    /// Origins browsers may connect from; empty means any.
+    public var allowedOrigins: [String] = []
+    /// Most WebSocket clients served at once.
+    public var maxClients = 2_000
+    /// Largest message a client may send, bytes.
+    public var maxClientMessageBytes = 16 * 1024
+    /// Largest upload accepted by `POST /api/replay`, bytes.
+    public var maxReplayUploadBytes = 64 * 1024 * 1024
+
+    public init(config: ModelConfig, configSource: String, configPath: String? = nil) {
+        self.config = config
+        self.configSource = configSource
+        self.configPath = configPath
+    }
+}
