@@ -1,1 +1,124 @@
-print("bench")
+// voltwatch-bench: throughput of the pure core, in release mode.
+//
+//   swift run -c release voltwatch-bench core [CSV...]      framing + parsing + scoring of
+//                                                           in-memory $VOLT lines, one core
+//   swift run -c release voltwatch-bench score OUT CSV...   score files into OUT/<name>.jsonl
+//                                                           (the core path of replay, for tuning)
+//
+// `scripts/bench.sh` runs both and times the real `voltwatch replay --fast` over the set.
+import VoltCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+func seconds(_ d: Duration) -> Double {
+    Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+}
+
+/// Reads a CSV of the bench set into (epoch ms, volts) pairs.
+func loadCSV(_ path: String) -> [(Int64, Double)] {
+    guard let f = fopen(path, "r") else { fatalError("cannot open \(path)") }
+    defer { fclose(f) }
+    var rows: [(Int64, Double)] = []
+    var replayer = TraceReplayer(device: "bench", config: .default)
+    var line: UnsafeMutablePointer<CChar>?
+    var cap = 0
+    var n = 0
+    var ms: Int64 = 0
+    while getline(&line, &cap, f) > 0 {
+        n += 1
+        let text = String(cString: line!).trimmingCharacters()
+        if case .result(let r) = replayer.feed(line: text, number: n) {
+            ms = r.timestampMs
+            rows.append((ms, r.voltage))
+        }
+    }
+    free(line)
+    return rows
+}
+
+extension String {
+    func trimmingCharacters() -> String {
+        var s = Substring(self)
+        while let c = s.last, c == "\n" || c == "\r" { s.removeLast() }
+        return String(s)
+    }
+}
+
+/// The bench traces as the firmware would send them: `$VOLT` frames with checksums.
+func frames(from rows: [(Int64, Double)]) -> [UInt8] {
+    var out: [UInt8] = []
+    out.reserveCapacity(rows.count * 32)
+    for (i, row) in rows.enumerated() {
+        let volts = FixedPoint.format(row.1, digits: 3)
+        let adc = Int((row.1 / 5.0 * 1023).rounded())
+        out.append(contentsOf: FrameParser.sentence("VOLT,\(i),\(i * 100),\(adc),\(volts)").utf8)
+        out.append(0x0A)
+    }
+    return out
+}
+
+func coreBenchmark(_ files: [String]) {
+    var rows: [(Int64, Double)] = []
+    for file in files { rows += loadCSV(file) }
+    let stream = frames(from: rows)
+    // Receive times advance 100 ms per line, as live.
+    let clock = ContinuousClock()
+    var best = Double.infinity
+    var checksum = 0.0
+    var anomalies = 0
+    for _ in 0..<5 {
+        var framer = LineFramer()
+        var device = DeviceStream(device: "bench", config: .default)
+        var t: Int64 = 1_700_000_000_000
+        anomalies = 0
+        let start = clock.now
+        stream.withUnsafeBufferPointer { bytes in
+            framer.append(bytes) { line in
+                t += 100
+                if case .result(let r) = device.ingest(line: line, receivedAtMs: t) {
+                    checksum += r.anomalyScore
+                    if r.isAnomaly { anomalies += 1 }
+                }
+            }
+        }
+        best = min(best, seconds(clock.now - start))
+    }
+    let rate = Double(rows.count) / best
+    print("core: \(rows.count) samples (\(stream.count / 1_048_576) MiB of $VOLT frames), best of 5: "
+        + "\(FixedPoint.format(best * 1000, digits: 1)) ms = \(FixedPoint.format(rate / 1e6, digits: 2)) M samples/s "
+        + "(\(FixedPoint.format(best / Double(rows.count) * 1e9, digits: 1)) ns/sample; anomalies \(anomalies), checksum \(FixedPoint.format(checksum, digits: 3)))")
+}
+
+func scoreFiles(out: String, _ files: [String]) {
+    mkdir(out, 0o755)
+    for file in files {
+        let name = String(file.split(separator: "/").last!.split(separator: ".").first!)
+        guard let f = fopen(file, "r"), let o = fopen(out + "/" + name + ".jsonl", "w") else { fatalError("cannot open \(file)") }
+        var replayer = TraceReplayer(device: name, config: .default)
+        var line: UnsafeMutablePointer<CChar>?
+        var cap = 0
+        var n = 0
+        while getline(&line, &cap, f) > 0 {
+            n += 1
+            if case .result(let r) = replayer.feed(line: String(cString: line!).trimmingCharacters(), number: n) {
+                fputs(ResultEncoder.jsonLine(r, device: name), o)
+            }
+        }
+        free(line)
+        fclose(f)
+        fclose(o)
+    }
+}
+
+let args = Array(CommandLine.arguments.dropFirst())
+switch args.first {
+case "core":
+    let files = args.count > 1 ? Array(args.dropFirst()) : ["../shared/bench/voltage/trace_00_bench.csv"]
+    coreBenchmark(files)
+case "score" where args.count >= 3:
+    scoreFiles(out: args[1], Array(args.dropFirst(2)))
+default:
+    print("usage: voltwatch-bench core [CSV...] | score OUT_DIR CSV...")
+    exit(2)
+}

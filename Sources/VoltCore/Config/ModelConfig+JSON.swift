@@ -3,7 +3,7 @@ extension ModelConfig {
     public static let knownKeys: [String] = [
         "anomaly_threshold", "window_size", "sample_rate",
         "watch_threshold", "critical_threshold",
-        "baseline_seconds", "spike_mads", "min_noise_volts", "drift_volts",
+        "baseline_seconds", "spike_mads", "min_noise_volts", "drift_seconds", "drift_volts",
         "dropout_periods", "stuck_seconds", "noise_ratio", "oscillation_ratio",
         "min_volts", "max_volts", "disabled_detectors",
     ]
@@ -45,6 +45,7 @@ extension ModelConfig {
         if let v = reader.number("baseline_seconds", in: 0.0...604_800.0, openLower: true) { config.baselineSeconds = v }
         if let v = reader.number("spike_mads", in: 1.0...1_000.0) { config.spikeMADs = v }
         if let v = reader.number("min_noise_volts", in: 0.0...100.0, openLower: true) { config.minNoiseVolts = v }
+        if let v = reader.number("drift_seconds", in: 0.0...86_400.0, openLower: true) { config.driftSeconds = v }
         if let v = reader.number("drift_volts", in: 0.0...1_000.0, openLower: true) { config.driftVolts = v }
         if let v = reader.number("dropout_periods", in: 1.5...1_000_000.0) { config.dropoutPeriods = v }
         if let v = reader.number("stuck_seconds", in: 0.0...31_536_000.0, openLower: true) { config.stuckSeconds = v }
@@ -96,6 +97,10 @@ extension ModelConfig {
                 key: "baseline_seconds",
                 message: "\(baselineSeconds) s is \(baselineSamples) samples at sample_rate \(sampleRate), shorter than window_size \(windowSize); the baseline must be at least one window long"))
         }
+        let driftSamples = driftSeconds * sampleRate
+        if driftSamples > 1_000_000 {
+            issues.append(.init(key: "drift_seconds", message: "\(driftSamples) samples is more than the 1,000,000 the scorer keeps"))
+        }
         if baselineSamples > 1_000_000 {
             issues.append(.init(key: "baseline_seconds", message: "\(baselineSamples) samples is more than the 1,000,000 the scorer keeps"))
         }
@@ -118,6 +123,7 @@ extension ModelConfig {
             ("baseline_seconds", number(baselineSeconds)),
             ("spike_mads", number(spikeMADs)),
             ("min_noise_volts", number(minNoiseVolts)),
+            ("drift_seconds", number(driftSeconds)),
             ("drift_volts", number(driftVolts)),
             ("dropout_periods", number(dropoutPeriods)),
             ("stuck_seconds", number(stuckSeconds)),

@@ -29,8 +29,10 @@ public struct ModelConfig: Sendable, Equatable {
     /// Smallest noise level assumed, volts: a quiet signal sitting on one ADC step has a MAD
     /// of zero, and one step of change must not look infinite. About one 10-bit step at 5 V.
     public var minNoiseVolts: Double
-    /// A shift of the short-term level away from the long baseline, in volts, that makes a
-    /// drift certain (scaled down for very quiet signals; see the scorer).
+    /// The window a drift's straight line is fitted over, seconds.
+    public var driftSeconds: Double
+    /// The least change of that line over its window that makes a drift certain, volts
+    /// (raised automatically on signals that wander by themselves).
     public var driftVolts: Double
     /// A gap longer than this many sample periods is a dropout.
     public var dropoutPeriods: Double
@@ -55,7 +57,8 @@ public struct ModelConfig: Sendable, Equatable {
         self.baselineSeconds = 120
         self.spikeMADs = 12
         self.minNoiseVolts = 0.005
-        self.driftVolts = 0.1
+        self.driftSeconds = 60
+        self.driftVolts = 0.08
         self.dropoutPeriods = 10
         self.stuckSeconds = 10
         self.noiseRatio = 3

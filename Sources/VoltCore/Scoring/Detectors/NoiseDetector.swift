@@ -1,0 +1,97 @@
+/// Noise (sample-to-sample variation rising well above its usual level) and oscillation (the
+/// extra variation is periodic).
+///
+/// Variation is measured on first differences, which ignore slow changes of level, by the
+/// upper quartile of |Δ| over a short window: robust to the one or two large differences a
+/// spike or a step brings. The usual level is a slow average of the same statistic. When the
+/// variation is high, the autocorrelation of the differences tells a periodic component
+/// (a strong peak at some lag) from random noise (no peak).
+struct NoiseDetector: Sendable {
+    /// |Δ| over the short window.
+    private var magnitudes: SortedWindow
+    /// Signed Δ, long enough for the autocorrelation window plus its largest lag.
+    private var differences: RingBuffer
+    private var last: Double?
+    private var baseline: Double?
+    private var seen = 0
+    private let alpha: Double
+    private let floor: Double
+    /// Autocorrelation window and lags, samples.
+    private let correlationWindow: Int
+    private let maxLag: Int
+
+    init(config: ModelConfig) {
+        magnitudes = SortedWindow(capacity: max(8, Int((2 * config.sampleRate).rounded())))
+        correlationWindow = max(16, Int((6.4 * config.sampleRate).rounded()))
+        maxLag = correlationWindow / 2
+        differences = RingBuffer(capacity: correlationWindow + maxLag)
+        alpha = 1 / max(10, config.baselineSeconds * config.sampleRate)
+        floor = config.minNoiseVolts
+    }
+
+    var fill: Double { min(1, Double(seen) / Double(magnitudes.capacity * 4)) }
+
+    mutating func observe(_ x: Double, into verdict: inout Verdict, config: ModelConfig) {
+        guard let last else {
+            self.last = x
+            return
+        }
+        self.last = x
+        let d = x - last
+        differences.push(d)
+        magnitudes.push(abs(d))
+        seen += 1
+        guard magnitudes.isFull else { return }
+        let level = magnitudes.quantile(0.75)
+        guard let usual = baseline else {
+            baseline = level
+            return
+        }
+        let reference = max(usual, floor)
+        let ratio = level / reference
+        // Learn the usual level; barely, while it is unusual, so a lasting change is accepted
+        // eventually but an anomaly does not become the norm at once.
+        let rate = seen < magnitudes.capacity * 4 ? 4 / Double(seen) : alpha
+        baseline = usual + (level - usual) * (ratio >= config.noiseRatio ? rate / 20 : rate)
+        guard seen >= magnitudes.capacity * 2 else { return }
+
+        let noiseCertainty = ratio / config.noiseRatio
+        var periodic: (lag: Int, r: Double)?
+        if ratio >= 2, config.isEnabled(.oscillation) {
+            periodic = strongestPeriod()
+        }
+        if let periodic, periodic.r >= 0.6 {
+            let c = ratio / config.oscillationRatio
+            let period = Double(periodic.lag) / config.sampleRate
+            verdict.add(.oscillation, certainty: max(c, noiseCertainty)) {
+                "oscillation: a \(FixedPoint.format(period, digits: 1)) s periodic component (autocorrelation \(FixedPoint.format(periodic.r, digits: 2))), variation \(FixedPoint.format(ratio, digits: 1))× usual"
+            }
+        } else if config.isEnabled(.noise) {
+            verdict.add(.noise, certainty: noiseCertainty) {
+                "noise: sample-to-sample variation \(FixedPoint.format(level)) V is \(FixedPoint.format(ratio, digits: 1))× the usual \(FixedPoint.format(reference)) V"
+            }
+        }
+    }
+
+    /// The lag (≥ 3 samples) with the highest autocorrelation of the recent differences.
+    /// Runs only while variation is high, so its O(window × lags) cost is paid rarely.
+    private func strongestPeriod() -> (lag: Int, r: Double)? {
+        guard differences.isFull else { return nil }
+        let n = correlationWindow
+        let base = maxLag
+        var energy = 0.0
+        for i in 0..<n {
+            let v = differences[base + i]
+            energy += v * v
+        }
+        guard energy > 0 else { return nil }
+        var best: (lag: Int, r: Double)?
+        for lag in 3...maxLag {
+            var sum = 0.0
+            for i in 0..<n { sum += differences[base + i] * differences[base + i - lag] }
+            let r = sum / energy
+            if best == nil || r > best!.r { best = (lag, r) }
+        }
+        return best
+    }
+}

@@ -1,0 +1,54 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A signal that stops changing at all: a frozen ADC, a wire held at a rail, a firmware that
+/// repeats its last value.
+///
+/// A quiet signal on a 10-bit ADC repeats values often, so "unchanged for N samples" alone
+/// would fire on a healthy, steady voltage. The detector learns how often consecutive samples
+/// are equal and requires a run so long it would happen by chance less than once in 10^9
+/// (and at least `stuck_seconds`).
+struct StuckDetector: Sendable {
+    private var last: Double?
+    private var run = 0
+    /// Running estimate of P(sample equals the previous one) on healthy data.
+    private var repeatRate = 0.5
+    private var seen = 0
+    private let minimumRun: Int
+    private let alpha: Double
+
+    init(config: ModelConfig) {
+        minimumRun = max(3, Int((config.stuckSeconds * config.sampleRate).rounded(.up)))
+        alpha = 1 / max(10, config.baselineSeconds * config.sampleRate)
+    }
+
+    /// The run length needed at the current repeat rate.
+    var requiredRun: Int {
+        let p = min(max(repeatRate, 0.05), 0.999)
+        let chance = Int((log(1e-9) / log(p)).rounded(.up))
+        return max(minimumRun, chance)
+    }
+
+    mutating func observe(_ x: Double, into verdict: inout Verdict, config: ModelConfig) {
+        let repeated = last == x
+        run = repeated ? run + 1 : 1
+        last = x
+        let required = requiredRun
+        if run < minimumRun {
+            // Learn only from data that is not itself a suspicious run.
+            seen += 1
+            let rate = seen < 100 ? 1 / Double(seen) : alpha
+            repeatRate += ((repeated ? 1 : 0) - repeatRate) * rate
+        }
+        guard run >= minimumRun / 2, config.isEnabled(.stuck) else { return }
+        let length = run
+        verdict.add(.stuck, certainty: Double(length) / Double(required)) {
+            "stuck: \(FixedPoint.format(x)) V unchanged for \(length) samples (\(FixedPoint.format(Double(length) / config.sampleRate, digits: 1)) s)"
+        }
+    }
+}
