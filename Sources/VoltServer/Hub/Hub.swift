@@ -1,0 +1,224 @@
+public import CoreMetrics
+import Synchronization
+public import VoltCore
+
+/// Fans every ``AgentEvent`` out to the connected clients and keeps the latest state the HTTP
+/// API reports.
+///
+/// ``publish(_:)`` is called by the serial reader for every sample and must never wait: it
+/// encodes the event once (``SharedMessage``), updates the state under a short lock, and offers
+/// the message to each client's ``ClientMailbox``, which drops the oldest message rather than
+/// grow when a client falls behind. Writing to sockets happens in each client's own task.
+public final class Hub: AgentEventSink, Sendable {
+    public struct Configuration: Sendable {
+        /// Messages a client may have waiting before the oldest are dropped.
+        public var queueCapacity = 256
+        /// How long a client may keep dropping messages before it is disconnected, milliseconds.
+        public var slowClientGraceMs: Int64 = 10_000
+        /// Most clients at once.
+        public var maxClients = 2_000
+        /// Results `hello` replays to a new client.
+        public var recentResults = 10
+        /// Anomalies kept for `/api/anomalies`.
+        public var anomalyHistory = 1_000
+        /// A device silent for longer than this is stale in `/api/status`, milliseconds.
+        public var staleAfterMs: Int64 = 2_000
+
+        public init() {}
+    }
+
+    /// A registered client, as the hub sees it.
+    final class Client: Sendable {
+        let id: Int
+        let kind: ClientKind
+        let mailbox: ClientMailbox
+        /// Closes the connection without waiting (used for clients over budget).
+        let disconnect: @Sendable () -> Void
+
+        init(id: Int, kind: ClientKind, mailbox: ClientMailbox, disconnect: @escaping @Sendable () -> Void) {
+            self.id = id
+            self.kind = kind
+            self.mailbox = mailbox
+            self.disconnect = disconnect
+        }
+    }
+
+    fileprivate struct State: Sendable {
+        var clients: [Int: Client] = [:]
+        /// The same clients as an array, rebuilt on (rare) joins and leaves so a broadcast
+        /// copies one reference instead of walking a dictionary.
+        var fanout: [Client] = []
+        var nextID = 1
+        var devices: [String: DeviceRecord] = [:]
+        var recent: RecentRing<String>
+        var anomalies: RecentRing<String>
+        var droppedTotal = 0
+    }
+
+    public let configuration: Configuration
+    /// The scoring configuration in effect, reported by `hello` and `/api/model`.
+    public let modelConfig: ModelConfig
+    public let modelConfigSource: String
+    private let state: Mutex<State>
+    let metrics: ServerMetrics
+    /// When the hub was created (the agent's uptime), monotonic milliseconds.
+    let startedMs = Clock.monotonicMs()
+
+    public init(configuration: Configuration = .init(), modelConfig: ModelConfig, modelConfigSource: String,
+                metricsFactory: any MetricsFactory) {
+        self.configuration = configuration
+        self.modelConfig = modelConfig
+        self.modelConfigSource = modelConfigSource
+        self.metrics = ServerMetrics(factory: metricsFactory)
+        self.state = Mutex(State(
+            recent: RecentRing(capacity: configuration.recentResults),
+            anomalies: RecentRing(capacity: configuration.anomalyHistory)))
+    }
+
+    // MARK: Publishing
+
+    public func publish(_ event: AgentEvent) {
+        switch event {
+        case .result(let device, let result):
+            let json = ResultEncoder.json(result, device: device)
+            let message = SharedMessage(event: "anomaly_result", dataJSON: json)
+            let clients = state.withLock { state -> [Client] in
+                state.record(result, device: device, json: json)
+                return state.fanout
+            }
+            metrics.recordResult(device: device, result)
+            broadcast(message, to: clients)
+        case .deviceStatus(let status):
+            let message = SharedMessage(event: "device_status", dataJSON: status.json)
+            let clients = state.withLock { state -> [Client] in
+                state.devices[status.device, default: DeviceRecord()].status = status
+                return state.fanout
+            }
+            broadcast(message, to: clients)
+        case .hello(let device, let hello):
+            state.withLock { $0.devices[device, default: DeviceRecord()].hello = hello }
+        case .counters(let device, let counters):
+            state.withLock { $0.devices[device, default: DeviceRecord()].counters = counters }
+            metrics.recordCounters(device: device, counters)
+        }
+    }
+
+    private func broadcast(_ message: SharedMessage, to clients: [Client]) {
+        guard !clients.isEmpty else { return }
+        let now = Clock.monotonicMs()
+        for client in clients {
+            switch client.mailbox.offer(message, nowMs: now) {
+            case .accepted, .closed:
+                break
+            case .overBudget:
+                metrics.clientsDisconnectedSlow.increment()
+                client.mailbox.close()
+                client.disconnect()
+            }
+        }
+    }
+
+    /// Records a `voltage_data` result (device `app`) for the history and metrics; it is
+    /// answered to its sender only, as the original backend did.
+    func recordAppResult(_ result: ScoredResult, json: String) {
+        state.withLock { $0.record(result, device: "app", json: json) }
+        metrics.recordResult(device: "app", result)
+    }
+
+    // MARK: Clients
+
+    /// What a new client gets: its mailbox, its id, and the `hello` data taken in the same
+    /// lock as the registration, so nothing published in between is lost or repeated.
+    struct Registration: Sendable {
+        let client: Client
+        let helloJSON: String
+    }
+
+    /// Joins a client, or nil when ``Configuration/maxClients`` are already connected.
+    func register(kind: ClientKind, disconnect: @escaping @Sendable () -> Void) -> Registration? {
+        let mailbox = ClientMailbox(capacity: configuration.queueCapacity, overBudgetGraceMs: configuration.slowClientGraceMs)
+        let registration = state.withLock { state -> Registration? in
+            guard state.clients.count < configuration.maxClients else { return nil }
+            let client = Client(id: state.nextID, kind: kind, mailbox: mailbox, disconnect: disconnect)
+            state.nextID += 1
+            state.clients[client.id] = client
+            state.fanout.append(client)
+            return Registration(client: client, helloJSON: helloJSON(state))
+        }
+        if registration != nil { metrics.clients[kind]?.increment() }
+        return registration
+    }
+
+    func unregister(_ client: Client) {
+        client.mailbox.close()
+        let dropped = client.mailbox.totalDropped
+        let removed = state.withLock { state -> Bool in
+            guard state.clients.removeValue(forKey: client.id) != nil else { return false }
+            state.fanout.removeAll { $0 === client }
+            state.droppedTotal += dropped
+            return true
+        }
+        if removed { metrics.clients[client.kind]?.decrement() }
+    }
+
+    /// Counts messages a client was told it missed.
+    func recordDropped(_ count: Int) {
+        metrics.messagesDropped.increment(by: count)
+    }
+
+    public var clientCount: Int { state.withLock { $0.clients.count } }
+
+    // MARK: Reports
+
+    private func helloJSON(_ state: State) -> String {
+        var out = "{\"version\":" + JSONText.string(VoltwatchVersion.string)
+        out += ",\"config\":" + modelConfig.jsonText()
+        out += ",\"config_source\":" + JSONText.string(modelConfigSource)
+        let devices = state.devices.keys.sorted().compactMap { state.devices[$0]?.status?.json }
+        out += ",\"devices\":[" + devices.joined(separator: ",") + "]"
+        out += ",\"recent\":[" + state.recent.newestFirst(limit: state.recent.count).reversed().joined(separator: ",") + "]}"
+        return out
+    }
+
+    /// `/api/anomalies`: up to `limit` anomalies, newest first.
+    func anomaliesJSON(limit: Int) -> String {
+        let items = state.withLock { $0.anomalies.newestFirst(limit: limit) }
+        return "{\"count\":\(items.count),\"anomalies\":[" + items.joined(separator: ",") + "]}"
+    }
+
+    /// `/api/status`: devices and their stream health, clients, uptime.
+    func statusJSON() -> String {
+        let nowMs = Clock.epochMs()
+        let uptimeMs = Clock.monotonicMs() - startedMs
+        return state.withLock { state in
+            var ws = 0, sio = 0
+            for client in state.fanout { if client.kind == .webSocket { ws += 1 } else { sio += 1 } }
+            var dropped = state.droppedTotal
+            for client in state.fanout { dropped += client.mailbox.totalDropped }
+            let devices = state.devices.keys.sorted().map {
+                state.devices[$0]!.statusJSON(device: $0, nowMs: nowMs, staleAfterMs: configuration.staleAfterMs)
+            }
+            var out = "{\"status\":\"ok\",\"version\":" + JSONText.string(VoltwatchVersion.string)
+            out += ",\"uptime_seconds\":" + JSONText.seconds(fromMilliseconds: uptimeMs)
+            out += ",\"devices\":[" + devices.joined(separator: ",") + "]"
+            out += ",\"clients\":{\"connected\":\(ws + sio),\"ws\":\(ws),\"socketio\":\(sio),\"max\":\(configuration.maxClients)"
+            out += ",\"dropped_messages\":\(dropped)}"
+            out += ",\"anomalies_kept\":\(state.anomalies.count)}"
+            return out
+        }
+    }
+}
+
+extension Hub.State {
+    fileprivate mutating func record(_ result: ScoredResult, device: String, json: String) {
+        var record = devices[device] ?? DeviceRecord()
+        record.results += 1
+        record.lastResultMs = result.timestampMs
+        if result.isAnomaly {
+            record.anomalies += 1
+            anomalies.append(json)
+        }
+        devices[device] = record
+        recent.append(json)
+    }
+}

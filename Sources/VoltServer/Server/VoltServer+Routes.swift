@@ -1,0 +1,68 @@
+import Hummingbird
+import NIOCore
+import Prometheus
+import VoltCore
+
+/// The HTTP API (DESIGN.md "HTTP"). Every answer is JSON; errors are `{"error": message}`.
+extension VoltServer {
+    func makeRouter() -> Router<BasicRequestContext> {
+        let router = Router()
+        router.middlewares.add(JSONErrorMiddleware())
+        router.middlewares.add(AccessMiddleware(policy: policy))
+        let hub = self.hub
+
+        router.get("/api/health") { _, _ in
+            let uptime = Clock.monotonicMs() - hub.startedMs
+            return JSONResponse.ok("{\"status\":\"healthy\",\"version\":" + JSONText.string(VoltwatchVersion.string)
+                + ",\"uptime_seconds\":" + JSONText.seconds(fromMilliseconds: uptime) + "}")
+        }
+        router.get("/api/status") { _, _ in
+            JSONResponse.ok(hub.statusJSON())
+        }
+        router.get("/api/anomalies") { request, _ in
+            let limit: Int
+            if let text = request.uri.queryParameters["limit"] {
+                guard let n = Int(text), n >= 0 else {
+                    throw APIError(.badRequest, "limit must be a whole number from 0 to \(hub.configuration.anomalyHistory)")
+                }
+                limit = min(n, hub.configuration.anomalyHistory)
+            } else {
+                limit = 50
+            }
+            return JSONResponse.ok(hub.anomaliesJSON(limit: limit))
+        }
+        router.get("/api/model") { _, _ in
+            let config = hub.modelConfig
+            let detectors = AnomalyKind.allCases.map {
+                "{\"kind\":\"\($0.rawValue)\",\"enabled\":\(config.isEnabled($0))}"
+            }
+            return JSONResponse.ok("{\"version\":" + JSONText.string(VoltwatchVersion.string)
+                + ",\"config_source\":" + JSONText.string(hub.modelConfigSource)
+                + ",\"config\":" + config.jsonText()
+                + ",\"detectors\":[" + detectors.joined(separator: ",") + "]}")
+        }
+        let registry = self.registry
+        router.get("/metrics") { _, _ in
+            var headers = HTTPFields()
+            headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
+            var buffer: [UInt8] = []
+            registry.emit(into: &buffer)
+            return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: buffer)))
+        }
+        let replay = ReplayUpload(config: hub.modelConfig, maxBytes: configuration.maxReplayUploadBytes, metrics: hub.metrics)
+        router.post("/api/replay") { request, context in
+            try await replay.respond(to: request, context: context)
+        }
+        // The WebSocket endpoints answer here only when a request was not an upgrade.
+        router.get("/ws") { _, _ -> Response in
+            throw APIError(.upgradeRequired, "/ws is a WebSocket endpoint: connect with a WebSocket client")
+        }
+        let polling = APIError(.badRequest,
+            "long-polling is not supported: connect with transports: ['websocket'] (EIO=4&transport=websocket)")
+        router.get("/socket.io") { _, _ -> Response in throw polling }
+        router.get("/socket.io/") { _, _ -> Response in throw polling }
+        router.post("/socket.io") { _, _ -> Response in throw polling }
+        router.post("/socket.io/") { _, _ -> Response in throw polling }
+        return router
+    }
+}

@@ -1,0 +1,72 @@
+public import Hummingbird
+import HummingbirdWebSocket
+public import Logging
+import NIOCore
+public import Prometheus
+public import ServiceLifecycle
+public import VoltCore
+
+/// The network edge of voltwatch: HTTP API, `/ws`, `/socket.io/`, `/metrics`, all on one port
+/// through hummingbird (no HTTP parsing of our own), fed by the ``Hub``.
+///
+/// A `Service`: ``run()`` serves until graceful shutdown, when every WebSocket client gets a
+/// close frame and the server stops within ``VoltServerConfiguration/closeTimeoutMs``.
+public struct VoltServer: Service {
+    public let configuration: VoltServerConfiguration
+    /// The sink the serial side publishes into.
+    public let hub: Hub
+    let simulation: (any SimulationControl)?
+    let registry: PrometheusCollectorRegistry
+    let policy: AccessPolicy
+    let appScorer: AppScorer
+    let logger: Logger
+
+    /// - Parameters:
+    ///   - registry: where `/metrics` reads from; pass ``VoltServerMetrics/bootstrap()``'s
+    ///     registry in the executable, nil for a private one (tests).
+    public init(
+        configuration: VoltServerConfiguration,
+        modelConfig: ModelConfig,
+        modelConfigSource: String,
+        simulation: (any SimulationControl)?,
+        registry: PrometheusCollectorRegistry? = nil,
+        logger: Logger
+    ) {
+        let registry = registry ?? PrometheusCollectorRegistry()
+        self.configuration = configuration
+        self.registry = registry
+        self.hub = Hub(configuration: configuration.hub, modelConfig: modelConfig, modelConfigSource: modelConfigSource,
+                       metricsFactory: VoltServerMetrics.makeFactory(registry: registry))
+        self.simulation = simulation
+        self.policy = AccessPolicy(token: configuration.token, allowedOrigins: configuration.allowedOrigins)
+        self.appScorer = AppScorer(hub: hub)
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        try await makeApplication().run()
+    }
+
+    /// The hummingbird application; tests drive it with `app.test(.live)`.
+    public func makeApplication(
+        onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
+    ) -> some ApplicationProtocol {
+        let ws = WebSocketServerConfiguration(
+            maxFrameSize: configuration.maxClientMessageBytes,
+            autoPing: .enabled(timePeriod: .milliseconds(configuration.pingIntervalMs)),
+            closeTimeout: .milliseconds(configuration.closeTimeoutMs)
+        )
+        return Application(
+            router: makeRouter(),
+            server: .http1WebSocketUpgrade(configuration: .init(ws: ws)) { head, channel, logger in
+                upgrade(head, channel: channel, logger: logger)
+            },
+            configuration: ApplicationConfiguration(
+                address: .hostname(configuration.host, port: configuration.port),
+                serverName: "voltwatch/\(VoltwatchVersion.string)"
+            ),
+            onServerRunning: onServerRunning,
+            logger: logger
+        )
+    }
+}

@@ -1,0 +1,26 @@
+/// How the server listens and whom it serves. Filled from the agent's options; every limit has
+/// a default that suits a Raspberry Pi class gateway.
+public struct VoltServerConfiguration: Sendable {
+    public var host = "0.0.0.0"
+    /// 5000, the original backend's port; 0 picks a free one (tests).
+    public var port = 5000
+    /// Token required on every endpoint but `/api/health`; nil means no authentication.
+    public var token: String?
+    /// Origins browsers may connect from; empty means any.
+    public var allowedOrigins: [String] = []
+    /// Largest message a client may send, bytes: a bigger one closes that client (1009).
+    public var maxClientMessageBytes = 16 * 1024
+    /// Largest `POST /api/replay` upload, bytes.
+    public var maxReplayUploadBytes = 64 * 1024 * 1024
+    /// WebSocket ping period on `/ws` and Engine.IO `pingInterval` on `/socket.io/`,
+    /// milliseconds. A client that does not answer within the timeout is dropped.
+    public var pingIntervalMs: Int64 = 25_000
+    /// Engine.IO `pingTimeout`, milliseconds.
+    public var pingTimeoutMs: Int64 = 20_000
+    /// How long shutdown waits for a client to answer the close frame, milliseconds.
+    public var closeTimeoutMs: Int64 = 500
+    /// Queues, limits and history of the hub.
+    public var hub = Hub.Configuration()
+
+    public init() {}
+}

@@ -1,1 +1,0 @@
-// The network edge of voltwatch: HTTP API, WebSocket endpoints, hub, metrics.
