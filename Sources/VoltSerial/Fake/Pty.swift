@@ -1,0 +1,67 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+import CUdev
+
+/// A pseudo-terminal pair: the fake device writes the master, the agent opens the slave by
+/// path through the very termios path a real board takes.
+final class Pty: Sendable {
+    let master: Int32
+    /// Kept open by the fake so the line discipline keeps its settings while no agent is
+    /// attached; the agent opens its own descriptor by ``path``.
+    let slave: Int32
+    let path: String
+
+    init() throws(FakeDeviceError) {
+        var master: Int32 = -1
+        var slave: Int32 = -1
+        guard openpty(&master, &slave, nil, nil, nil) == 0 else {
+            throw FakeDeviceError(description: "cannot create a pty: \(Posix.describe(errno)) — is /dev/pts mounted?")
+        }
+        _ = fcntl(master, F_SETFD, FD_CLOEXEC)
+        _ = fcntl(slave, F_SETFD, FD_CLOEXEC)
+        _ = fcntl(master, F_SETFL, fcntl(master, F_GETFL) | O_NONBLOCK)
+        // Raw from the start: no echo of our frames back into the master, no CR/LF mangling.
+        _ = vw_make_raw(slave, 115_200)
+        guard let name = ttyname(slave) else {
+            close(master)
+            close(slave)
+            throw FakeDeviceError(description: "cannot name the pty: \(Posix.describe(errno))")
+        }
+        self.master = master
+        self.slave = slave
+        self.path = String(cString: name)
+    }
+
+    /// Writes a whole line without blocking; false when the agent is not reading and the
+    /// buffer is full (the line is dropped, as a board's would be).
+    func write(_ bytes: [UInt8]) -> Bool {
+        bytes.withUnsafeBytes { raw in
+            var offset = 0
+            while offset < raw.count {
+                let n = Glibc.write(master, raw.baseAddress! + offset, raw.count - offset)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    return false
+                }
+                offset += n
+            }
+            return true
+        }
+    }
+
+    /// Throws away what the agent has not read (before writing a fresh boot).
+    func discardPending() { tcflush(slave, TCIFLUSH) }
+
+    deinit {
+        close(master)
+        close(slave)
+    }
+}
+
+/// The fake device could not be set up.
+public struct FakeDeviceError: Error, Sendable, CustomStringConvertible {
+    public var description: String
+}

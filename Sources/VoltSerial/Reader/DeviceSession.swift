@@ -1,0 +1,252 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+public import Logging
+import Synchronization
+public import VoltCore
+
+/// Reads one device for the life of the agent: opens it, feeds every line to its
+/// ``DeviceStream``, publishes results, and reconnects with backoff when it goes away.
+///
+/// The loop runs on its own thread (``BlockingThread``) because it blocks in `poll`. The
+/// stream (scorer, counters) lives as long as the session, so a replugged board continues its
+/// statistics and the gap shows up as a dropout.
+public final class DeviceSession: Sendable {
+    /// Where the port is found.
+    public enum Source: Sendable {
+        /// A fixed path (or link); tried with backoff while it does not exist.
+        case path(String)
+        /// A device discovery tracks; its current path comes from the registry.
+        case discovered(DeviceRegistry)
+    }
+
+    /// Why a connection ended.
+    public enum End: Sendable, Equatable {
+        case hangUp(errno: Int32)
+        case watchdog(silentMs: Int64)
+        case stopped
+    }
+
+    public let device: String
+    public let source: Source
+    let options: ReaderOptions
+    let sink: any AgentEventSink
+    let recorder: Recorder?
+    let logger: Logger
+    private let wakeup = Wakeup()
+    private let stopRequested = Atomic<Bool>(false)
+    private let reconnects = Atomic<Int>(0)
+
+    public init(
+        device: String, source: Source, options: ReaderOptions,
+        sink: any AgentEventSink, recorder: Recorder? = nil, logger: Logger
+    ) {
+        self.device = device
+        self.source = source
+        self.options = options
+        self.sink = sink
+        self.recorder = recorder
+        var logger = logger
+        logger[metadataKey: "device"] = "\(device)"
+        self.logger = logger
+    }
+
+    /// Connections after the first one.
+    public var reconnectCount: Int { reconnects.load(ordering: .relaxed) }
+
+    /// Reads until the task is cancelled (or ``stop()``).
+    public func run() async {
+        if case .discovered(let registry) = source { registry.subscribe(wakeup) }
+        defer { if case .discovered(let registry) = source { registry.unsubscribe(wakeup) } }
+        await withTaskCancellationHandler {
+            await BlockingThread.run(name: "serial-reader") { self.loop() }
+        } onCancel: {
+            self.stop()
+        }
+    }
+
+    /// Ends the loop from any thread.
+    public func stop() {
+        stopRequested.store(true, ordering: .sequentiallyConsistent)
+        wakeup.signal()
+    }
+
+    private var stopped: Bool { stopRequested.load(ordering: .sequentiallyConsistent) }
+
+    private func currentPath() -> String? {
+        switch source {
+        case .path(let path): path
+        case .discovered(let registry): registry.device(id: device)?.path
+        }
+    }
+
+    // MARK: The blocking loop
+
+    private func loop() {
+        var stream = DeviceStream(device: device, config: options.config)
+        var machine = ReconnectMachine(policy: options.reconnect)
+        var lastError: String?
+        sink.publish(.deviceStatus(DeviceStatus(device: device, state: .waiting, path: currentPath())))
+        var action = machine.start(devicePresent: currentPath() != nil)
+        while !stopped {
+            switch action {
+            case .open, .read:
+                guard let path = currentPath() else {
+                    action = machine.openFailed(retryable: true, devicePresent: false)
+                    continue
+                }
+                let port: SerialPort
+                do {
+                    port = try SerialPort.open(path: path, baud: options.baudRate)
+                } catch {
+                    // Log a failure once, not every retry: a missing board is a normal state.
+                    if error.description != lastError {
+                        logger.warning("\(error.description)")
+                        lastError = error.description
+                    }
+                    action = machine.openFailed(retryable: error.isRetryable, devicePresent: currentPath() != nil)
+                    continue
+                }
+                lastError = nil
+                _ = machine.opened()
+                if machine.connections > 1 { reconnects.add(1, ordering: .relaxed) }
+                logger.info("connected", metadata: ["path": "\(path)"])
+                let firmware = stream.hello.map { "\($0.firmware) \($0.version)" }
+                sink.publish(.deviceStatus(DeviceStatus(device: device, state: .connected, path: path, firmware: firmware)))
+                recorder?.event(device: device, atMs: Posix.epochMilliseconds(), "connected \(path)")
+                let end = read(port, stream: &stream, machine: &machine)
+                port.close()
+                sink.publish(.counters(device: device, stream.counters))
+                sink.publish(.deviceStatus(DeviceStatus(device: device, state: .disconnected, path: path,
+                                                        firmware: stream.hello.map { "\($0.firmware) \($0.version)" })))
+                recorder?.event(device: device, atMs: Posix.epochMilliseconds(), "disconnected \(path) \(Self.describe(end))")
+                if end == .stopped || stopped { return }
+                logger.warning("disconnected: \(Self.describe(end)); reconnecting", metadata: ["path": "\(path)"])
+                action = machine.connectionLost(devicePresent: currentPath() != nil)
+            case .retry(let ms):
+                let deadline = Posix.monotonicMilliseconds() + Int64(ms)
+                while !stopped {
+                    let remaining = deadline - Posix.monotonicMilliseconds()
+                    if remaining <= 0 { break }
+                    wakeup.wait(milliseconds: Int(remaining))
+                }
+                action = machine.timerFired(devicePresent: currentPath() != nil)
+            case .waitForDevice:
+                sink.publish(.deviceStatus(DeviceStatus(device: device, state: .waiting)))
+                while !stopped && currentPath() == nil { wakeup.wait(milliseconds: -1) }
+                action = machine.timerFired(devicePresent: currentPath() != nil)
+            }
+        }
+    }
+
+    static func describe(_ end: End) -> String {
+        switch end {
+        case .hangUp(let code): code == 0 ? "hang-up (end of file)" : "hang-up (\(Posix.describe(code)))"
+        case .watchdog(let ms): "no data for \(ms) ms (watchdog)"
+        case .stopped: "shutdown"
+        }
+    }
+
+    /// Reads one connection until it ends.
+    private func read(_ port: SerialPort, stream: inout DeviceStream, machine: inout ReconnectMachine) -> End {
+        var framer = LineFramer(maxLineLength: options.maxLineLength)
+        var seenOverlong = 0
+        var dropper = PartialLineDropper(active: options.resetDelayMs == 0)
+        let openedAt = Posix.monotonicMilliseconds()
+        // While settling after the board's reset, lines are leftovers until a $HELLO.
+        var settling = options.resetDelayMs > 0
+        var lastData = openedAt
+        var nextCounters = openedAt + Int64(options.countersIntervalMs)
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        var fds = [pollfd(fd: port.fd, events: Int16(POLLIN), revents: 0),
+                   pollfd(fd: wakeup.fd, events: Int16(POLLIN), revents: 0)]
+        while !stopped {
+            let now = Posix.monotonicMilliseconds()
+            let periodMs = Double(stream.hello?.periodMs ?? 0) > 0 ? Double(stream.hello!.periodMs) : stream.config.periodMs
+            let watchdogMs = Int64(max(1, periodMs * Double(options.watchdogPeriods)))
+            let graceUntil = openedAt + Int64(options.resetDelayMs)
+            let watchdogAt = max(lastData, graceUntil) + watchdogMs
+            if settling && now >= graceUntil {
+                settling = false
+                port.flushInput()
+                framer.reset()
+                dropper = PartialLineDropper()
+            }
+            if now >= watchdogAt { return .watchdog(silentMs: now - lastData) }
+            if now >= nextCounters {
+                sink.publish(.counters(device: device, stream.counters))
+                nextCounters = now + Int64(options.countersIntervalMs)
+            }
+            var timeout = min(watchdogAt, nextCounters) - now
+            if settling { timeout = min(timeout, graceUntil - now) }
+            fds[0].revents = 0
+            fds[1].revents = 0
+            let ready = poll(&fds, 2, Int32(clamping: max(1, timeout)))
+            if ready < 0 {
+                if errno == EINTR { continue }
+                return .hangUp(errno: errno)
+            }
+            if fds[1].revents != 0 { wakeup.drain() }
+            let revents = Int32(fds[0].revents)
+            if revents & Int32(POLLNVAL) != 0 { return .hangUp(errno: EBADF) }
+            guard revents & Int32(POLLIN | POLLHUP | POLLERR) != 0 else { continue }
+            let outcome = buffer.withUnsafeMutableBytes { port.read(into: $0) }
+            switch outcome {
+            case .wouldBlock:
+                if revents & Int32(POLLHUP | POLLERR) != 0 { return .hangUp(errno: EIO) }
+                continue
+            case .hangUp(let code):
+                return .hangUp(errno: code)
+            case .bytes(let count):
+                lastData = Posix.monotonicMilliseconds()
+                let receivedAt = Posix.epochMilliseconds()
+                machine.dataReceived()
+                buffer.withUnsafeBufferPointer { all in
+                    var chunk = UnsafeBufferPointer(rebasing: all[0..<count])
+                    let drop = dropper.bytesToDrop(in: chunk)
+                    if drop > 0 {
+                        chunk = UnsafeBufferPointer(rebasing: chunk[drop...])
+                        if !dropper.active {
+                            recorder?.event(device: device, atMs: receivedAt, "dropped partial first line (\(dropper.dropped) bytes)")
+                        }
+                    }
+                    framer.append(chunk) { line in
+                        if settling {
+                            guard line.starts(with: Self.helloPrefix) else { return }
+                            settling = false
+                        }
+                        handle(line: line, receivedAt: receivedAt, stream: &stream)
+                    }
+                }
+                let overlong = framer.overlongLines - seenOverlong
+                if overlong > 0 && !settling {
+                    seenOverlong = framer.overlongLines
+                    stream.countOverlong(overlong)
+                    for _ in 0..<overlong { recorder?.recordOverlong(device: device, receivedAtMs: receivedAt) }
+                } else {
+                    seenOverlong = framer.overlongLines
+                }
+            }
+        }
+        return .stopped
+    }
+
+    private static let helloPrefix = Array("$HELLO,".utf8)
+
+    private func handle(line: UnsafeBufferPointer<UInt8>, receivedAt: Int64, stream: inout DeviceStream) {
+        recorder?.record(device: device, receivedAtMs: receivedAt, line: line)
+        switch stream.ingest(line: line, receivedAtMs: receivedAt) {
+        case .result(let result):
+            sink.publish(.result(device: device, result))
+        case .hello(let hello):
+            logger.info("board says hello", metadata: ["firmware": "\(hello.firmware) \(hello.version)", "board": "\(hello.board)"])
+            sink.publish(.hello(device: device, hello))
+            sink.publish(.deviceStatus(DeviceStatus(device: device, state: .connected, path: currentPath(),
+                                                    firmware: "\(hello.firmware) \(hello.version)")))
+        case .rejected(let rejection):
+            logger.debug("invalid line: \(rejection)")
+        }
+    }
+}

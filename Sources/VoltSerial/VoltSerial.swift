@@ -1,1 +1,0 @@
-// The serial edge of voltwatch: discovery, termios ports, reader, fake device, recorder.
