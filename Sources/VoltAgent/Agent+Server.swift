@@ -1,19 +1,58 @@
 import Logging
 import ServiceLifecycle
 import VoltCore
+import VoltServer
 
-/// The network half of the agent: the server issue fills this in. Returns the sink that
-/// receives every ``AgentEvent`` and the services to run beside the serial ones.
+/// The network half of the agent. Returns the sink that receives every ``AgentEvent`` (the
+/// server's hub) and the services to run beside the serial ones (the HTTP + WebSocket server).
 extension AgentServerFactory {
     static func makeServer(
         options: AgentOptions,
         simulation: (any SimulationControl)?,
         logger: Logger
     ) throws -> (sink: (any AgentEventSink)?, services: [any Service]) {
-        (nil, [])
+        guard options.serve else { return (nil, []) }
+        let server = VoltServer(
+            configuration: serverConfiguration(options),
+            modelConfig: options.config,
+            modelConfigSource: options.configSource,
+            simulation: simulation,
+            // The executable bootstraps swift-metrics once (AgentMetrics.bootstrap()); without
+            // it /metrics still reports the server's own figures from a private registry.
+            registry: VoltServerMetrics.bootstrappedRegistry,
+            logger: logger
+        )
+        return (server.hub, [server])
+    }
+
+    /// The server's view of the options.
+    static func serverConfiguration(_ options: AgentOptions) -> VoltServerConfiguration {
+        var configuration = VoltServerConfiguration()
+        configuration.host = options.host
+        configuration.port = options.port
+        configuration.token = options.token
+        configuration.allowedOrigins = options.allowedOrigins
+        configuration.maxClientMessageBytes = options.maxClientMessageBytes
+        configuration.maxReplayUploadBytes = options.maxReplayUploadBytes
+        configuration.pingIntervalMs = Int64(options.pingIntervalSeconds * 1000)
+        configuration.pingTimeoutMs = max(Int64(options.pingIntervalSeconds * 800), 1000)
+        configuration.hub.maxClients = options.maxClients
+        configuration.hub.queueCapacity = max(options.clientQueueCapacity, 1)
+        configuration.hub.slowClientGraceMs = Int64(options.slowClientGraceSeconds * 1000)
+        configuration.hub.staleAfterMs = max(Int64(options.config.dropoutTimeoutMs.rounded()), 1000)
+        return configuration
     }
 }
 
 /// Namespace for the server wiring, so `Agent.swift` (serial side) and
 /// `Agent+Server.swift` (server side) can be written separately.
 enum AgentServerFactory {}
+
+/// Process-wide metrics set-up, for the executable to call once before starting the agent.
+public enum AgentMetrics {
+    /// Bootstraps swift-metrics with the Prometheus registry `/metrics` serves, so figures
+    /// recorded anywhere in the process (the serial reader's too) appear there.
+    public static func bootstrap() {
+        VoltServerMetrics.bootstrap()
+    }
+}

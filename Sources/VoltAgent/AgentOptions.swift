@@ -39,6 +39,13 @@ public struct AgentOptions: Sendable {
     public var maxClientMessageBytes = 16 * 1024
     /// Largest upload accepted by `POST /api/replay`, bytes.
     public var maxReplayUploadBytes = 64 * 1024 * 1024
+    /// WebSocket / Engine.IO ping period, seconds; a client silent for about this long after
+    /// a ping is dropped.
+    public var pingIntervalSeconds = 25.0
+    /// Messages a WebSocket client may have waiting before the oldest are dropped.
+    public var clientQueueCapacity = 256
+    /// How long a client may keep dropping messages before it is disconnected, seconds.
+    public var slowClientGraceSeconds = 10.0
 
     public init(config: ModelConfig, configSource: String, configPath: String? = nil) {
         self.config = config
