@@ -1,0 +1,257 @@
+"""Shared by the firmware tests: paths, the test scenario, building the firmware and the
+simulator, reading the simulator's logs, and checking what the firmware sent against what the
+simulated ADC saw."""
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import signal
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+import framecheck
+
+REPO = Path(__file__).resolve().parents[2]
+SKETCH = REPO / "firmware" / "voltage_monitor"
+ELF = SKETCH / "build-uno" / "voltage_monitor.elf"
+SIM_DIR = REPO / "firmware" / "sim"
+SIM = SIM_DIR / "voltsim"
+
+# ---- The scenario (simulated seconds == board uptime) ----------------------------------------
+
+VREF = 5.0
+STEP = VREF / 1024          # one ADC step, volts
+ADC_AVERAGE = 4             # the sketch's ADC_AVERAGE
+PERIOD_MS = 100             # the sketch's PERIOD_MS
+
+LEVEL = 2.500               # the known level
+NOISE_MV = 3                # sigma per conversion: a real ADC input is never perfectly still
+SPIKE_AT, SPIKE_V, SPIKE_LEN = 25.0, 3.500, 0.25
+DROPOUT_AT, DROPOUT_LEN = 35.0, 3.0
+DRIFT_AT, DRIFT_TO, DRIFT_LEN = 50.0, 3.000, 20.0   # +0.5 V over 20 s = 1.5 V/min
+END = 80.0
+
+WAVE_SCRIPT = f"""# firmware end-to-end test waveform (tests/firmware/simlib.py)
+0            level   {LEVEL}
+0            noise   {NOISE_MV}
+{SPIKE_AT}   pulse   {SPIKE_V} {SPIKE_LEN}
+{DROPOUT_AT} silence {DROPOUT_LEN}
+{DRIFT_AT}   ramp    {DRIFT_TO} {DRIFT_LEN}
+{END}        end
+"""
+
+# Steady stretches, in uptime seconds, on which no sample may be an anomaly. Margins leave
+# out the samples right after an event (the first sample after the dropout *is* the dropout).
+STEADY = [
+    (0.0, SPIKE_AT - 0.05),
+    (SPIKE_AT + SPIKE_LEN + 0.15, DROPOUT_AT - 0.05),
+    (DROPOUT_AT + DROPOUT_LEN + 0.35, DRIFT_AT - 0.05),
+]
+
+
+def phase(uptime_s: float) -> str:
+    if SPIKE_AT <= uptime_s < SPIKE_AT + SPIKE_LEN:
+        return "spike"
+    if DROPOUT_AT <= uptime_s < DROPOUT_AT + DROPOUT_LEN + 0.3:
+        return "dropout"
+    if uptime_s >= DRIFT_AT:
+        return "drift"
+    for lo, hi in STEADY:
+        if lo <= uptime_s < hi:
+            return "steady"
+    return "edge"
+
+
+# ---- Building ------------------------------------------------------------------------------------
+
+def build_firmware_and_sim() -> None:
+    """Builds the Uno ELF and voltsim (incrementally); skips when the toolchain is absent."""
+    missing = [t for t in ("avr-gcc", "avr-size", "make", "cc") if shutil.which(t) is None]
+    if not Path("/usr/share/arduino/Arduino.mk").exists():
+        missing.append("arduino-mk")
+    if not Path("/usr/include/simavr/sim_avr.h").exists():
+        missing.append("libsimavr-dev")
+    if missing:
+        pytest.skip(f"firmware toolchain missing ({', '.join(missing)}); run scripts/setup.sh")
+    for args in (["make", "-s", "-C", str(SKETCH), "BOARD_TAG=uno"], ["make", "-s", "-C", str(SIM_DIR)]):
+        proc = subprocess.run(args, capture_output=True, text=True)
+        assert proc.returncode == 0, f"{' '.join(args)} failed:\n{proc.stdout}\n{proc.stderr}"
+    assert ELF.is_file() and SIM.is_file()
+
+
+def find_voltwatch() -> Path:
+    """$VOLTWATCH_BIN, else the newest .build*/<config>/voltwatch whose `run` takes --device.
+
+    Skips when there is none (a checkout that has not built the agent); with $VOLTWATCH_BIN
+    set (CI), a missing or unfit binary is an error instead.
+    """
+    env = os.environ.get("VOLTWATCH_BIN")
+    if env:
+        path = Path(env)
+        if not (path.is_file() and os.access(path, os.X_OK)):
+            pytest.fail(f"VOLTWATCH_BIN={env} is not an executable")
+        if not _runs_devices(path):
+            pytest.fail(f"VOLTWATCH_BIN={env}: `voltwatch run` does not take --device")
+        return path
+    candidates = {Path(p) for p in glob.glob(str(REPO / ".build*" / "*" / "voltwatch"))}
+    candidates = sorted((p for p in candidates if p.is_file() and os.access(p, os.X_OK)),
+                        key=lambda p: p.stat().st_mtime, reverse=True)
+    for path in candidates:
+        if _runs_devices(path):
+            return path
+    pytest.skip("no voltwatch binary with `run --device` (set VOLTWATCH_BIN or swift build); "
+                f"looked at {[str(p.relative_to(REPO)) for p in candidates]}")
+
+
+def _runs_devices(path: Path) -> bool:
+    try:
+        proc = subprocess.run([str(path), "run", "--help"], capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return proc.returncode == 0 and "--device" in proc.stdout + proc.stderr
+
+
+def stop(proc: subprocess.Popen, timeout: float = 10) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+# ---- The simulator's logs --------------------------------------------------------------------
+
+def read_adc_log(path: Path) -> list[tuple[float, float, int]]:
+    """(sim_seconds, volts, code) per A0 conversion, of the last boot."""
+    rows: list[tuple[float, float, int]] = []
+    for line in path.read_text().splitlines():
+        if line.startswith("# boot"):
+            rows = []
+        elif line and not line.startswith("#"):
+            t, v, code = line.split(",")
+            rows.append((float(t), float(v), int(code)))
+    return rows
+
+
+def read_uart_log(path: Path) -> list[tuple[float, str, str]]:
+    """(sim_seconds, fate, line) per line the firmware sent, of the last boot.
+    fate: fwd (went to the pty), drop (lost in a silence), hold (delayed by one)."""
+    rows: list[tuple[float, str, str]] = []
+    for line in path.read_text().splitlines():
+        if line.startswith("# boot"):
+            rows = []
+        elif line and not line.startswith("#"):
+            t, fate, text = line.split("\t", 2)
+            rows.append((float(t), fate, text))
+    return rows
+
+
+def bursts(adc: list[tuple[float, float, int]]) -> list[tuple[float, list[float], list[int]]]:
+    """Groups conversions that follow each other within 2 ms: one group per sample."""
+    groups: list[tuple[float, list[float], list[int]]] = []
+    last = -1.0
+    for t, v, code in adc:
+        if groups and t - last < 0.002:
+            groups[-1][1].append(v)
+            groups[-1][2].append(code)
+        else:
+            groups.append((t, [v], [code]))
+        last = t
+    return groups
+
+
+def burst_for(groups, uptime_ms: int):
+    """The conversion burst taken when millis() read `uptime_ms`, or None."""
+    target = uptime_ms / 1000
+    lo, hi = 0, len(groups)
+    while lo < hi:  # first burst starting at or after target - 1 ms
+        mid = (lo + hi) // 2
+        if groups[mid][0] < target - 0.001:
+            lo = mid + 1
+        else:
+            hi = mid
+    if lo < len(groups) and groups[lo][0] - target <= 0.003:
+        return groups[lo]
+    return None
+
+
+def firmware_millivolts(codes: list[int]) -> int:
+    """The sketch's arithmetic: (sum * VREF_MV + divisor / 2) / divisor, in integers."""
+    divisor = 1024 * len(codes)
+    return (sum(codes) * 5000 + divisor // 2) // divisor
+
+
+@dataclass
+class Sent:
+    """One $VOLT frame as the firmware sent it."""
+    seq: int
+    sim_s: float
+    fate: str
+    uptime_ms: int
+    adc_raw: int
+    volts: float
+    volts_text: str
+    adc_volts: list[float]   # what the ADC saw, per conversion
+    adc_codes: list[int]
+
+
+def check_firmware_output(uart_log: Path, adc_log: Path) -> tuple[str, dict[int, Sent]]:
+    """Checks everything the firmware sent against the simulated ADC and the schedule.
+
+    Returns the $HELLO line and the $VOLT frames by seq. Asserts: one valid $HELLO first;
+    every line a valid frame; seq contiguous from 0; each frame's adc_raw and volts exactly
+    the sketch's integer arithmetic on the codes the ADC produced for it, and volts within one
+    ADC step of the waveform; uptime_ms the simulator's clock at sampling; 100 ms spacing with
+    no cumulative drift.
+    """
+    uart = read_uart_log(uart_log)
+    assert uart, "the firmware sent nothing"
+    hello = uart[0][2]
+    h = framecheck.parse(hello.encode())
+    assert h is not None and h["tag"] == "HELLO", f"first line is not a valid $HELLO: {hello!r}"
+    assert (h["firmware"], h["board"], h["vref_mv"], h["adc_bits"], h["period_ms"]) == \
+        ("voltage_monitor", "uno", 5000, 10, PERIOD_MS), h
+
+    groups = bursts(read_adc_log(adc_log))
+    sent: dict[int, Sent] = {}
+    for t, fate, line in uart[1:]:
+        f = framecheck.parse(line.encode())
+        assert f is not None and f["tag"] == "VOLT", f"invalid or unexpected line from the firmware: {line!r}"
+        burst = burst_for(groups, f["uptime_ms"])
+        assert burst is not None, f"no ADC conversions at uptime {f['uptime_ms']} ms (seq {f['seq']})"
+        t0, volts, codes = burst
+        sent[f["seq"]] = Sent(f["seq"], t, fate, f["uptime_ms"], f["adc_raw"], f["volts"],
+                              f["volts_text"], volts, codes)
+    assert sorted(sent) == list(range(len(sent))), "the firmware's seq is not contiguous from 0"
+
+    worst = 0.0
+    for s in sent.values():
+        assert len(s.adc_codes) == ADC_AVERAGE, (s.seq, s.adc_codes)
+        t0 = burst_for(groups, s.uptime_ms)[0]
+        # uptime_ms is millis() when sampled: the simulator's clock, less millis()' <1.1 ms lag.
+        assert -0.0005 <= t0 - s.uptime_ms / 1000 <= 0.0025, (s.seq, t0, s.uptime_ms)
+        mv = firmware_millivolts(s.adc_codes)
+        assert s.volts_text == f"{mv // 1000}.{mv % 1000:03d}", (s, mv)
+        assert s.adc_raw == (sum(s.adc_codes) + ADC_AVERAGE // 2) // ADC_AVERAGE, s
+        seen = sum(s.adc_volts) / len(s.adc_volts)
+        err = s.volts - seen
+        worst = max(worst, abs(err))
+        assert abs(err) <= STEP + 0.0005, (
+            f"seq {s.seq}: sent {s.volts} V, the ADC input was {seen:.4f} V (more than one step, {STEP:.4f} V)")
+
+    ordered = [sent[k] for k in sorted(sent)]
+    for a, b in zip(ordered, ordered[1:]):
+        assert abs((b.uptime_ms - a.uptime_ms) - PERIOD_MS) <= 1, f"seq {a.seq}->{b.seq}: uptime {a.uptime_ms}->{b.uptime_ms}"
+    first = ordered[0]
+    for s in ordered:
+        assert abs(s.uptime_ms - first.uptime_ms - (s.seq - first.seq) * PERIOD_MS) <= 1, \
+            f"the schedule drifted: seq {s.seq} at {s.uptime_ms} ms"
+    print(f"firmware: {len(sent)} frames, worst |sent - ADC input| = {worst * 1000:.2f} mV "
+          f"(one step = {STEP * 1000:.2f} mV)")
+    return hello, sent
