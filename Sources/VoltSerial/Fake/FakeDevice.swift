@@ -45,6 +45,8 @@ public final class FakeDevice: Service, SimulationControl {
         /// Monotonic ms when the replay started (nil: not yet), adjusted for pauses.
         var replayStart: Int64?
         var unplugs = 0
+        /// Whether the agent had the pty open at the last step.
+        var attached = false
     }
 
     public let options: Options
@@ -171,7 +173,13 @@ public final class FakeDevice: Service, SimulationControl {
     func step(now: Int64) -> Double {
         state.withLock { state in
             let period = Double(options.periodMs) / state.speed
-            guard state.running, let pty = state.pty else { return min(period, 50) }
+            guard let pty = state.pty else { return min(period, 50) }
+            let attached = pty.attached
+            defer { state.attached = attached }
+            // Nobody listening: a board without a host. Opening the port boots it ($HELLO).
+            guard attached else { return min(period, 20) }
+            if !state.attached { state.generator.reboot() }
+            guard state.running else { return min(period, 50) }
             guard let feed = options.replay else {
                 for line in state.generator.next() { _ = pty.write(Array(line.utf8) + [0x0D, 0x0A]) }
                 return period

@@ -9,9 +9,6 @@ import CUdev
 /// path through the very termios path a real board takes.
 final class Pty: Sendable {
     let master: Int32
-    /// Kept open by the fake so the line discipline keeps its settings while no agent is
-    /// attached; the agent opens its own descriptor by ``path``.
-    let slave: Int32
     let path: String
 
     init() throws(FakeDeviceError) {
@@ -31,8 +28,18 @@ final class Pty: Sendable {
             throw FakeDeviceError(description: "cannot name the pty: \(Posix.describe(errno))")
         }
         self.master = master
-        self.slave = slave
         self.path = String(cString: name)
+        // Close our slave descriptor: the master then reports a hang-up until the agent opens
+        // the slave, which is how the fake knows when a host is listening (see `attached`).
+        close(slave)
+    }
+
+    /// Whether someone has the slave open. Like an Uno, whose DTR reset makes it boot when
+    /// the host opens the port, the fake only talks while attached and boots on attach.
+    var attached: Bool {
+        var fds = [pollfd(fd: master, events: Int16(POLLOUT), revents: 0)]
+        guard poll(&fds, 1, 0) >= 0 else { return false }
+        return Int32(fds[0].revents) & Int32(POLLHUP) == 0
     }
 
     /// Writes a whole line without blocking; false when the agent is not reading and the
@@ -52,13 +59,7 @@ final class Pty: Sendable {
         }
     }
 
-    /// Throws away what the agent has not read (before writing a fresh boot).
-    func discardPending() { tcflush(slave, TCIFLUSH) }
-
-    deinit {
-        close(master)
-        close(slave)
-    }
+    deinit { close(master) }
 }
 
 /// The fake device could not be set up.

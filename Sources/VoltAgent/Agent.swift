@@ -1,0 +1,99 @@
+public import Logging
+public import ServiceLifecycle
+import UnixSignals
+import VoltCore
+public import VoltSerial
+
+/// The composition root: builds every service of `voltwatch run` from the options and runs
+/// them in one ``ServiceGroup`` that shuts down on SIGTERM or SIGINT.
+///
+/// Serial and server never see each other: the serial side publishes ``AgentEvent``s into a
+/// fan-out of sinks (the server's hub, `--print`), and the server steers the fake device
+/// through ``SimulationControl``.
+public struct Agent {
+    public let options: AgentOptions
+    public let serial: SerialAgentOptions
+    /// Every service, in start order (shutdown runs in reverse: readers stop before the
+    /// recorder writes its last lines).
+    public let services: [any Service]
+    /// The in-process fake device, when `--fake` asked for one.
+    public let fake: FakeDevice?
+    let logger: Logger
+
+    /// Longest graceful shutdown before the group cancels what is left; well below systemd's
+    /// default TimeoutStopSec of 90 s.
+    public static let shutdownLimit: Duration = .seconds(10)
+
+    public init(options: AgentOptions, serial: SerialAgentOptions = SerialAgentOptions(), logger: Logger) throws {
+        self.options = options
+        self.serial = serial
+        self.logger = logger
+
+        var filters: [DeviceFilter] = []
+        for value in options.deviceFilters { filters.append(try DeviceFilter.parse(value)) }
+
+        var names: [String: String] = [:]
+        var fake: FakeDevice?
+        if let scenarioName = options.fakeScenario {
+            guard let scenario = FakeScenario(rawValue: scenarioName) else {
+                throw AgentError("unknown --fake scenario '\(scenarioName)'; choose one of \(FakeScenario.names)")
+            }
+            var fakeOptions = serial.fake
+            fakeOptions.scenario = scenario
+            let device = try FakeDevice(options: fakeOptions, logger: logger)
+            names[device.devicePath] = "fake"
+            filters.append(.path(device.devicePath))
+            fake = device
+        }
+        self.fake = fake
+
+        var reader = ReaderOptions(config: options.config)
+        reader.baudRate = options.baudRate
+        reader.resetDelayMs = serial.resetDelayMs ?? (fake != nil && options.deviceFilters.isEmpty ? 0 : 2_000)
+        reader.watchdogPeriods = serial.watchdogPeriods
+        reader.reconnect = serial.reconnect
+
+        let recorder = try options.recordDirectory.map { directory throws(RecorderError) in
+            try Recorder(options: Recorder.Options(directory: directory), logger: logger)
+        }
+        let server = try AgentServerFactory.makeServer(options: options, simulation: fake, logger: logger)
+        var sinks: [any AgentEventSink] = []
+        if let hub = server.sink { sinks.append(hub) }
+        if options.printResults { sinks.append(PrintSink()) }
+
+        // With --fake alone, read only the fake; otherwise discover boards as usual.
+        let selector = DeviceSelector(filters: filters)
+        let discover = selector.usesDiscovery && !(fake != nil && options.deviceFilters.isEmpty)
+        let registry = discover ? DeviceRegistry() : nil
+        let readerSelector = discover ? selector : DeviceSelector(filters: filters.filter { if case .path = $0 { true } else { false } })
+
+        var services: [any Service] = []
+        if let recorder { services.append(recorder) }
+        services += server.services
+        if let fake { services.append(fake) }
+        if let registry {
+            services.append(DiscoveryService(registry: registry, selector: selector, pollIntervalMs: serial.pollIntervalMs, logger: logger))
+        }
+        services.append(SerialService(
+            options: reader, selector: readerSelector, names: names, registry: registry,
+            sink: EventFanout(sinks), recorder: recorder, logger: logger))
+        self.services = services
+    }
+
+    /// Runs until SIGTERM/SIGINT (or until a service fails).
+    public func run() async throws {
+        var configuration = ServiceGroupConfiguration(
+            services: services.map { .init(service: $0) },
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger
+        )
+        configuration.maximumGracefulShutdownDuration = Self.shutdownLimit
+        try await ServiceGroup(configuration: configuration).run()
+    }
+}
+
+/// A problem with the options `run` was given, saying how to fix it.
+public struct AgentError: Error, Sendable, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,142 @@
+import ArgumentParser
+import Logging
+import VoltAgent
+import VoltCore
+import VoltSerial
+
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run the agent: find the board, score every sample, serve the results.",
+        discussion: """
+            Finds Arduinos and USB-serial bridges through udev (Arduino 2341/2a03, CH340, FTDI, \
+            CP210x), opens each at 115200 8N1, scores every frame and pushes results to \
+            WebSocket clients. With no board plugged in it waits, and picks boards up as they \
+            are plugged in; an unplugged board is picked up again when it returns.
+
+            Examples:
+              voltwatch run                                   auto-discovery, serve on :5000
+              voltwatch run --device /dev/ttyACM0 --print     one port, results on stdout
+              voltwatch run --device 2341:0043 --record /var/lib/voltwatch/rec
+              voltwatch run --fake spikes                     an in-process fake board
+            """
+    )
+
+    @Option(name: .customLong("device"), help: ArgumentHelp(
+        "Read this board instead of discovering: a path (/dev/ttyACM0, /dev/serial/by-id/...), a USB id (2341:0043, 1a86:*) or a serial number. Repeat for several.",
+        valueName: "device"))
+    var devices: [String] = []
+
+    @Option(help: "Baud rate.")
+    var baud = 115_200
+
+    @Flag(help: "Write every result as a JSON line to standard output.")
+    var print = false
+
+    @Option(help: ArgumentHelp("Record raw lines with receive times into this directory (<device>-YYYYMMDD-HH.rec).", valueName: "dir"))
+    var record: String?
+
+    @Option(help: ArgumentHelp("Run an in-process fake board playing this scenario (\(FakeScenario.names)).", valueName: "scenario"))
+    var fake: String?
+
+    @Option(help: ArgumentHelp("model_config.json to score with (default: config/model_config.json, then /etc/voltwatch/model_config.json, then built-in defaults).", valueName: "file"))
+    var config: String?
+
+    @Flag(name: .customLong("no-serve"), help: "Do not serve HTTP/WebSocket (use with --print or --record).")
+    var noServe = false
+
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
+    var logLevel = "info"
+
+    @Option(name: .customLong("reset-delay-ms"), help: ArgumentHelp("Silence to allow after opening a board that resets (default 2000; 0 with --fake).", visibility: .hidden))
+    var resetDelayMs: Int?
+
+    @Option(name: .customLong("watchdog-periods"), help: ArgumentHelp("Reopen a port silent for this many sample periods.", visibility: .hidden))
+    var watchdogPeriods = 50
+
+    @Option(name: .customLong("backoff-ms"), help: ArgumentHelp("First reconnect delay, milliseconds (doubles up to --max-backoff-ms).", visibility: .hidden))
+    var backoffMs = 250
+
+    @Option(name: .customLong("max-backoff-ms"), help: ArgumentHelp("Longest reconnect delay, milliseconds.", visibility: .hidden))
+    var maxBackoffMs = 5_000
+
+    @Option(name: .customLong("poll-ms"), help: ArgumentHelp("Re-enumerate this often where udev events do not arrive, milliseconds.", visibility: .hidden))
+    var pollMs = 2_000
+
+    @Option(name: .customLong("fake-period-ms"), help: ArgumentHelp("Frame period of the --fake board, milliseconds.", visibility: .hidden))
+    var fakePeriodMs = 100
+
+    @Option(name: .customLong("fake-seed"), help: ArgumentHelp("Seed of the --fake board's scenario.", visibility: .hidden))
+    var fakeSeed: UInt64 = 1
+
+    @OptionGroup var server: ServerOptions
+
+    func validate() throws {
+        for device in devices {
+            do { _ = try DeviceFilter.parse(device) } catch { throw ValidationError(error.description) }
+        }
+        if let fake, FakeScenario(rawValue: fake) == nil {
+            throw ValidationError("--fake \(fake): unknown scenario; choose one of \(FakeScenario.names)")
+        }
+        if baud <= 0 { throw ValidationError("--baud must be positive (the firmware uses 115200)") }
+        if backoffMs <= 0 || maxBackoffMs < backoffMs { throw ValidationError("--backoff-ms must be positive and at most --max-backoff-ms") }
+        if watchdogPeriods < 2 { throw ValidationError("--watchdog-periods must be at least 2") }
+        if Logger.Level(rawValue: logLevel) == nil {
+            throw ValidationError("--log-level \(logLevel): choose trace, debug, info, notice, warning, error or critical")
+        }
+    }
+
+    func run() async throws {
+        let logger = AgentLogging.bootstrap(level: Logger.Level(rawValue: logLevel) ?? .info)
+        let resolved: (config: ModelConfig, source: String)
+        do {
+            resolved = try ModelConfigFile.resolve(config)
+        } catch {
+            StandardError.write(error.description + "\n")
+            throw ExitCode(ConfigError.exitCode)
+        }
+        var options = AgentOptions(config: resolved.config, configSource: resolved.source, configPath: config ?? (resolved.source == "built-in defaults" ? nil : resolved.source))
+        options.deviceFilters = devices
+        options.baudRate = baud
+        options.fakeScenario = fake
+        options.printResults = print
+        options.recordDirectory = record
+        server.apply(to: &options)
+        if noServe { options.serve = false }
+
+        var serial = SerialAgentOptions()
+        serial.resetDelayMs = resetDelayMs
+        serial.watchdogPeriods = watchdogPeriods
+        serial.reconnect = ReconnectPolicy(initialDelayMs: backoffMs, maxDelayMs: maxBackoffMs)
+        serial.pollIntervalMs = pollMs
+        serial.fake.periodMs = fakePeriodMs
+        serial.fake.seed = fakeSeed
+
+        logger.info("voltwatch \(VoltwatchVersion.string) starting", metadata: ["config": "\(resolved.source)"])
+        let agent: Agent
+        do {
+            agent = try Agent(options: options, serial: serial, logger: logger)
+        } catch let error as RecorderError {
+            StandardError.write("run: \(error.description)\n")
+            throw ExitCode(ExitStatus.cannotCreate)
+        } catch {
+            StandardError.write("run: \(error)\n")
+            throw ExitCode(1)
+        }
+        if let fake = agent.fake { logger.info("fake device on \(fake.devicePath)") }
+        try await agent.run()
+    }
+}
+
+/// Logging for the long-running commands: to standard error, so `--print` output on standard
+/// output stays pure JSON lines. Bootstrapped once per process.
+enum AgentLogging {
+    static func bootstrap(level: Logger.Level) -> Logger {
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        return Logger(label: "voltwatch")
+    }
+}
