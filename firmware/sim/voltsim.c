@@ -276,13 +276,21 @@ static enum { SIL_DROP, SIL_HOLD } silence_mode = SIL_DROP;
 static volatile sig_atomic_t stop_requested;
 static int verbose;
 
-/* UART line state */
+/* UART line state. Each line's fate is decided when its first byte leaves the chip:
+ *  fwd     written to the pty (byte by byte, as long as someone has it open)
+ *  drop    lost in a silence (--silence-mode drop)
+ *  hold    delayed until the silence ends (--silence-mode hold)
+ *  closed  lost because no program had the pty open, as with a real USB CDC port
+ * Deciding per line keeps silences and closed periods from tearing frames; a reader that
+ * closes the pty mid-line still gets a partial line, as on real hardware. */
 static char line_buf[512];
 static size_t line_len;
-static enum { FATE_FORWARD, FATE_DROP, FATE_HOLD } line_fate = FATE_FORWARD;
+static enum { FATE_FORWARD, FATE_DROP, FATE_HOLD, FATE_CLOSED } line_fate = FATE_FORWARD;
 static double line_start_t;
 static char *held;                 /* bytes held back during a silence (hold mode) */
 static size_t held_len, held_cap;
+static int peer_open;              /* someone holds the pty's slave side open */
+static uint64_t bytes_unread;      /* sent while nobody had the pty open */
 static uint64_t bytes_out, bytes_dropped, bytes_unwritten, lines_dropped, lines_held, adc_conversions;
 static int boots = 1;
 
@@ -319,7 +327,8 @@ static void pty_write(const void *data, size_t len) {
 
 static void release_held(void) {
 	if (!held_len) return;
-	pty_write(held, held_len);
+	if (peer_open) pty_write(held, held_len);
+	else bytes_unread += held_len;
 	held_len = 0;
 }
 
@@ -328,7 +337,7 @@ static void uart_line_done(void) {
 		/* strip CR/LF for the log */
 		size_t n = line_len;
 		while (n && (line_buf[n - 1] == '\n' || line_buf[n - 1] == '\r')) n--;
-		static const char *names[] = {"fwd", "drop", "hold"};
+		static const char *names[] = {"fwd", "drop", "hold", "closed"};
 		fprintf(uart_log, "%.6f\t%s\t%.*s\n", line_start_t, names[line_fate], (int)n, line_buf);
 	}
 	if (line_fate == FATE_DROP) lines_dropped++;
@@ -344,6 +353,8 @@ static void uart_out_hook(struct avr_irq_t *irq, uint32_t value, void *param) {
 		line_start_t = sim_seconds();
 		if (in_silence(line_start_t))
 			line_fate = silence_mode == SIL_HOLD ? FATE_HOLD : FATE_DROP;
+		else if (!peer_open)
+			line_fate = FATE_CLOSED;
 		else {
 			line_fate = FATE_FORWARD;
 			release_held();
@@ -352,8 +363,14 @@ static void uart_out_hook(struct avr_irq_t *irq, uint32_t value, void *param) {
 	if (line_len < sizeof(line_buf)) line_buf[line_len] = (char)byte;
 	line_len++;
 	switch (line_fate) {
-	case FATE_FORWARD: pty_write(&byte, 1); break;
+	case FATE_FORWARD:
+		/* Like a USB CDC port: while no program has it open, what the board sends is lost
+		 * (the kernel does not queue it for a later open). */
+		if (peer_open) pty_write(&byte, 1);
+		else bytes_unread++;
+		break;
 	case FATE_DROP: bytes_dropped++; break;
+	case FATE_CLOSED: bytes_unread++; break;
 	case FATE_HOLD:
 		if (held_len == held_cap) held = realloc(held, held_cap = held_cap ? held_cap * 2 : 4096);
 		held[held_len++] = (char)byte;
@@ -469,7 +486,7 @@ static void usage(FILE *out) {
 "  --vref MV           AVcc/AREF in millivolts (default 5000)\n"
 "  --mcu NAME          (default atmega328p)   --freq HZ  (default 16000000)\n"
 "  --adc-log FILE      one line per A0 conversion: sim_s,volts,code\n"
-"  --uart-log FILE     one line per UART line: sim_s<TAB>fwd|drop|hold<TAB>line\n"
+"  --uart-log FILE     one line per UART line: sim_s<TAB>fwd|drop|hold|closed<TAB>line\n"
 "  --quiet / --verbose\n"
 "\n"
 "Prints 'pty <path>' on stdout once the pty exists.\n", prog);
@@ -586,7 +603,7 @@ int main(int argc, char **argv) {
 		note("%s on %s at %.1f MHz, vref %u mV, speed %g, until stopped", elf_path, fw.mmcu,
 		     freq / 1e6, vref_mv, speed);
 
-	int peer_open = pty_peer_open();
+	peer_open = pty_peer_open();
 	if (wait_open && !peer_open) {
 		note("waiting for %s to be opened", link_path ? link_path : pty_name);
 		while (!stop_requested && !(peer_open = pty_peer_open())) sleep_seconds(0.01);
@@ -615,8 +632,9 @@ int main(int argc, char **argv) {
 		if (duration > 0 && t >= duration) break;
 
 		int now_open = pty_peer_open();
+		if (now_open != peer_open) note("pty %s at %.3f s", now_open ? "opened" : "closed", sim_seconds());
 		if (reset_on_open && now_open && !peer_open) {
-			note("pty opened: resetting the MCU (DTR auto-reset)");
+			note("resetting the MCU (DTR auto-reset)");
 			sleep_seconds(boot_delay_ms / 1000.0);
 			avr_reset(avr);
 			avr->vcc = avr->avcc = avr->aref = vref_mv;
@@ -642,10 +660,10 @@ int main(int argc, char **argv) {
 	if (line_len) uart_line_done();
 	release_held();
 	note("stopped at %.3f s simulated: %llu bytes out, %llu lines dropped (%llu bytes), %llu lines held, "
-	     "%llu bytes unwritten (pty full), %llu ADC conversions",
+	     "%llu bytes unread (pty closed), %llu bytes unwritten (pty full), %llu ADC conversions",
 	     sim_seconds(), (unsigned long long)bytes_out, (unsigned long long)lines_dropped,
 	     (unsigned long long)bytes_dropped, (unsigned long long)lines_held,
-	     (unsigned long long)bytes_unwritten, (unsigned long long)adc_conversions);
+	     (unsigned long long)bytes_unread, (unsigned long long)bytes_unwritten, (unsigned long long)adc_conversions);
 	if (link_path) {
 		/* only remove the link if it still points at our pty */
 		char target[sizeof pty_name];

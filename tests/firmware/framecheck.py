@@ -50,6 +50,7 @@ def open_raw(path: str) -> int:
     attrs = termios.tcgetattr(fd)
     attrs[4] = attrs[5] = termios.B115200
     termios.tcsetattr(fd, termios.TCSANOW, attrs)
+    termios.tcflush(fd, termios.TCIOFLUSH)  # stale bytes from before we opened
     return fd
 
 
