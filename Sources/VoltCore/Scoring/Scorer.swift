@@ -67,7 +67,7 @@ public struct Scorer: Sendable {
         spikes.observe(x, into: &verdict, config: config)
         stuck.observe(x, into: &verdict, config: config)
         noise.observe(x, into: &verdict, config: config)
-        drift.observe(x, into: &verdict, config: config)
+        drift.observe(x, disturbed: verdict.score >= config.anomalyThreshold, into: &verdict, config: config)
         // Trust grows as the short windows fill, then as the long ones do.
         let warmth = 0.6 * min(spikes.fill, noise.fill) + 0.4 * drift.fill
         return verdict.result(for: sample, config: config, warmth: warmth)

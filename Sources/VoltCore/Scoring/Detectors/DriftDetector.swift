@@ -8,7 +8,9 @@
 /// tells a ramp from a step or from noise). Some signals wander on their own (a solar panel
 /// under passing clouds): the detector learns the usual size of the change over a window and
 /// asks a drift to be several times that, so it stays quiet on a wandering signal rather than
-/// cry wolf.
+/// cry wolf. "Usual" is the largest healthy change seen over the last 30 windows, leaving out
+/// the newest 3: natural wander comes in bursts (so a peak, not an average), and a drift in
+/// progress must never set its own bar (so a delay).
 struct DriftDetector: Sendable {
     private var window: RingBuffer
     private let length: Int
@@ -18,28 +20,47 @@ struct DriftDetector: Sendable {
     private var sinceRecompute = 0
     /// Σ (i - mean i)² for i in 0..<length.
     private let sxx: Double
-    /// The usual |change over a window| on this signal.
-    private var wander: Double?
-    private var learned = 0
-    private let alpha: Double
+    /// Largest healthy |change over a window| per block of samples, oldest first.
+    private var blockPeaks: RingBuffer
+    private var currentPeak = 0.0
+    private var inBlock = 0
+    private let blockLength: Int
+    /// Blocks too recent to count as "usual" (a drift in progress).
+    private let delayBlocks: Int
+    /// Blocks of history needed before judging: the delay plus seven windows, so "usual" rests
+    /// on more than one or two windows of a signal.
+    private let armBlocks: Int
+    /// The usual wander in effect (max of the delayed block peaks), refreshed per block.
+    private var wander = 0.0
+    /// Samples since any detector last raised an anomaly; the wander is learnt only from
+    /// windows free of them (a step or a spike inside the window is not "usual" change),
+    /// with a short window's margin for the tail of an excursion that stopped being flagged.
+    private var quietFor = 0
+    private let quietNeeded: Int
     private let floor: Double
     /// How straight a drift must be: change / residual scatter.
     static let straightness = 6.0
     /// How far beyond the usual wander a drift must go.
-    static let wanderFactor = 5.0
+    static let wanderFactor = 2.0
 
     init(config: ModelConfig) {
         length = max(10, Int((config.driftSeconds * config.sampleRate).rounded()))
         window = RingBuffer(capacity: length)
         let n = Double(length)
         sxx = n * (n * n - 1) / 12
-        alpha = 1 / max(10, config.baselineSeconds * config.sampleRate)
+        quietNeeded = length + config.windowSize
+        blockLength = max(1, length / 6)
+        delayBlocks = 18
+        armBlocks = delayBlocks + 42
+        blockPeaks = RingBuffer(capacity: 180)
         floor = config.minNoiseVolts
     }
 
-    var fill: Double { min(1, Double(window.count) / Double(length)) }
+    var fill: Double { min(1, Double(blockPeaks.count) / Double(armBlocks)) }
 
-    mutating func observe(_ y: Double, into verdict: inout Verdict, config: ModelConfig) {
+    /// `disturbed`: another detector flagged this sample.
+    mutating func observe(_ y: Double, disturbed: Bool, into verdict: inout Verdict, config: ModelConfig) {
+        quietFor = disturbed ? 0 : quietFor + 1
         if let old = window.push(y) {
             // Every remaining element's index drops by one; the new one enters at length - 1.
             sumIY -= sumY - old
@@ -63,19 +84,30 @@ struct DriftDetector: Sendable {
         let scatter = max(variance.squareRoot(), floor)
         let magnitude = abs(change)
 
-        let usual = wander ?? magnitude
-        let needed = max(config.driftVolts, DriftDetector.wanderFactor * usual)
+        let needed = max(config.driftVolts, DriftDetector.wanderFactor * wander)
         let certainty = min(magnitude / needed, magnitude / (scatter * DriftDetector.straightness))
-        // Learn the usual wander, fast at first, barely while a drift is under way.
-        learned += 1
-        let rate = learned < length ? 1 / Double(learned) : alpha
-        wander = usual + (magnitude - usual) * (certainty >= 0.5 ? rate / 50 : rate)
+        // Only straight changes could ever raise a drift, so only they teach "usual".
+        let straight = magnitude >= scatter * DriftDetector.straightness / 2
+        if certainty < 1 && straight && quietFor >= quietNeeded { currentPeak = max(currentPeak, magnitude) }
+        inBlock += 1
+        if inBlock == blockLength { closeBlock() }
+        // Not armed until the history is long enough: before that, "usual" is a guess.
+        guard blockPeaks.count >= armBlocks else { return }
 
         guard config.isEnabled(.drift) else { return }
         verdict.add(.drift, certainty: certainty) {
             let perMinute = slope * config.sampleRate * 60
             return "drift: \(perMinute >= 0 ? "+" : "")\(FixedPoint.format(perMinute)) V/min, \(FixedPoint.format(change)) V over the last \(FixedPoint.format(Double(length) / config.sampleRate, digits: 0)) s"
         }
+    }
+
+    private mutating func closeBlock() {
+        blockPeaks.push(currentPeak)
+        currentPeak = 0
+        inBlock = 0
+        var peak = 0.0
+        for i in 0..<max(0, blockPeaks.count - delayBlocks) { peak = max(peak, blockPeaks[i]) }
+        wander = peak
     }
 
     private mutating func recompute() {
