@@ -148,8 +148,8 @@ static const char *TEST_SCRIPT =
 	"0     noise   3\n"
 	"25    pulse   3.500 0.25\n"
 	"35    silence 3\n"
-	"50    ramp    3.000 20\n"
-	"80    end\n";
+	"60    ramp    3.100 20\n"
+	"85    end\n";
 
 static void parse_script_line(const char *where, int lineno, char *line) {
 	char *hash = strchr(line, '#');

@@ -32,8 +32,8 @@ LEVEL = 2.500               # the known level
 NOISE_MV = 3                # sigma per conversion: a real ADC input is never perfectly still
 SPIKE_AT, SPIKE_V, SPIKE_LEN = 25.0, 3.500, 0.25
 DROPOUT_AT, DROPOUT_LEN = 35.0, 3.0
-DRIFT_AT, DRIFT_TO, DRIFT_LEN = 50.0, 3.000, 20.0   # +0.5 V over 20 s = 1.5 V/min
-END = 80.0
+DRIFT_AT, DRIFT_TO, DRIFT_LEN = 60.0, 3.100, 20.0   # +0.6 V over 20 s = 1.8 V/min
+END = 85.0
 
 WAVE_SCRIPT = f"""# firmware end-to-end test waveform (tests/firmware/simlib.py)
 0            level   {LEVEL}

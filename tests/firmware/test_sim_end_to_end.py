@@ -19,7 +19,7 @@ firmware keeps sampling) and a slow drift. The test checks:
     nothing on the steady parts;
   - the WebSocket client got the same results as --print.
 
-Runs in real time (~90 s): the agent's dropout detector works on receive times, so the
+Runs in real time (~95 s): the agent's dropout detector works on receive times, so the
 simulation is paced 1:1 with the wall clock.
 
 Needs: gcc-avr, avr-libc, arduino-mk, libsimavr-dev, libelf-dev (scripts/setup.sh), the
@@ -50,14 +50,15 @@ import framecheck  # noqa: E402
 import simlib  # noqa: E402
 from simlib import DRIFT_AT, DROPOUT_AT, DROPOUT_LEN, END, PERIOD_MS  # noqa: E402
 
-# The scorer's shipped windows are sized for hours of service (drift is judged over 60 s and
-# armed only after minutes of history). The test keeps the shipped thresholds and shortens the
-# drift window so the detector is armed within the scenario.
+# The scorer's shipped windows are sized for hours of service: drift is judged over 60 s and
+# armed only after 10 windows of history (11 minutes). The test keeps every shipped threshold
+# and shortens the drift window to 4 s, which arms the detector ~47 s into the scenario; the
+# ramp starts at 60 s and changes 0.12 V per window (drift_volts is 0.08).
 MODEL_CONFIG = {
     "anomaly_threshold": 0.7,
     "window_size": 50,
     "sample_rate": 10,
-    "drift_seconds": 5,
+    "drift_seconds": 4,
 }
 
 
