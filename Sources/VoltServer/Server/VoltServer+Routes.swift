@@ -60,9 +60,7 @@ extension VoltServer {
         let polling = APIError(.badRequest,
             "long-polling is not supported: connect with transports: ['websocket'] (EIO=4&transport=websocket)")
         router.get("/socket.io") { _, _ -> Response in throw polling }
-        router.get("/socket.io/") { _, _ -> Response in throw polling }
         router.post("/socket.io") { _, _ -> Response in throw polling }
-        router.post("/socket.io/") { _, _ -> Response in throw polling }
         return router
     }
 }
