@@ -2,7 +2,7 @@
 //
 //   swift run -c release voltwatch-bench core [CSV...]      framing + parsing + scoring of
 //                                                           in-memory $VOLT lines, one core
-//   swift run -c release voltwatch-bench score OUT CSV...   score files into OUT/<name>.jsonl
+//   swift run -c release voltwatch-bench score OUT [--config F] CSV...   score files into OUT/<name>.jsonl
 //                                                           (the core path of replay, for tuning)
 //
 // `scripts/bench.sh` runs both and times the real `voltwatch replay --fast` over the set.
@@ -58,44 +58,55 @@ func frames(from rows: [(Int64, Double)]) -> [UInt8] {
     return out
 }
 
+/// The measured part: frame, parse and score every line, as the live reader does.
+@inline(never)
+func scoreStream(_ stream: [UInt8]) -> (anomalies: Int, checksum: Double) {
+    var framer = LineFramer()
+    var device = DeviceStream(device: "bench", config: .default)
+    // Receive times advance 100 ms per line, as live.
+    var t: Int64 = 1_700_000_000_000
+    var anomalies = 0
+    var checksum = 0.0
+    stream.withUnsafeBufferPointer { bytes in
+        framer.append(bytes) { line in
+            t += 100
+            if case .result(let r) = device.ingest(line: line, receivedAtMs: t) {
+                checksum += r.anomalyScore
+                if r.isAnomaly { anomalies += 1 }
+            }
+        }
+    }
+    return (anomalies, checksum)
+}
+
 func coreBenchmark(_ files: [String]) {
     var rows: [(Int64, Double)] = []
     for file in files { rows += loadCSV(file) }
     let stream = frames(from: rows)
-    // Receive times advance 100 ms per line, as live.
     let clock = ContinuousClock()
     var best = Double.infinity
     var checksum = 0.0
     var anomalies = 0
-    for _ in 0..<5 {
-        var framer = LineFramer()
-        var device = DeviceStream(device: "bench", config: .default)
-        var t: Int64 = 1_700_000_000_000
-        anomalies = 0
+    let rounds = Int(getenv("BENCH_ROUNDS").map { String(cString: $0) } ?? "5") ?? 5
+    for _ in 0..<rounds {
         let start = clock.now
-        stream.withUnsafeBufferPointer { bytes in
-            framer.append(bytes) { line in
-                t += 100
-                if case .result(let r) = device.ingest(line: line, receivedAtMs: t) {
-                    checksum += r.anomalyScore
-                    if r.isAnomaly { anomalies += 1 }
-                }
-            }
-        }
+        let run = scoreStream(stream)
         best = min(best, seconds(clock.now - start))
+        anomalies = run.anomalies
+        checksum = run.checksum
     }
     let rate = Double(rows.count) / best
-    print("core: \(rows.count) samples (\(stream.count / 1_048_576) MiB of $VOLT frames), best of 5: "
+    print("core: \(rows.count) samples (\(stream.count / 1_048_576) MiB of $VOLT frames), best of \(rounds): "
         + "\(FixedPoint.format(best * 1000, digits: 1)) ms = \(FixedPoint.format(rate / 1e6, digits: 2)) M samples/s "
         + "(\(FixedPoint.format(best / Double(rows.count) * 1e9, digits: 1)) ns/sample; anomalies \(anomalies), checksum \(FixedPoint.format(checksum, digits: 3)))")
 }
 
-func scoreFiles(out: String, _ files: [String]) {
+func scoreFiles(out: String, config: ModelConfig, _ files: [String]) {
     mkdir(out, 0o755)
     for file in files {
         let name = String(file.split(separator: "/").last!.split(separator: ".").first!)
         guard let f = fopen(file, "r"), let o = fopen(out + "/" + name + ".jsonl", "w") else { fatalError("cannot open \(file)") }
-        var replayer = TraceReplayer(device: name, config: .default)
+        var replayer = TraceReplayer(device: name, config: config)
         var line: UnsafeMutablePointer<CChar>?
         var cap = 0
         var n = 0
@@ -117,7 +128,18 @@ case "core":
     let files = args.count > 1 ? Array(args.dropFirst()) : ["../shared/bench/voltage/trace_00_bench.csv"]
     coreBenchmark(files)
 case "score" where args.count >= 3:
-    scoreFiles(out: args[1], Array(args.dropFirst(2)))
+    var rest = Array(args.dropFirst(2))
+    var config = ModelConfig.default
+    if rest.first == "--config", rest.count >= 2 {
+        guard let f = fopen(rest[1], "r") else { fatalError("cannot open \(rest[1])") }
+        var bytes: [UInt8] = []
+        var c = fgetc(f)
+        while c != EOF { bytes.append(UInt8(c)); c = fgetc(f) }
+        fclose(f)
+        do { config = try ModelConfig.parse(json: bytes, source: rest[1]) } catch { print(error); exit(78) }
+        rest.removeFirst(2)
+    }
+    scoreFiles(out: args[1], config: config, rest)
 default:
     print("usage: voltwatch-bench core [CSV...] | score OUT_DIR CSV...")
     exit(2)

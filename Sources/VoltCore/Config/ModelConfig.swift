@@ -55,7 +55,7 @@ public struct ModelConfig: Sendable, Equatable {
         self.watchThreshold = nil
         self.criticalThreshold = nil
         self.baselineSeconds = 120
-        self.spikeMADs = 12
+        self.spikeMADs = 14
         self.minNoiseVolts = 0.005
         self.driftSeconds = 60
         self.driftVolts = 0.08
@@ -84,6 +84,12 @@ public struct ModelConfig: Sendable, Equatable {
     public var dropoutTimeoutMs: Double { dropoutPeriods * periodMs }
 
     public func isEnabled(_ kind: AnomalyKind) -> Bool { !disabledDetectors.contains(kind) }
+
+    /// The detectors that are on, as bits: what the scorer checks per sample (a `Set` lookup
+    /// there would hash on every sample).
+    public var enabledKinds: AnomalyKinds {
+        AnomalyKinds(AnomalyKind.allCases.filter { !disabledDetectors.contains($0) })
+    }
 
     public func severity(for score: Double) -> Severity {
         if score >= effectiveCriticalThreshold { return .critical }

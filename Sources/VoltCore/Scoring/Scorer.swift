@@ -19,8 +19,10 @@ public struct Scorer: Sendable {
     /// Samples scored since init.
     public private(set) var samplesSeen = 0
 
-    private var gaps = GapDetector()
-    private let range = RangeDetector()
+    /// The certainty at which the score reaches `anomaly_threshold`.
+    private let alarmCertainty: Double
+    private var gaps: GapDetector
+    private let range: RangeDetector
     private var spikes: SpikeDetector
     private var stuck: StuckDetector
     private var noise: NoiseDetector
@@ -31,6 +33,9 @@ public struct Scorer: Sendable {
 
     public init(config: ModelConfig) {
         self.config = config
+        alarmCertainty = Scorer.certainty(forScore: config.anomalyThreshold)
+        gaps = GapDetector(config: config)
+        range = RangeDetector(config: config)
         spikes = SpikeDetector(config: config)
         stuck = StuckDetector(config: config)
         noise = NoiseDetector(config: config)
@@ -58,16 +63,23 @@ public struct Scorer: Sendable {
         return -expm1(-scoreSteepness * c * c)
     }
 
+    /// The inverse of ``score(certainty:)``.
+    static func certainty(forScore s: Double) -> Double {
+        guard s > 0 else { return 0 }
+        guard s < 1 else { return .infinity }
+        return (-log1p(-s) / scoreSteepness).squareRoot()
+    }
+
     public mutating func score(_ sample: Sample) -> ScoredResult {
         samplesSeen += 1
-        var verdict = Verdict()
+        var verdict = Verdict(alarmCertainty: alarmCertainty)
         let x = sample.volts
-        gaps.observe(sample, into: &verdict, config: config)
-        range.observe(x, into: &verdict, config: config)
-        spikes.observe(x, into: &verdict, config: config)
-        stuck.observe(x, into: &verdict, config: config)
-        noise.observe(x, into: &verdict, config: config)
-        drift.observe(x, disturbed: verdict.score >= config.anomalyThreshold, into: &verdict, config: config)
+        gaps.observe(sample, into: &verdict)
+        range.observe(x, into: &verdict)
+        spikes.observe(x, into: &verdict)
+        stuck.observe(x, into: &verdict)
+        noise.observe(x, into: &verdict)
+        drift.observe(x, disturbed: verdict.isAnomalous, into: &verdict)
         // Trust grows as the short windows fill, then as the long ones do.
         let warmth = 0.6 * min(spikes.fill, noise.fill) + 0.4 * drift.fill
         return verdict.result(for: sample, config: config, warmth: warmth)
@@ -77,14 +89,26 @@ public struct Scorer: Sendable {
 /// Collects detector outcomes for one sample. Reasons are built lazily, only for detectors
 /// that fire, so a normal sample costs no allocation.
 struct Verdict {
-    private(set) var score = 0.0
+    /// The highest certainty any detector reported; the score is computed from it once, at
+    /// the end (the certainty-to-score map is monotonic, and `expm1` per detector per sample
+    /// would cost more than the detectors).
+    private(set) var certainty = 0.0
     private(set) var kinds = AnomalyKinds()
     private(set) var reasons: [String] = []
+    /// Certainty at which the score reaches the threshold, so detectors can ask "already
+    /// anomalous?" without computing a score.
+    let alarmCertainty: Double
+
+    init(alarmCertainty: Double) {
+        self.alarmCertainty = alarmCertainty
+    }
+
+    var isAnomalous: Bool { certainty >= alarmCertainty }
+
+    var score: Double { Scorer.score(certainty: certainty) }
 
     mutating func add(_ kind: AnomalyKind, certainty: Double, reason: () -> String) {
-        guard certainty > 0 else { return }
-        let s = Scorer.score(certainty: certainty)
-        if s > score { score = s }
+        if certainty > self.certainty { self.certainty = certainty }
         if certainty >= 1 {
             kinds.insert(kind)
             reasons.append(reason())
@@ -93,6 +117,7 @@ struct Verdict {
 
     func result(for sample: Sample, config: ModelConfig, warmth: Double) -> ScoredResult {
         let threshold = config.anomalyThreshold
+        let score = self.score
         let isAnomaly = score >= threshold
         // Decisiveness: how far the score sits from the threshold, on the side it is on.
         let margin = isAnomaly ? (score - threshold) / max(1 - threshold, 1e-9) : (threshold - score) / max(threshold, 1e-9)

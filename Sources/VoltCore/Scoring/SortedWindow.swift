@@ -19,26 +19,34 @@ public struct SortedWindow: Sendable {
     public var isFull: Bool { order.isFull }
 
     public mutating func push(_ value: Double) {
-        if let evicted = order.push(value) {
-            // Replace the evicted value in place, then slide the new one to its position:
-            // one pass over the elements between them instead of a remove and an insert.
-            var i = index(of: evicted)
-            sorted.withUnsafeMutableBufferPointer { buf in
-                if value > buf[i] {
-                    while i + 1 < buf.count && buf[i + 1] < value {
-                        buf[i] = buf[i + 1]
-                        i += 1
-                    }
-                } else {
-                    while i > 0 && buf[i - 1] > value {
-                        buf[i] = buf[i - 1]
-                        i -= 1
-                    }
-                }
-                buf[i] = value
-            }
-        } else {
+        guard let evicted = order.push(value) else {
             sorted.insert(value, at: insertionIndex(of: value))
+            return
+        }
+        // Replace the evicted value in place, then slide the new one to its position: one
+        // pass over the elements between them instead of a remove and an insert.
+        sorted.withUnsafeMutableBufferPointer { buf in
+            let base = buf.baseAddress!
+            let n = buf.count
+            // The first element not less than `evicted` is an equal one: it is in the window.
+            var low = 0, high = n
+            while low < high {
+                let mid = (low + high) >> 1
+                if base[mid] < evicted { low = mid + 1 } else { high = mid }
+            }
+            var i = low
+            if value > evicted {
+                while i + 1 < n && base[i + 1] < value {
+                    base[i] = base[i + 1]
+                    i += 1
+                }
+            } else {
+                while i > 0 && base[i - 1] > value {
+                    base[i] = base[i - 1]
+                    i -= 1
+                }
+            }
+            base[i] = value
         }
     }
 
@@ -50,7 +58,9 @@ public struct SortedWindow: Sendable {
         let low = Int(position)
         let high = Swift.min(low + 1, n - 1)
         let fraction = position - Double(low)
-        return sorted[low] + (sorted[high] - sorted[low]) * fraction
+        return sorted.withUnsafeBufferPointer { s in
+            s[low] + (s[high] - s[low]) * fraction
+        }
     }
 
     public var median: Double { quantile(0.5) }
@@ -75,8 +85,4 @@ public struct SortedWindow: Sendable {
         return low
     }
 
-    private func index(of value: Double) -> Int {
-        // The first element not less than `value` is an equal one: it is in the window.
-        insertionIndex(of: value)
-    }
 }

@@ -37,6 +37,9 @@ struct DriftDetector: Sendable {
     /// with a short window's margin for the tail of an excursion that stopped being flagged.
     private var quietFor = 0
     private let quietNeeded: Int
+    private let sampleRate: Double
+    private let driftVolts: Double
+    private let enabled: Bool
     private let floor: Double
     /// How straight a drift must be: change / residual scatter.
     static let straightness = 6.0
@@ -44,6 +47,9 @@ struct DriftDetector: Sendable {
     static let wanderFactor = 2.0
 
     init(config: ModelConfig) {
+        sampleRate = config.sampleRate
+        driftVolts = config.driftVolts
+        enabled = config.enabledKinds.contains(.drift)
         length = max(10, Int((config.driftSeconds * config.sampleRate).rounded()))
         window = RingBuffer(capacity: length)
         let n = Double(length)
@@ -59,7 +65,7 @@ struct DriftDetector: Sendable {
     var fill: Double { min(1, Double(blockPeaks.count) / Double(armBlocks)) }
 
     /// `disturbed`: another detector flagged this sample.
-    mutating func observe(_ y: Double, disturbed: Bool, into verdict: inout Verdict, config: ModelConfig) {
+    mutating func observe(_ y: Double, disturbed: Bool, into verdict: inout Verdict) {
         quietFor = disturbed ? 0 : quietFor + 1
         if let old = window.push(y) {
             // Every remaining element's index drops by one; the new one enters at length - 1.
@@ -84,7 +90,7 @@ struct DriftDetector: Sendable {
         let scatter = max(variance.squareRoot(), floor)
         let magnitude = abs(change)
 
-        let needed = max(config.driftVolts, DriftDetector.wanderFactor * wander)
+        let needed = max(driftVolts, DriftDetector.wanderFactor * wander)
         let certainty = min(magnitude / needed, magnitude / (scatter * DriftDetector.straightness))
         // Only straight changes could ever raise a drift, so only they teach "usual".
         let straight = magnitude >= scatter * DriftDetector.straightness / 2
@@ -94,10 +100,10 @@ struct DriftDetector: Sendable {
         // Not armed until the history is long enough: before that, "usual" is a guess.
         guard blockPeaks.count >= armBlocks else { return }
 
-        guard config.isEnabled(.drift) else { return }
+        guard enabled else { return }
         verdict.add(.drift, certainty: certainty) {
-            let perMinute = slope * config.sampleRate * 60
-            return "drift: \(perMinute >= 0 ? "+" : "")\(FixedPoint.format(perMinute)) V/min, \(FixedPoint.format(change)) V over the last \(FixedPoint.format(Double(length) / config.sampleRate, digits: 0)) s"
+            let perMinute = slope * sampleRate * 60
+            return "drift: \(perMinute >= 0 ? "+" : "")\(FixedPoint.format(perMinute)) V/min, \(FixedPoint.format(change)) V over the last \(FixedPoint.format(Double(length) / sampleRate, digits: 0)) s"
         }
     }
 

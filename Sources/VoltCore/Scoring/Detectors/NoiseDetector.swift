@@ -19,8 +19,16 @@ struct NoiseDetector: Sendable {
     /// Autocorrelation window and lags, samples.
     private let correlationWindow: Int
     private let maxLag: Int
+    private let sampleRate: Double
+    private let noiseRatio: Double
+    private let oscillationRatio: Double
+    private let enabled: AnomalyKinds
 
     init(config: ModelConfig) {
+        sampleRate = config.sampleRate
+        noiseRatio = config.noiseRatio
+        oscillationRatio = config.oscillationRatio
+        enabled = config.enabledKinds
         magnitudes = SortedWindow(capacity: max(8, Int((2 * config.sampleRate).rounded())))
         correlationWindow = max(16, Int((6.4 * config.sampleRate).rounded()))
         maxLag = correlationWindow / 2
@@ -31,7 +39,7 @@ struct NoiseDetector: Sendable {
 
     var fill: Double { min(1, Double(seen) / Double(magnitudes.capacity * 4)) }
 
-    mutating func observe(_ x: Double, into verdict: inout Verdict, config: ModelConfig) {
+    mutating func observe(_ x: Double, into verdict: inout Verdict) {
         guard let last else {
             self.last = x
             return
@@ -52,21 +60,23 @@ struct NoiseDetector: Sendable {
         // Learn the usual level; barely, while it is unusual, so a lasting change is accepted
         // eventually but an anomaly does not become the norm at once.
         let rate = seen < magnitudes.capacity * 4 ? 4 / Double(seen) : alpha
-        baseline = usual + (level - usual) * (ratio >= config.noiseRatio ? rate / 20 : rate)
+        baseline = usual + (level - usual) * (ratio >= noiseRatio ? rate / 20 : rate)
         guard seen >= magnitudes.capacity * 2 else { return }
 
-        let noiseCertainty = ratio / config.noiseRatio
+        let noiseCertainty = ratio / noiseRatio
         var periodic: (lag: Int, r: Double)?
-        if ratio >= 2, config.isEnabled(.oscillation) {
+        // Look for a period only when the variation is close to alarming. (Not from 2×: on a
+        // 10-bit ADC, one step to two steps of change is already 2×.)
+        if ratio >= 0.75 * min(noiseRatio, oscillationRatio), enabled.contains(.oscillation) {
             periodic = strongestPeriod()
         }
         if let periodic, periodic.r >= 0.6 {
-            let c = ratio / config.oscillationRatio
-            let period = Double(periodic.lag) / config.sampleRate
+            let c = ratio / oscillationRatio
+            let period = Double(periodic.lag) / sampleRate
             verdict.add(.oscillation, certainty: max(c, noiseCertainty)) {
                 "oscillation: a \(FixedPoint.format(period, digits: 1)) s periodic component (autocorrelation \(FixedPoint.format(periodic.r, digits: 2))), variation \(FixedPoint.format(ratio, digits: 1))× usual"
             }
-        } else if config.isEnabled(.noise) {
+        } else if enabled.contains(.noise) {
             verdict.add(.noise, certainty: noiseCertainty) {
                 "noise: sample-to-sample variation \(FixedPoint.format(level)) V is \(FixedPoint.format(ratio, digits: 1))× the usual \(FixedPoint.format(reference)) V"
             }
@@ -78,20 +88,22 @@ struct NoiseDetector: Sendable {
     private func strongestPeriod() -> (lag: Int, r: Double)? {
         guard differences.isFull else { return nil }
         let n = correlationWindow
-        let base = maxLag
-        var energy = 0.0
-        for i in 0..<n {
-            let v = differences[base + i]
-            energy += v * v
+        let maxLag = self.maxLag
+        return differences.withContiguousElements { d -> (lag: Int, r: Double)? in
+            // d holds maxLag older values, then the n-sample window.
+            let window = UnsafeBufferPointer(rebasing: d[maxLag..<(maxLag + n)])
+            var energy = 0.0
+            for v in window { energy += v * v }
+            guard energy > 0 else { return nil }
+            var best: (lag: Int, r: Double)?
+            for lag in 3...maxLag {
+                let lagged = UnsafeBufferPointer(rebasing: d[(maxLag - lag)..<(maxLag - lag + n)])
+                var sum = 0.0
+                for i in 0..<n { sum += window[i] * lagged[i] }
+                let r = sum / energy
+                if best == nil || r > best!.r { best = (lag, r) }
+            }
+            return best
         }
-        guard energy > 0 else { return nil }
-        var best: (lag: Int, r: Double)?
-        for lag in 3...maxLag {
-            var sum = 0.0
-            for i in 0..<n { sum += differences[base + i] * differences[base + i - lag] }
-            let r = sum / energy
-            if best == nil || r > best!.r { best = (lag, r) }
-        }
-        return best
     }
 }

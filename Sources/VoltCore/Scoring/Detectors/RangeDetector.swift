@@ -1,13 +1,21 @@
 /// Hard limits from the configuration (`min_volts`, `max_volts`): the one detector that needs
 /// no history, for a user who knows what the voltage must never do.
 struct RangeDetector: Sendable {
-    func observe(_ x: Double, into verdict: inout Verdict, config: ModelConfig) {
-        guard config.isEnabled(.outOfRange) else { return }
-        if let high = config.maxVolts, x > high {
+    private let low: Double?
+    private let high: Double?
+
+    init(config: ModelConfig) {
+        let enabled = config.enabledKinds.contains(.outOfRange)
+        low = enabled ? config.minVolts : nil
+        high = enabled ? config.maxVolts : nil
+    }
+
+    func observe(_ x: Double, into verdict: inout Verdict) {
+        if let high, x > high {
             verdict.add(.outOfRange, certainty: 1 + (x - high) / max(abs(high), 0.1)) {
                 "out_of_range: \(FixedPoint.format(x)) V is above the \(FixedPoint.format(high)) V limit"
             }
-        } else if let low = config.minVolts, x < low {
+        } else if let low, x < low {
             verdict.add(.outOfRange, certainty: 1 + (low - x) / max(abs(low), 0.1)) {
                 "out_of_range: \(FixedPoint.format(x)) V is below the \(FixedPoint.format(low)) V limit"
             }

@@ -14,8 +14,12 @@ struct SpikeDetector: Sendable {
     private var excursion = 0
     /// Samples after which a persisting excursion counts as a level shift.
     private let shiftSamples: Int
+    private let sampleRate: Double
+    private let enabled: AnomalyKinds
 
     init(config: ModelConfig) {
+        sampleRate = config.sampleRate
+        enabled = config.enabledKinds
         window = SortedWindow(capacity: config.windowSize)
         warmup = max(5, config.windowSize / 2)
         floor = config.minNoiseVolts
@@ -25,7 +29,7 @@ struct SpikeDetector: Sendable {
 
     var fill: Double { min(1, Double(window.count) / Double(warmup)) }
 
-    mutating func observe(_ x: Double, into verdict: inout Verdict, config: ModelConfig) {
+    mutating func observe(_ x: Double, into verdict: inout Verdict) {
         defer { window.push(x) }
         guard window.count >= warmup else { return }
         let median = window.median
@@ -40,12 +44,12 @@ struct SpikeDetector: Sendable {
         }
         let persisted = abs(excursion) > shiftSamples
         let kind: AnomalyKind = persisted ? .levelShift : (deviations > 0 ? .spike : .dip)
-        guard config.isEnabled(kind) else { return }
-        let seconds = Double(window.count) / config.sampleRate
+        guard enabled.contains(kind) else { return }
+        let seconds = Double(window.count) / sampleRate
         verdict.add(kind, certainty: c) {
             let side = deviations > 0 ? "above" : "below"
             if kind == .levelShift {
-                return "level_shift: \(FixedPoint.format(x)) V has stayed \(FixedPoint.format(abs(deviations), digits: 0)) MADs \(side) the \(FixedPoint.format(seconds, digits: 0)) s median \(FixedPoint.format(median)) V for \(FixedPoint.format(Double(abs(excursion)) / config.sampleRate, digits: 1)) s"
+                return "level_shift: \(FixedPoint.format(x)) V has stayed \(FixedPoint.format(abs(deviations), digits: 0)) MADs \(side) the \(FixedPoint.format(seconds, digits: 0)) s median \(FixedPoint.format(median)) V for \(FixedPoint.format(Double(abs(excursion)) / sampleRate, digits: 1)) s"
             }
             return "\(kind.rawValue): \(FixedPoint.format(x)) V is \(FixedPoint.format(abs(deviations), digits: 0)) MADs \(side) the \(FixedPoint.format(seconds, digits: 0)) s median \(FixedPoint.format(median)) V"
         }

@@ -21,10 +21,19 @@ struct StuckDetector: Sendable {
     private var seen = 0
     private let minimumRun: Int
     private let alpha: Double
+    /// ``requiredRun`` at the current repeat rate, refreshed every 32 samples (two logarithms
+    /// per sample would cost more than the rest of the detector).
+    private var cachedRequiredRun: Int
+    private let sampleRate: Double
+    private let enabled: Bool
 
     init(config: ModelConfig) {
+        sampleRate = config.sampleRate
+        enabled = config.enabledKinds.contains(.stuck)
         minimumRun = max(3, Int((config.stuckSeconds * config.sampleRate).rounded(.up)))
         alpha = 1 / max(10, config.baselineSeconds * config.sampleRate)
+        cachedRequiredRun = minimumRun
+        cachedRequiredRun = requiredRun
     }
 
     /// The run length needed at the current repeat rate.
@@ -34,21 +43,22 @@ struct StuckDetector: Sendable {
         return max(minimumRun, chance)
     }
 
-    mutating func observe(_ x: Double, into verdict: inout Verdict, config: ModelConfig) {
+    mutating func observe(_ x: Double, into verdict: inout Verdict) {
         let repeated = last == x
         run = repeated ? run + 1 : 1
         last = x
-        let required = requiredRun
         if run < minimumRun {
             // Learn only from data that is not itself a suspicious run.
             seen += 1
             let rate = seen < 100 ? 1 / Double(seen) : alpha
             repeatRate += ((repeated ? 1 : 0) - repeatRate) * rate
+            if seen & 31 == 0 { cachedRequiredRun = requiredRun }
         }
-        guard run >= minimumRun / 2, config.isEnabled(.stuck) else { return }
+        let required = cachedRequiredRun
+        guard run >= minimumRun / 2, enabled else { return }
         let length = run
         verdict.add(.stuck, certainty: Double(length) / Double(required)) {
-            "stuck: \(FixedPoint.format(x)) V unchanged for \(length) samples (\(FixedPoint.format(Double(length) / config.sampleRate, digits: 1)) s)"
+            "stuck: \(FixedPoint.format(x)) V unchanged for \(length) samples (\(FixedPoint.format(Double(length) / sampleRate, digits: 1)) s)"
         }
     }
 }
