@@ -29,7 +29,7 @@ struct DeviceRecord: Sendable {
         let state = status?.state.rawValue ?? (device == "app" ? "app" : "connected")
         let stale = last == nil || (age ?? 0) > staleAfterMs
         let firmware = status?.firmware ?? hello.map { "\($0.firmware) \($0.version)" }
-        let frames = counters?.frames ?? results
+        let frames = max(counters?.frames ?? 0, results)
         let invalid = counters?.invalid ?? RejectionCounts()
         var out = "{\"device\":" + JSONText.string(device)
         out += ",\"state\":\"" + state + "\""

@@ -11,7 +11,7 @@ public import VoltCore
 ///
 /// A `Service`: ``run()`` serves until graceful shutdown, when every WebSocket client gets a
 /// close frame and the server stops within ``VoltServerConfiguration/closeTimeoutMs``.
-public struct VoltServer: Service {
+public struct VoltServer: Service, CustomStringConvertible {
     public let configuration: VoltServerConfiguration
     /// The sink the serial side publishes into.
     public let hub: Hub
@@ -42,6 +42,9 @@ public struct VoltServer: Service {
         self.appScorer = AppScorer(hub: hub)
         self.logger = logger
     }
+
+    /// What service-lifecycle logs: the address, never the configuration (it holds the token).
+    public var description: String { "VoltServer(\(configuration.host):\(configuration.port))" }
 
     public func run() async throws {
         try await makeApplication().run()

@@ -1,6 +1,6 @@
 /// How the server listens and whom it serves. Filled from the agent's options; every limit has
 /// a default that suits a Raspberry Pi class gateway.
-public struct VoltServerConfiguration: Sendable {
+public struct VoltServerConfiguration: Sendable, CustomStringConvertible {
     public var host = "0.0.0.0"
     /// 5000, the original backend's port; 0 picks a free one (tests).
     public var port = 5000
@@ -23,4 +23,10 @@ public struct VoltServerConfiguration: Sendable {
     public var hub = Hub.Configuration()
 
     public init() {}
+
+    /// Everything but the token, which is only said to be set or not.
+    public var description: String {
+        "VoltServerConfiguration(\(host):\(port), token: \(token == nil ? "none" : "set"), origins: \(allowedOrigins), "
+            + "maxClients: \(hub.maxClients), maxClientMessageBytes: \(maxClientMessageBytes))"
+    }
 }
