@@ -69,6 +69,13 @@ public final class Udev {
             }
             link = udev_list_entry_get_next(current)
         }
+        if info.byID.isEmpty && info.byPath.isEmpty, let links = property("DEVLINKS") {
+            // Where the udev database only has the property (umockdev, some containers).
+            for name in links.split(separator: " ").map(String.init) {
+                if name.hasPrefix("/dev/serial/by-id/") { info.byID.append(name) }
+                if name.hasPrefix("/dev/serial/by-path/") { info.byPath.append(name) }
+            }
+        }
         return info
     }
 }

@@ -1,0 +1,25 @@
+"""Hot-plug through umockdev uevents: the agent's netlink monitor sees a board come and go."""
+import os
+import shutil
+import subprocess
+
+import pytest
+
+from conftest import HERE
+
+
+def gi_umockdev_available():
+    if shutil.which("umockdev-wrapper") is None or not os.path.exists("/usr/bin/python3"):
+        return False
+    probe = subprocess.run(
+        ["/usr/bin/python3", "-c", "import gi; gi.require_version('UMockdev', '1.0'); from gi.repository import UMockdev"],
+        capture_output=True)
+    return probe.returncode == 0
+
+
+@pytest.mark.skipif(not gi_umockdev_available(), reason="needs umockdev-wrapper, python3-gi and gir1.2-umockdev-1.0")
+def test_udev_monitor_sees_add_and_remove(voltwatch):
+    run = subprocess.run(
+        ["umockdev-wrapper", "/usr/bin/python3", str(HERE / "hotplug_driver.py"), voltwatch],
+        capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
