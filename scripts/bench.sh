@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Throughput benchmarks, release mode. Reports figures; asserts nothing (targets live in the
+# issue notes, machines here are noisy: compare ratios measured in one run).
+#   (a) the core alone: framing + parsing + scoring of in-memory $VOLT frames, one core
+#   (b) `voltwatch replay --fast` over the whole labelled voltage set, JSON output to files
+#       (--jobs 1: one core; then the default, one file per core)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SHARED="${VOLTWATCH_SHARED:-$PWD/../shared}"
+CSVS=("$SHARED"/bench/voltage/*.csv)
+
+swift build -c release --product voltwatch --product voltwatch-bench 2>&1 | grep -v "unhandled" | tail -1
+BIN="$(swift build -c release --show-bin-path)"
+
+echo "== (a) core: $BIN/voltwatch-bench core (all ${#CSVS[@]} traces as \$VOLT frames)"
+"$BIN/voltwatch-bench" core "${CSVS[@]}"
+
+OUT="$(mktemp -d)"
+trap 'rm -rf "$OUT"' EXIT
+for jobs in 1 0; do
+  args=(replay --fast --out-dir "$OUT" --config config/model_config.json)
+  [ "$jobs" -gt 0 ] && args+=(--jobs "$jobs")
+  echo "== (b) replay: voltwatch ${args[*]} <${#CSVS[@]} CSVs>"
+  for i in 1 2 3; do "$BIN/voltwatch" "${args[@]}" "${CSVS[@]}" 2>&1 | head -1; done
+done
+du -sh "$OUT" | awk '{print "   output: " $1 " of JSON lines"}'

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Runs every voltwatch test on this machine, installing what the tests need first.
+# The README's test command and CI's .ci/run are this script. Exits non-zero on any failure.
+#
+#   scripts/test.sh            everything
+#   scripts/test.sh --swift    only the Swift test targets
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+SHARED="${VOLTWATCH_SHARED:-$ROOT/../shared}"
+
+step() { printf '\n=== %s\n' "$*"; }
+
+step "setup: Debian and Python packages"
+bash scripts/setup.sh
+
+step "build (debug)"
+swift build 2>&1 | grep -v "found 1 file(s) which are unhandled" || { echo "build failed" >&2; exit 1; }
+BIN_DIR="$(swift build --show-bin-path)"
+export VOLTWATCH_BIN="$BIN_DIR/voltwatch"
+"$VOLTWATCH_BIN" --version
+
+step "Swift tests"
+swift test 2>&1 | grep -v "found 1 file(s) which are unhandled"
+[ "${PIPESTATUS[0]}" -eq 0 ] || { echo "swift test failed" >&2; exit 1; }
+[ "${1:-}" = "--swift" ] && exit 0
+
+step "shipped configuration"
+"$VOLTWATCH_BIN" check-config config/model_config.json >/dev/null
+
+step "firmware build (Uno, Nano)"
+bash scripts/build-firmware.sh
+
+step "Python end-to-end tests (real clients, ptys, umockdev, simavr, detection quality)"
+export VOLTWATCH_SHARED="$SHARED"
+python3 -m pytest -q -p no:cacheprovider tests
