@@ -44,7 +44,7 @@ struct DevicesCommand: ParsableCommand {
             return
         }
         if rows.isEmpty {
-            Swift.print("No USB serial devices found. Plug the board in; `voltwatch doctor` explains why one is missing.")
+            Swift.print("No USB serial devices found. Plug the board in (a charge-only cable shows nothing; `dmesg -w` shows what the kernel sees).")
             return
         }
         for (device, verdict) in rows {

@@ -88,6 +88,7 @@ struct RunCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = AgentLogging.bootstrap(level: Logger.Level(rawValue: logLevel) ?? .info)
+        AgentMetrics.bootstrap()
         let resolved: (config: ModelConfig, source: String)
         do {
             resolved = try ModelConfigFile.resolve(config)
