@@ -209,8 +209,6 @@ def test_firmware_on_simulated_board_end_to_end(tmp_path: Path) -> None:
         except subprocess.TimeoutExpired:
             pytest.fail(f"the simulation did not finish:\n{sim_err.read_text()}")
         assert sim.returncode == 0, f"voltsim failed:\n{sim_err.read_text()}"
-        assert "behind wall time" not in sim_err.read_text(), \
-            f"the host could not run the simulation in real time:\n{sim_err.read_text()}"
         time.sleep(1.0)  # the last frames travel through the agent
         status = _http_json(base + "/api/status")
         (tmp_path / "status.json").write_text(json.dumps(status, indent=1))
@@ -268,7 +266,10 @@ def test_firmware_on_simulated_board_end_to_end(tmp_path: Path) -> None:
     brief = lambda rs: [(r["seq"], r["voltage"], round(r["anomaly_score"], 3), r["kinds"]) for r in rs]  # noqa: E731
 
     false_alarms = [r for r in by_phase.get("steady", []) if r["is_anomaly"]]
-    assert not false_alarms, f"anomalies on the steady level: {brief(false_alarms)[:10]}"
+    # A host too busy to run the simulation in real time shows up here first (late frames
+    # look like dropouts); voltsim says so on stderr.
+    assert not false_alarms, (f"anomalies on the steady level: {brief(false_alarms)[:10]}\n"
+                              f"voltsim:\n{sim_err.read_text()}")
 
     spike = [r for r in by_phase.get("spike", []) if r["is_anomaly"] and "spike" in r["kinds"]]
     assert spike, f"the spike was not reported: {brief(by_phase.get('spike', []))}"
