@@ -62,7 +62,9 @@ public struct DiscoveryService: Service {
             logger.warning("\(error.description); polling every \(pollIntervalMs) ms instead")
         }
         let interval = monitor == nil || !Self.udevDaemonRunning ? pollIntervalMs : pollIntervalMs * 10
-        refresh(udev, reason: "start")
+        // Devices udev reported removed: dropped at once, even while sysfs still shows them.
+        var gone = Set<String>()
+        refresh(udev, reason: "start", gone: gone)
         if registry.devices.isEmpty { logger.info("no board found yet; waiting for one to be plugged in") }
         var fds = [pollfd(fd: wakeup.fd, events: Int16(POLLIN), revents: 0)]
         if let monitor { fds.append(pollfd(fd: monitor.fd, events: Int16(POLLIN), revents: 0)) }
@@ -74,16 +76,18 @@ public struct DiscoveryService: Service {
             var changed = ready == 0
             if let monitor, fds.count > 1, fds[1].revents != 0 {
                 while let event = monitor.receive() {
+                    if event.action == .remove { gone.insert(event.sysPath) }
+                    if event.action == .add { gone.remove(event.sysPath) }
                     logger.info("udev \(event.action.rawValue)", metadata: ["syspath": "\(event.sysPath)", "path": "\(event.path ?? "-")"])
                     changed = true
                 }
             }
-            if changed { refresh(udev, reason: ready == 0 ? "poll" : "udev event") }
+            if changed { refresh(udev, reason: ready == 0 ? "poll" : "udev event", gone: gone) }
         }
     }
 
-    private func refresh(_ udev: Udev, reason: String) {
-        let picked = selector.discovered(udev.serialDevices())
+    private func refresh(_ udev: Udev, reason: String, gone: Set<String>) {
+        let picked = selector.discovered(udev.serialDevices().filter { !gone.contains($0.sysPath) })
         let (added, removed) = registry.replace(with: picked)
         for device in added {
             logger.info("device added: \(device.path) (\(device.vidPid ?? "no USB id")) as \(device.deviceID)", metadata: ["reason": "\(reason)"])
