@@ -16,7 +16,9 @@ struct FileReplay: Sendable {
     let input: String
     /// nil: the caller passes the output (standard output).
     let output: String?
-    let device: String
+    /// `--device`, when given; else the recording's own device id; else the file's stem.
+    let device: String?
+    let stem: String
     let config: ModelConfig
     let speed: Double?
     let progress: Bool
@@ -50,19 +52,20 @@ struct FileReplay: Sendable {
             return report
         }
         let size = reader.size
-        var replayer = TraceReplayer(device: device, config: config)
+        var replayer = TraceReplayer(device: device ?? stem, config: config)
         var pacer = speed.map { Pacer(speed: $0) }
         var lastProgress = 0
         do {
             try reader.forEachLine { line, number, consumed in
                 switch replayer.feed(line: line, number: number) {
                 case .result(let result):
+                    let name = device ?? replayer.recordedDevice ?? stem
                     if pacer != nil {
                         pacer!.wait(until: result.timestampMs)
-                        out.write(ResultEncoder.jsonLine(result, device: device))
+                        out.write(ResultEncoder.jsonLine(result, device: name))
                         out.flush()
                     } else {
-                        out.write(ResultEncoder.jsonLine(result, device: device))
+                        out.write(ResultEncoder.jsonLine(result, device: name))
                     }
                     report.count(result)
                 case .error(let error):

@@ -51,7 +51,7 @@ struct ReplayCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Pace the output by the file's timestamps, N times real time.", valueName: "N"))
     var speed: Double?
 
-    @Option(help: ArgumentHelp("Device name to put in results (default: the input's file name without extension).", valueName: "name"))
+    @Option(help: ArgumentHelp("Device name to put in results (default: the device a recording names in its header, else the input's file name without extension).", valueName: "name"))
     var device: String?
 
     @Option(help: ArgumentHelp("Files scored at once with --out-dir (default: the number of cores).", valueName: "n"))
@@ -99,14 +99,14 @@ struct ReplayCommand: AsyncParsableCommand {
         if let outDir {
             let tasks = files.map { file in
                 FileReplay(input: file, output: outDir + "/" + Self.outputName(for: file),
-                           device: device ?? Self.stem(of: file), config: resolved.config,
+                           device: device, stem: Self.stem(of: file), config: resolved.config,
                            speed: speed, progress: progress && (jobs == 1 || files.count == 1))
             }
             total = await Self.runAll(tasks, jobs: jobs)
         } else {
             let stdout = OutputFile.standardOutput(capacity: speed == nil ? 1 << 20 : 0)
             for file in files {
-                let task = FileReplay(input: file, output: nil, device: device ?? Self.stem(of: file),
+                let task = FileReplay(input: file, output: nil, device: device, stem: Self.stem(of: file),
                                       config: resolved.config, speed: speed, progress: progress)
                 total.add(task.run(into: stdout))
             }

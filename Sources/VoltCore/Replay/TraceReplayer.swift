@@ -25,6 +25,9 @@ public struct TraceReplayer: Sendable {
     public private(set) var labels: LabelTally?
     /// Lines that did not fit the format.
     public private(set) var errorCount = 0
+    /// The device a recording says it came from (its `voltwatch recording device=<id>`
+    /// header), so a replay names results as the live agent did.
+    public private(set) var recordedDevice: String?
 
     private var csv: CSVLayout?
     private var syntheticClockMs: Int64 = 0
@@ -66,7 +69,9 @@ public struct TraceReplayer: Sendable {
 
     private mutating func feedRecording(_ line: UnsafeBufferPointer<UInt8>, number: Int) -> Step {
         if line[0] == UInt8(ascii: "#") {
-            return .event(String(decoding: line.dropFirst(), as: UTF8.self).trimmingASCIIWhitespace())
+            let event = String(decoding: line.dropFirst(), as: UTF8.self).trimmingASCIIWhitespace()
+            noteEvent(event)
+            return .event(event)
         }
         var tab = 0
         var ms: Int64 = 0
@@ -88,6 +93,20 @@ public struct TraceReplayer: Sendable {
         }
         if payload.isEmpty { return .none }
         return translate(stream.ingest(line: payload, receivedAtMs: ms))
+    }
+
+    /// Events the recorder writes that change what live scoring counted.
+    private mutating func noteEvent(_ event: String) {
+        // `<epoch_ms> <text>`
+        let text = event.drop { $0 != " " }.dropFirst()
+        if text.hasPrefix(RecordingEvent.header) {
+            for word in text.split(separator: " ") where word.hasPrefix("device=") {
+                let id = word.dropFirst("device=".count)
+                if !id.isEmpty { recordedDevice = String(id) }
+            }
+        } else if text.hasPrefix(RecordingEvent.droppedPartialLine) {
+            stream.countRejected(.syntax)
+        }
     }
 
     // MARK: Plain serial captures

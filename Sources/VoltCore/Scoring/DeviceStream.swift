@@ -68,6 +68,12 @@ public struct DeviceStream: Sendable {
         return result
     }
 
+    /// Counts lines refused before parsing: the partial first line after a port opens (a
+    /// tail of a frame the board was already sending) is `.syntax`.
+    public mutating func countRejected(_ reason: RejectionReason, _ lines: Int = 1) {
+        counters.invalid[reason] += lines
+    }
+
     /// Counts lines the framer dropped as over-long (they never reach ``ingest(line:receivedAtMs:)``).
     public mutating func countOverlong(_ lines: Int) {
         counters.invalid.tooLong += lines

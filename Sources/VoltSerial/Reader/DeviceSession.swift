@@ -209,7 +209,10 @@ public final class DeviceSession: Sendable {
                     if drop > 0 {
                         chunk = UnsafeBufferPointer(rebasing: chunk[drop...])
                         if !dropper.active {
-                            recorder?.event(device: device, atMs: receivedAt, "dropped partial first line (\(dropper.dropped) bytes)")
+                            // Counted as invalid, as DESIGN.md says; the recording notes it so
+                            // a replay counts it too.
+                            stream.countRejected(.syntax)
+                            recorder?.event(device: device, atMs: receivedAt, "\(RecordingEvent.droppedPartialLine) (\(dropper.dropped) bytes)")
                         }
                     }
                     framer.append(chunk) { line in

@@ -6,6 +6,7 @@ import Musl
 public import Logging
 public import ServiceLifecycle
 import Synchronization
+import VoltCore
 
 /// Keeps every line each board sent, with its receive time, so a day can be replayed later
 /// (`voltwatch replay`) and gives exactly the results that were scored live.
@@ -163,7 +164,7 @@ public final class Recorder: Service, Sendable {
             }
             var file = File(fd: fd, path: path, bytes: stat(path, &info) == 0 ? Int(info.st_size) : 0, hour: atMs / 3_600_000)
             if file.bytes == 0 {
-                file.buffer.append(contentsOf: "# \(atMs) voltwatch recording device=\(device)\n".utf8)
+                file.buffer.append(contentsOf: "# \(atMs) \(RecordingEvent.header) device=\(device)\n".utf8)
             }
             return file
         }
