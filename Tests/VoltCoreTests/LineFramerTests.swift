@@ -172,6 +172,40 @@ struct LineFramerTests {
         #expect(framer.overlongLines == 1)
     }
 
+    @Test("byte by byte or whole, a stream gives the same scored samples", arguments: [1, 2, 7, 61, 4096, Int.max])
+    func samplesDoNotDependOnChunking(chunk: Int) {
+        var bytes: [UInt8] = []
+        for (i, v) in Bench.quiet(seconds: 40, seed: 3).enumerated() {
+            bytes += Array((i == 250 ? "\u{FF}\u{00}junk\r\n" : "").utf8)
+            bytes += Array((Bench.voltLine(seq: UInt32(i), volts: i == 300 ? v + 0.5 : v) + (i % 2 == 0 ? "\r\n" : "\n")).utf8)
+        }
+        func run(_ size: Int) -> ([DeviceStream.Output], StreamCounters) {
+            var framer = LineFramer()
+            var stream = DeviceStream(device: "bench", config: .default)
+            var outputs: [DeviceStream.Output] = []
+            var line = 0
+            var start = 0
+            while start < bytes.count {
+                let end = size >= bytes.count - start ? bytes.count : start + size
+                framer.append(contentsOf: bytes[start..<end]) { l in
+                    // The receive time is the line's, as the recorder keeps it.
+                    outputs.append(stream.ingest(line: l, receivedAtMs: Bench.startMs + Int64(line) * 100))
+                    line += 1
+                }
+                start = end
+            }
+            return (outputs, stream.counters)
+        }
+        let whole = run(Int.max)
+        let chunked = run(chunk)
+        #expect(chunked.0 == whole.0)
+        #expect(chunked.1 == whole.1)
+        #expect(whole.0.count == 401)
+        #expect(whole.1.invalid.syntax == 1)
+        let spikes = whole.0.filter { if case .result(let r) = $0 { r.kinds.contains(.spike) } else { false } }
+        #expect(spikes.count == 1)
+    }
+
     @Test func overlongLinesReachTheStreamCountersAsTooLong() {
         var stream = DeviceStream(device: "bench", config: .default)
         var framer = LineFramer()

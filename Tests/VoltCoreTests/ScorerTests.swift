@@ -84,6 +84,25 @@ struct ScorerTests {
         #expect(counts.first! < counts.last!, "the sweep must actually change something: \(counts)")
     }
 
+    @Test func loweringTheThresholdNeverLosesAnAnomalyOnceDriftIsArmed() {
+        // Past 11 minutes the drift detector judges too, and it learns only from samples no
+        // detector flagged: the threshold then steers what it learns, yet must stay monotonic.
+        var samples = Bench.samples(DriftDetectorTests.rampSignal(seed: 10))
+        for i in stride(from: 7_000, to: samples.count, by: 431) { samples[i].volts += 0.04 * Double(i % 5) }
+        var previous: Set<Int> = []
+        var counts: [Int] = []
+        for threshold in [0.95, 0.7, 0.45, 0.2] {
+            var config = ModelConfig.default
+            config.anomalyThreshold = threshold
+            let results = Bench.score(samples, config: config)
+            let anomalous = Set(results.anomalyIndices)
+            #expect(previous.isSubset(of: anomalous), "threshold \(threshold) lost \(previous.subtracting(anomalous).sorted().prefix(10))")
+            previous = anomalous
+            counts.append(anomalous.count)
+        }
+        #expect(counts.first! < counts.last!, "\(counts)")
+    }
+
     @Test("disabling a detector silences it", arguments: [
         AnomalyKind.spike, .dip, .stuck, .noise, .oscillation, .dropout,
     ])
