@@ -171,6 +171,7 @@ def main():
         frames = int(args.seconds * args.rate)
         written = {}
         cpu0, t0 = cpu_seconds(server.pid), time.monotonic()
+        client_cpu0 = sum(cpu_seconds(p.pid) for p in procs)
         rss_peak = rss_mb(server.pid)
         period = 1 / args.rate
         next_at = time.monotonic()
@@ -187,6 +188,7 @@ def main():
                 rss_peak = max(rss_peak, rss_mb(server.pid))
         time.sleep(1)
         cpu1, t1 = cpu_seconds(server.pid), time.monotonic()
+        client_cpu = (sum(cpu_seconds(p.pid) for p in procs) - client_cpu0) / (t1 - t0) * 100
         rss_peak = max(rss_peak, rss_mb(server.pid))
         stop.set()
         latencies, delivered = [], 0
@@ -204,7 +206,7 @@ def main():
         print(f"delivered {delivered}/{expected} = {100 * delivered / expected:.3f} %")
         print(f"latency ms: p50 {percentile(latencies, 50):.3f}  p90 {percentile(latencies, 90):.3f}  "
               f"p99 {percentile(latencies, 99):.3f}  max {latencies[-1] if latencies else float('nan'):.3f}")
-        print(f"server CPU {cpu:.1f} % of one core, RSS peak {rss_peak:.1f} MB")
+        print(f"server CPU {cpu:.1f} % of one core, RSS peak {rss_peak:.1f} MB; clients used {client_cpu:.0f} % of one core")
     finally:
         server.send_signal(signal.SIGTERM)
         try:
