@@ -9,7 +9,9 @@ cd "$(dirname "$0")/.."
 SHARED="${VOLTWATCH_SHARED:-$PWD/../shared}"
 CSVS=("$SHARED"/bench/voltage/*.csv)
 
-swift build -c release --product voltwatch --product voltwatch-bench 2>&1 | grep -v "unhandled" | tail -1
+for product in voltwatch voltwatch-bench; do
+  swift build -c release --product "$product" 2>&1 | grep -v "unhandled" | tail -1
+done
 BIN="$(swift build -c release --show-bin-path)"
 
 echo "== (a) core: $BIN/voltwatch-bench core (all ${#CSVS[@]} traces as \$VOLT frames)"

@@ -77,16 +77,10 @@ struct SpikeDetectorTests {
         // Once the window has taken in the new level, it is the norm.
         #expect(results[(eventAt + 100)...].allSatisfy { !$0.isAnomaly })
         let shifts = results.indices(of: .levelShift)
-        withKnownIssue("""
-            VoltCore bug: with window_size 50 the step fills a quarter of the window after 13 \
-            samples, the IQR scale jumps to ~0.2 V and the excursion ends, before the 20 samples \
-            (2 s) a level shift needs: level_shift never fires at the default window size
-            """) {
-            #expect(!shifts.isEmpty, "a step held for 30 s must be reported as a level shift")
-            #expect(shifts.allSatisfy { $0 >= eventAt + 20 && $0 < eventAt + 60 }, "\(shifts)")
-            if let first = shifts.first {
-                #expect(results[first].reasons.contains { $0.hasPrefix("level_shift:") && $0.contains("stayed") })
-            }
+        #expect(!shifts.isEmpty, "a step held for 30 s must be reported as a level shift")
+        #expect(shifts.allSatisfy { $0 >= eventAt + 20 && $0 < eventAt + 60 }, "\(shifts)")
+        if let first = shifts.first {
+            #expect(results[first].reasons.contains { $0.hasPrefix("level_shift:") && $0.contains("stayed") })
         }
     }
 

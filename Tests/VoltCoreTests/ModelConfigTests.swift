@@ -139,16 +139,14 @@ struct ModelConfigTests {
         #expect(late.kinds.contains(.dropout))
     }
 
-    @Test func slowSensorWithOnlyTheOriginalKeysIsAccepted() {
+    @Test func slowSensorWithOnlyTheOriginalKeysIsAccepted() throws {
         // The original backend's file for a slow sensor: just its three keys.
         let json = Self.document(["sample_rate": "0.00333"])
-        withKnownIssue("""
-            VoltCore: baseline_seconds defaults to 120 s whatever sample_rate says, so at 0.00333 \\
-            samples/s the baseline is 0.4 samples, shorter than window_size 50, and the file is refused
-            """) {
-            let config = try ModelConfig.parse(json: json)
-            #expect(abs(config.dropoutTimeoutMs / 60_000 - 50) < 0.1)
-        }
+        let config = try ModelConfig.parse(json: json)
+        #expect(abs(config.dropoutTimeoutMs / 60_000 - 50) < 0.1)
+        // The default baseline scales: two windows of samples five minutes apart.
+        #expect(config.baselineSeconds == nil)
+        #expect(abs(config.effectiveBaselineSeconds - 2 * 50 / 0.00333) < 1)
     }
 
     @Test func validateRefusesAnImpossibleConfigBuiltInCode() {

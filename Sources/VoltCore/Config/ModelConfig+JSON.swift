@@ -42,13 +42,13 @@ extension ModelConfig {
         if let v = reader.number("sample_rate", in: 0.0...1_000.0, openLower: true) { config.sampleRate = v }
         config.watchThreshold = reader.optionalNumber("watch_threshold", in: 0.0...1.0)
         config.criticalThreshold = reader.optionalNumber("critical_threshold", in: 0.0...1.0)
-        if let v = reader.number("baseline_seconds", in: 0.0...604_800.0, openLower: true) { config.baselineSeconds = v }
+        config.baselineSeconds = reader.optionalNumber("baseline_seconds", in: 0.0...604_800.0, openLower: true)
         if let v = reader.number("spike_mads", in: 1.0...1_000.0) { config.spikeMADs = v }
         if let v = reader.number("min_noise_volts", in: 0.0...100.0, openLower: true) { config.minNoiseVolts = v }
         if let v = reader.number("drift_seconds", in: 0.0...86_400.0, openLower: true) { config.driftSeconds = v }
         if let v = reader.number("drift_volts", in: 0.0...1_000.0, openLower: true) { config.driftVolts = v }
         if let v = reader.number("dropout_periods", in: 1.5...1_000_000.0) { config.dropoutPeriods = v }
-        if let v = reader.number("stuck_seconds", in: 0.0...31_536_000.0, openLower: true) { config.stuckSeconds = v }
+        if let v = reader.number("stuck_seconds", in: 0.0...604_800.0, openLower: true) { config.stuckSeconds = v }
         if let v = reader.number("noise_ratio", in: 1.0...1_000.0, openLower: true) { config.noiseRatio = v }
         if let v = reader.number("oscillation_ratio", in: 1.0...1_000.0, openLower: true) { config.oscillationRatio = v }
         config.minVolts = reader.optionalNumber("min_volts", in: -FrameParser.maxAbsoluteVolts...FrameParser.maxAbsoluteVolts)
@@ -91,11 +91,11 @@ extension ModelConfig {
         if let low = minVolts, let high = maxVolts, low >= high {
             issues.append(.init(key: "max_volts", message: "must be above min_volts (\(low))"))
         }
-        let baselineSamples = baselineSeconds * sampleRate
-        if baselineSamples < Double(windowSize) {
+        let baselineSamples = effectiveBaselineSeconds * sampleRate
+        if let baselineSeconds, baselineSamples < Double(windowSize) {
             issues.append(.init(
                 key: "baseline_seconds",
-                message: "\(baselineSeconds) s is \(baselineSamples) samples at sample_rate \(sampleRate), shorter than window_size \(windowSize); the baseline must be at least one window long"))
+                message: "\(baselineSeconds) s is \(baselineSamples) samples at sample_rate \(sampleRate), shorter than window_size \(windowSize); the baseline must be at least one window long (or leave it out for the default, two windows or two minutes)"))
         }
         let driftSamples = driftSeconds * sampleRate
         if driftSamples > 1_000_000 {
@@ -120,7 +120,7 @@ extension ModelConfig {
             ("sample_rate", number(sampleRate)),
             ("watch_threshold", optional(watchThreshold)),
             ("critical_threshold", optional(criticalThreshold)),
-            ("baseline_seconds", number(baselineSeconds)),
+            ("baseline_seconds", optional(baselineSeconds)),
             ("spike_mads", number(spikeMADs)),
             ("min_noise_volts", number(minNoiseVolts)),
             ("drift_seconds", number(driftSeconds)),
@@ -185,9 +185,9 @@ private struct KeyReader {
         return v
     }
 
-    mutating func optionalNumber(_ key: String, in range: ClosedRange<Double>) -> Double? {
+    mutating func optionalNumber(_ key: String, in range: ClosedRange<Double>, openLower: Bool = false) -> Double? {
         if case .null = object[key] { return nil }
-        return number(key, in: range)
+        return number(key, in: range, openLower: openLower)
     }
 
     mutating func integer(_ key: String, in range: ClosedRange<Int>) -> Int? {

@@ -21,8 +21,9 @@ public struct ModelConfig: Sendable, Equatable {
     public var watchThreshold: Double?
     /// Score from which severity is `critical`; nil means 60 % of the way from threshold to 1.
     public var criticalThreshold: Double?
-    /// Length of the long baseline that drift and level shift compare against, seconds.
-    public var baselineSeconds: Double
+    /// Time over which the usual noise and repeat rate are learnt, seconds; nil means
+    /// ``defaultBaselineSeconds``, which scales with the sample rate.
+    public var baselineSeconds: Double?
     /// Deviation from the short-window median, in robust deviations (MADs), that makes a
     /// spike or dip certain.
     public var spikeMADs: Double
@@ -54,7 +55,7 @@ public struct ModelConfig: Sendable, Equatable {
         self.sampleRate = sampleRate
         self.watchThreshold = nil
         self.criticalThreshold = nil
-        self.baselineSeconds = 120
+        self.baselineSeconds = nil
         self.spikeMADs = 14
         self.minNoiseVolts = 0.005
         self.driftSeconds = 60
@@ -72,6 +73,12 @@ public struct ModelConfig: Sendable, Equatable {
     public static let `default` = ModelConfig()
 
     // MARK: Derived values
+
+    /// Two minutes, or two windows when that is longer (a slow sensor's window of 50 samples
+    /// five minutes apart spans four hours).
+    public var defaultBaselineSeconds: Double { max(120, 2 * Double(windowSize) / sampleRate) }
+    /// The baseline in effect, seconds.
+    public var effectiveBaselineSeconds: Double { baselineSeconds ?? defaultBaselineSeconds }
 
     /// Severity band edges in effect.
     public var effectiveWatchThreshold: Double { watchThreshold ?? anomalyThreshold * 0.7 }

@@ -133,7 +133,7 @@ public struct TraceReplayer: Sendable {
             }
             lastUptime = volt.uptimeMs
         case .legacy:
-            syntheticClockMs += Int64(stream.config.periodMs.rounded())
+            if stream.counters.frames > 0 { syntheticClockMs += Int64(stream.config.periodMs.rounded()) }
         case .hello:
             lastUptime = nil
         }

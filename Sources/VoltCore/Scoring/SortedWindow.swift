@@ -65,6 +65,43 @@ public struct SortedWindow: Sendable {
 
     public var median: Double { quantile(0.5) }
 
+    /// The median absolute deviation from `center` (normally the median): the median of
+    /// |x − center| over the window. Found by walking outward from `center` with two
+    /// pointers, since the deviations on each side are already in order — about n/2 steps,
+    /// no allocation. Unlike the interquartile range, it ignores up to half the window
+    /// being somewhere else (a step to a new level), which is what keeps a level shift
+    /// visible for as long as the median stays on the old level.
+    public func medianAbsoluteDeviation(around center: Double) -> Double {
+        let n = sorted.count
+        precondition(n > 0, "MAD of an empty window")
+        return sorted.withUnsafeBufferPointer { s in
+            // right: first index with s[right] >= center; left = right - 1.
+            var low = 0, high = n
+            while low < high {
+                let mid = (low + high) >> 1
+                if s[mid] < center { low = mid + 1 } else { high = mid }
+            }
+            var right = low
+            var left = low - 1
+            // Take the (n-1)/2-th and n/2-th smallest deviations (0-based) and average them.
+            let lowerRank = (n - 1) / 2
+            let upperRank = n / 2
+            var lowerValue = 0.0
+            var rank = 0
+            while true {
+                let takeRight: Bool
+                if left < 0 { takeRight = true } else if right >= n { takeRight = false } else {
+                    takeRight = s[right] - center <= center - s[left]
+                }
+                let deviation: Double
+                if takeRight { deviation = s[right] - center; right += 1 } else { deviation = center - s[left]; left -= 1 }
+                if rank == lowerRank { lowerValue = deviation }
+                if rank == upperRank { return (lowerValue + deviation) / 2 }
+                rank += 1
+            }
+        }
+    }
+
     /// The newest value.
     public var last: Double? { order.last }
 

@@ -33,7 +33,7 @@ struct NoiseDetector: Sendable {
         correlationWindow = max(16, Int((6.4 * config.sampleRate).rounded()))
         maxLag = correlationWindow / 2
         differences = RingBuffer(capacity: correlationWindow + maxLag)
-        alpha = 1 / max(10, config.baselineSeconds * config.sampleRate)
+        alpha = 1 / max(10, config.effectiveBaselineSeconds * config.sampleRate)
         floor = config.minNoiseVolts
     }
 

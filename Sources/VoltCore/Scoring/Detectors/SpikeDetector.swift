@@ -1,7 +1,6 @@
 /// Spikes and dips: a sample far from the median of the short window, in robust deviations.
 ///
-/// The scale is half the window's interquartile range (equal to the MAD for symmetric noise),
-/// floored at `min_noise_volts` so a signal sitting on one ADC step does not make one step of
+/// The scale is the window's median absolute deviation (MAD), floored at `min_noise_volts` so a signal sitting on one ADC step does not make one step of
 /// change look infinite. An excursion that persists past the short window's half-life is
 /// reported as a level shift: the signal stepped to a new level rather than jumping and
 /// returning.
@@ -33,7 +32,7 @@ struct SpikeDetector: Sendable {
         defer { window.push(x) }
         guard window.count >= warmup else { return }
         let median = window.median
-        let mad = max((window.quantile(0.75) - window.quantile(0.25)) / 2, floor)
+        let mad = max(window.medianAbsoluteDeviation(around: median), floor)
         let deviations = (x - median) / mad
         let c = abs(deviations) / threshold
         if c >= 1 {

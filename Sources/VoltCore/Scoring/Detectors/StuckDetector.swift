@@ -31,7 +31,7 @@ struct StuckDetector: Sendable {
         sampleRate = config.sampleRate
         enabled = config.enabledKinds.contains(.stuck)
         minimumRun = max(3, Int((config.stuckSeconds * config.sampleRate).rounded(.up)))
-        alpha = 1 / max(10, config.baselineSeconds * config.sampleRate)
+        alpha = 1 / max(10, config.effectiveBaselineSeconds * config.sampleRate)
         cachedRequiredRun = minimumRun
         cachedRequiredRun = requiredRun
     }
