@@ -10,6 +10,9 @@ public enum AgentEvent: Sendable {
     /// A device's stream health, published about once a second by its reader (and on
     /// disconnect), so the server can answer `/api/status` and `/metrics` from events alone.
     case counters(device: String, StreamCounters)
+    /// The agent reloaded `model_config.json` (SIGHUP): from now on results are scored with
+    /// `config`, which `hello` and `/api/model` report.
+    case configReloaded(ModelConfig, source: String)
 }
 
 /// Receives ``AgentEvent``s. Called from the reader's context for every sample, so an

@@ -53,12 +53,16 @@ public final class Hub: AgentEventSink, Sendable {
         var recent: RecentRing<String>
         var anomalies: RecentRing<String>
         var droppedTotal = 0
+        var modelConfig: ModelConfig
+        var modelConfigSource: String
     }
 
     public let configuration: Configuration
-    /// The scoring configuration in effect, reported by `hello` and `/api/model`.
-    public let modelConfig: ModelConfig
-    public let modelConfigSource: String
+    /// The scoring configuration in effect, reported by `hello` and `/api/model`; replaced
+    /// when the agent reloads it.
+    public var modelConfig: ModelConfig { state.withLock { $0.modelConfig } }
+    /// Where ``modelConfig`` came from (a path, or "built-in defaults").
+    public var modelConfigSource: String { state.withLock { $0.modelConfigSource } }
     private let state: Mutex<State>
     let metrics: ServerMetrics
     /// When the hub was created (the agent's uptime), monotonic milliseconds.
@@ -67,12 +71,11 @@ public final class Hub: AgentEventSink, Sendable {
     public init(configuration: Configuration = .init(), modelConfig: ModelConfig, modelConfigSource: String,
                 metricsFactory: any MetricsFactory) {
         self.configuration = configuration
-        self.modelConfig = modelConfig
-        self.modelConfigSource = modelConfigSource
         self.metrics = ServerMetrics(factory: metricsFactory)
         self.state = Mutex(State(
             recent: RecentRing(capacity: configuration.recentResults),
-            anomalies: RecentRing(capacity: configuration.anomalyHistory)))
+            anomalies: RecentRing(capacity: configuration.anomalyHistory),
+            modelConfig: modelConfig, modelConfigSource: modelConfigSource))
     }
 
     // MARK: Publishing
@@ -100,6 +103,11 @@ public final class Hub: AgentEventSink, Sendable {
         case .counters(let device, let counters):
             state.withLock { $0.devices[device, default: DeviceRecord()].counters = counters }
             metrics.recordCounters(device: device, counters)
+        case .configReloaded(let config, let source):
+            state.withLock {
+                $0.modelConfig = config
+                $0.modelConfigSource = source
+            }
         }
     }
 
@@ -172,8 +180,8 @@ public final class Hub: AgentEventSink, Sendable {
 
     private func helloJSON(_ state: State) -> String {
         var out = "{\"version\":" + JSONText.string(VoltwatchVersion.string)
-        out += ",\"config\":" + modelConfig.jsonText()
-        out += ",\"config_source\":" + JSONText.string(modelConfigSource)
+        out += ",\"config\":" + state.modelConfig.jsonText()
+        out += ",\"config_source\":" + JSONText.string(state.modelConfigSource)
         let devices = state.devices.keys.sorted().compactMap { state.devices[$0]?.status?.json }
         out += ",\"devices\":[" + devices.joined(separator: ",") + "]"
         out += ",\"recent\":[" + state.recent.newestFirst(limit: state.recent.count).reversed().joined(separator: ",") + "]}"

@@ -18,7 +18,12 @@ final class AppScorer: Sendable {
     func score(volts: Double, timestampMs: Int64?) -> String {
         let sample = Sample(volts: volts, receivedAtMs: timestampMs ?? Clock.epochMs())
         let start = ContinuousClock.now
-        let result = stream.withLock { $0.ingest(sample: sample) }
+        let config = hub.modelConfig
+        let result = stream.withLock { stream in
+            // Follow a reloaded configuration, as the serial devices do.
+            if stream.config != config { stream.apply(config) }
+            return stream.ingest(sample: sample)
+        }
         hub.metrics.scorerDuration.recordNanoseconds(Int64((ContinuousClock.now - start).nanoseconds))
         let json = ResultEncoder.json(result, device: Self.device)
         hub.recordAppResult(result, json: json)
