@@ -11,6 +11,7 @@ extension VoltServer {
         router.middlewares.add(AccessMiddleware(policy: policy))
         let hub = self.hub
 
+        router.get("/") { [simulation = simulation != nil] request, _ in Dashboard.response(to: request, simulation: simulation) }
         router.get("/api/health") { _, _ in
             let uptime = Clock.monotonicMs() - hub.startedMs
             return JSONResponse.ok("{\"status\":\"healthy\",\"version\":" + JSONText.string(VoltwatchVersion.string)

@@ -1,0 +1,523 @@
+extension Dashboard {
+    /// The page's whole behaviour. Messages only update state; drawing and DOM updates happen
+    /// once per animation frame, and every buffer has a fixed size, so a 10 Hz stream (or a
+    /// 50× simulation) neither stalls the page nor grows its memory.
+    static let script = #"""
+'use strict';
+(() => {
+const $ = (id) => document.getElementById(id);
+const params = new URLSearchParams(location.search);
+let token = params.get('token') || '';
+const simAvailable = document.body.dataset.simulation === 'true';
+
+// ---- chart history: a fixed ring of typed arrays (5 min at 10 Hz) ----
+const CAP = 3000;
+const T = new Float64Array(CAP), V = new Float32Array(CAP), S = new Float32Array(CAP);
+const K = new Uint16Array(CAP), F = new Uint8Array(CAP);
+let head = 0, count = 0, lastT = -Infinity;
+
+const KINDS = ['spike', 'dip', 'drift', 'level_shift', 'dropout', 'stuck', 'noise', 'oscillation', 'out_of_range', 'lost_frames'];
+const KIND_COLORS = { spike: '#d1122f', dip: '#0a5bd3', drift: '#7a2fc2', level_shift: '#8a4b12', dropout: '#596170',
+  stuck: '#00806f', noise: '#c65200', oscillation: '#c0177a', out_of_range: '#8f6b00', lost_frames: '#2f4858', other: '#555b66' };
+const kindBit = (k) => { const i = KINDS.indexOf(k); return 1 << (i < 0 ? 15 : i); };
+const kindName = (bit) => bit === 15 ? 'other' : KINDS[bit];
+const kindColor = (k) => KIND_COLORS[k] || KIND_COLORS.other;
+const kindLabel = (k) => String(k).replace(/_/g, ' ');
+
+let cfg = { thr: 0.7, watch: 0.49, crit: 0.88, rate: 10 };
+let version = '', configSource = '';
+const devices = new Map();
+let focus = null, latest = null, lastAnomaly = null;
+let chartDirty = true, uiDirty = true, listDirty = false;
+let winSec = 300, clockOffset = null;
+
+// ---- connection ----
+let ws = null, live = false, attempt = 0, retryTimer = 0, retryAt = 0, connState = 'connecting';
+let authBlocked = false, pendingError = '', missedTotal = 0, noteUntil = 0;
+
+function setConn(state, text) {
+  connState = state;
+  const c = $('conn'); c.dataset.state = state; c.textContent = text;
+  for (const id of ['sim-start', 'sim-stop', 'sim-reset']) $(id).disabled = !live;
+}
+function note(text, seconds) { $('note').textContent = text; noteUntil = performance.now() + (seconds || 10) * 1000; }
+
+function connect() {
+  clearTimeout(retryTimer); retryAt = 0;
+  if (ws) { ws.onclose = null; ws.onmessage = null; try { ws.close(); } catch (e) {} ws = null; }
+  if (authBlocked) return;
+  live = false; pendingError = '';
+  setConn('connecting', attempt ? 'Reconnecting…' : 'Connecting…');
+  const url = (location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/ws'
+    + (token ? '?token=' + encodeURIComponent(token) : '');
+  let sock;
+  try { sock = new WebSocket(url); } catch (e) { retry(); return; }
+  ws = sock;
+  sock.onmessage = (m) => {
+    if (sock !== ws) return;
+    let msg; try { msg = JSON.parse(m.data); } catch (e) { return; }
+    if (msg && typeof msg.event === 'string') handle(msg.event, msg.data || {});
+  };
+  sock.onclose = (e) => {
+    if (sock !== ws) return;
+    ws = null; const wasLive = live; live = false;
+    if (e.code === 1008) { authFail(pendingError || e.reason); return; }
+    if (e.code === 1013) note('The agent has too many clients; retrying.', 15);
+    else if (wasLive) note('Connection to the agent lost; reconnecting.', 10);
+    retry();
+  };
+}
+function retry() {
+  attempt++;
+  const delay = Math.min(15000, 500 * 2 ** Math.min(attempt - 1, 5)) * (0.8 + Math.random() * 0.4);
+  retryAt = performance.now() + delay;
+  retryTimer = setTimeout(connect, delay);
+  showRetry();
+}
+function showRetry() {
+  if (!retryAt || live || authBlocked) return;
+  if (!navigator.onLine) { setConn('offline', 'Offline'); return; }
+  setConn('retry', 'Retry in ' + Math.max(1, Math.ceil((retryAt - performance.now()) / 1000)) + ' s');
+}
+function send(event, data) {
+  if (!ws || !live) return false;
+  ws.send(JSON.stringify({ event, data: data || {} })); return true;
+}
+
+function authFail(message) {
+  authBlocked = true; live = false; clearTimeout(retryTimer); retryAt = 0; noteUntil = 0; $('note').textContent = '';
+  if (ws) { ws.onclose = null; try { ws.close(); } catch (e) {} ws = null; }
+  setConn('auth', token ? 'Token refused' : 'Token required');
+  $('banner-text').textContent = token
+    ? 'The agent refused this access token. Enter the right one to see live data.'
+    : 'This agent requires an access token. Open the page as ' + location.origin + '/?token=YOUR_TOKEN, or enter it here.';
+  $('banner-detail').textContent = message ? 'Agent says: ' + message : '';
+  $('banner').hidden = false;
+}
+$('token-form').addEventListener('submit', (e) => {
+  e.preventDefault();
+  const value = $('token-input').value.trim(); if (!value) return;
+  token = value; params.set('token', token);
+  history.replaceState(null, '', location.pathname + '?' + params.toString());
+  $('token-input').value = ''; $('banner').hidden = true;
+  authBlocked = false; attempt = 0; connect();
+});
+
+async function api(path) {
+  const res = await fetch(path, { cache: 'no-store', headers: token ? { Authorization: 'Bearer ' + token } : {} });
+  let body = null; try { body = await res.json(); } catch (e) {}
+  if (res.status === 401) { authFail(body && body.error); throw new Error('unauthorized'); }
+  if (!res.ok) throw new Error((body && body.error) || String(res.status));
+  return body;
+}
+
+// ---- events ----
+function handle(event, d) {
+  switch (event) {
+    case 'anomaly_result': onResult(d, true); break;
+    case 'device_status': onStatus(d); break;
+    case 'hello': onHello(d); break;
+    case 'missed':
+      missedTotal += d.count | 0;
+      note('Missed ' + (d.count | 0) + ' results (' + missedTotal + ' in all): this connection is too slow.', 15); break;
+    case 'simulation_started':
+      simState('running', d.reset ? 'Rewound to the start and running.'
+        : 'Running' + (d.scenario ? ' · ' + d.scenario : '') + (d.speed ? ' · ' + d.speed + '×' : '') + '.'); break;
+    case 'simulation_stopped': simState('stopped', 'Stopped: the device stays connected but silent.'); break;
+    case 'error':
+      if (!live) pendingError = d.message || '';
+      else { note(d.message || 'error', 12); if ($('sim-state').dataset.state === 'pending') simState('error', d.message || 'error'); }
+      break;
+  }
+}
+
+function onHello(h) {
+  live = true; attempt = 0; retryAt = 0; authBlocked = false;
+  $('banner').hidden = true;
+  setConn('live', 'Live');
+  version = h.version || ''; configSource = h.config_source || '';
+  applyConfig(h.config);
+  for (const s of h.devices || []) onStatus(s);
+  for (const r of h.recent || []) onResult(r, false);
+  api('/api/anomalies?limit=50').then((a) => seedAnomalies(a.anomalies || [])).catch(() => {});
+  loadStatus();
+  uiDirty = chartDirty = true;
+}
+
+function applyConfig(c) {
+  if (!c) return;
+  const thr = typeof c.anomaly_threshold === 'number' ? c.anomaly_threshold : 0.7;
+  cfg = { thr, watch: c.watch_threshold ?? thr * 0.7, crit: c.critical_threshold ?? thr + (1 - thr) * 0.6,
+    rate: c.sample_rate > 0 ? c.sample_rate : 10 };
+  $('thr').textContent = thr.toFixed(2);
+  $('footer').textContent = 'voltwatch ' + version + ' · alarm at score ' + thr.toFixed(2) + ' · '
+    + (c.window_size || '?') + '-sample window · ' + cfg.rate + ' samples/s · ' + configSource;
+}
+
+function dev(name) {
+  let d = devices.get(name);
+  if (!d) { d = { name, state: null, path: null, firmware: null, n: 0, nAtStatus: 0, arrival: 0, snaps: [], frames: null, invalid: null, lost: null }; devices.set(name, d); }
+  return d;
+}
+function onStatus(s) {
+  if (!s || !s.device) return;
+  const d = dev(s.device);
+  d.state = s.state || d.state; d.path = s.path || d.path; d.firmware = s.firmware || d.firmware;
+  if (!focus && s.device !== 'app') focus = s.device;
+  uiDirty = true;
+}
+
+function onResult(r, isLive) {
+  if (!r || typeof r.voltage !== 'number' || typeof r.timestamp !== 'number') return;
+  const name = r.device || 'device';
+  const d = dev(name);
+  if (isLive) {
+    d.n++; d.arrival = performance.now();
+    const off = r.timestamp - Date.now() / 1000;
+    clockOffset = clockOffset === null || off > clockOffset ? off : clockOffset + (off - clockOffset) * 0.05;
+  }
+  if (!focus && name !== 'app') focus = name;
+  if (name === focus) { push(r); latest = r; chartDirty = true; }
+  if (r.is_anomaly) addAnomaly(r);
+  uiDirty = true;
+}
+
+function push(r) {
+  const t = r.timestamp;
+  if (!(t > lastT)) return;
+  lastT = t;
+  const i = (head + count) % CAP;
+  T[i] = t; V[i] = r.voltage; S[i] = Math.min(1, Math.max(0, +r.anomaly_score || 0));
+  let k = 0;
+  if (r.is_anomaly) { for (const x of r.kinds || []) k |= kindBit(x); if (!k) k = 1 << 15; }
+  K[i] = k; F[i] = r.is_anomaly ? 1 : 0;
+  if (count < CAP) count++; else head = (head + 1) % CAP;
+}
+
+// ---- recent anomalies: raw results (bounded) grouped into list items (bounded) ----
+const MAX_RAW = 200, MAX_ITEMS = 50;
+let raw = [], items = [];
+const rawKeys = new Set();
+const keyOf = (r) => (r.device || '') + '|' + r.seq + '|' + r.timestamp;
+function remember(r) {
+  const k = keyOf(r); if (rawKeys.has(k)) return false;
+  rawKeys.add(k); raw.push(r); return true;
+}
+function trimRaw() { while (raw.length > MAX_RAW) rawKeys.delete(keyOf(raw.shift())); }
+function group(r) {
+  const top = items[0], kk = (r.kinds || []).join(' ');
+  if (top && top.device === r.device && top.kk === kk && r.timestamp >= top.t1 && r.timestamp - top.t1 <= 3) {
+    top.n++; top.t1 = r.timestamp;
+    if (r.anomaly_score >= top.score) { top.score = r.anomaly_score; top.v = r.voltage; top.sev = r.severity; top.reasons = r.reasons || []; }
+    return;
+  }
+  items.unshift({ device: r.device, kk, kinds: r.kinds || [], reasons: r.reasons || [], t0: r.timestamp, t1: r.timestamp,
+    score: +r.anomaly_score || 0, v: r.voltage, sev: r.severity, n: 1 });
+  if (items.length > MAX_ITEMS) items.length = MAX_ITEMS;
+}
+function addAnomaly(r) {
+  if (!remember(r)) return;
+  if (raw.length > 1 && r.timestamp < raw[raw.length - 2].timestamp) { raw.sort((a, b) => a.timestamp - b.timestamp); rebuild(); }
+  else group(r);
+  trimRaw(); lastAnomaly = raw[raw.length - 1]; listDirty = true;
+}
+function seedAnomalies(list) {
+  let added = false;
+  for (const r of list) if (r && typeof r.timestamp === 'number' && remember(r)) added = true;
+  if (!added) return;
+  raw.sort((a, b) => a.timestamp - b.timestamp); trimRaw(); rebuild();
+  lastAnomaly = raw[raw.length - 1]; listDirty = uiDirty = true;
+}
+function rebuild() { items = []; for (const r of raw) group(r); }
+
+// ---- rendering ----
+const pad = (n) => String(n).padStart(2, '0');
+function clock(t) {
+  const d = new Date(t * 1000), now = new Date();
+  const hms = pad(d.getHours()) + ':' + pad(d.getMinutes()) + ':' + pad(d.getSeconds());
+  return d.toDateString() === now.toDateString() ? hms : d.toLocaleDateString(undefined, { month: 'short', day: 'numeric' }) + ' ' + hms;
+}
+function ago(seconds) {
+  if (seconds < 1.5) return 'just now';
+  if (seconds < 90) return Math.round(seconds) + ' s ago';
+  if (seconds < 5400) return Math.round(seconds / 60) + ' min ago';
+  return Math.round(seconds / 3600) + ' h ago';
+}
+function el(tag, cls, text) { const e = document.createElement(tag); if (cls) e.className = cls; if (text != null) e.textContent = text; return e; }
+function badge(k) { const b = el('span', 'kind', kindLabel(k)); b.style.setProperty('--k', kindColor(k)); return b; }
+const sevOf = (r) => r.severity || (r.is_anomaly ? 'warning' : 'normal');
+
+function renderReadout() {
+  const r = latest;
+  $('volts').textContent = r ? r.voltage.toFixed(3) : '–.–––';
+  $('score').textContent = r ? (+r.anomaly_score).toFixed(2) : '–.––';
+  const sev = r ? sevOf(r) : 'none';
+  $('severity').textContent = r ? sev : '—';
+  $('severity').dataset.sev = sev; $('readout').dataset.sev = sev;
+  $('confidence').textContent = r ? Math.round((+r.confidence || 0) * 100) + '%' : '—';
+  renderAges();
+}
+function renderAges() {
+  const d = focus ? devices.get(focus) : null;
+  const age = d && d.arrival ? (performance.now() - d.arrival) / 1000 : null;
+  const staleAfter = Math.max(3, 3 / cfg.rate);
+  const stale = latest && (age === null || age > staleAfter);
+  $('readout').classList.toggle('stale', !!stale);
+  $('dev-age').textContent = age === null ? '—' : ago(age);
+  let why;
+  if (!latest) why = live ? 'Waiting for the first sample…' : 'Not connected to the agent.';
+  else if (!live) why = 'Not connected: the numbers are the last ones received.';
+  else if (stale) why = age === null ? 'No sample since connecting.' : 'No sample for ' + Math.round(age) + ' s.';
+  else if (lastAnomaly) why = 'Last anomaly: ' + (lastAnomaly.kinds || []).map(kindLabel).join(', ') + ' at '
+    + clock(lastAnomaly.timestamp) + ' (' + ago(Date.now() / 1000 + (clockOffset || 0) - lastAnomaly.timestamp) + ')';
+  else why = 'No recent anomalies.';
+  $('latest-why').textContent = why;
+}
+function renderDevice() {
+  const d = focus ? devices.get(focus) : null;
+  const state = d ? d.state || (d.n ? 'connected' : 'waiting') : null;
+  const st = $('dev-state');
+  st.textContent = state || 'no device yet'; st.dataset.state = state || 'none';
+  $('device-name').textContent = d ? d.name : '';
+  $('dev-path').textContent = (d && d.path) || '—';
+  $('dev-fw').textContent = (d && d.firmware) || '—';
+  $('dev-stream').textContent = d && d.frames != null
+    ? (d.frames + d.n - d.nAtStatus) + ' frames · ' + d.invalid + ' invalid · ' + d.lost + ' lost' : '—';
+  const names = [...devices.keys()].filter((n) => n !== 'app');
+  const list = $('dev-list');
+  list.hidden = names.length < 2;
+  if (names.length >= 2 && list.dataset.names !== names.join('\n')) {
+    list.dataset.names = names.join('\n');
+    list.replaceChildren(...names.map((n) => {
+      const b = el('button', null, n); b.type = 'button';
+      b.addEventListener('click', () => setFocus(n)); return b;
+    }));
+  }
+  for (const b of list.children) b.setAttribute('aria-pressed', String(b.textContent === focus));
+}
+function setFocus(name) {
+  if (name === focus) return;
+  focus = name; head = 0; count = 0; lastT = -Infinity; latest = null;
+  uiDirty = chartDirty = true;
+}
+function renderList() {
+  const frag = document.createDocumentFragment();
+  const many = [...devices.keys()].filter((n) => n !== 'app').length > 1;
+  for (const it of items) {
+    const li = el('li'); li.dataset.sev = it.sev || 'warning';
+    const h = el('div', 'a-head');
+    h.append(el('time', 'num', clock(it.t0)));
+    const ks = el('span', 'kinds'); for (const k of it.kinds) ks.append(badge(k)); h.append(ks);
+    h.append(el('span', 'num a-score', 'score ' + it.score.toFixed(2)));
+    h.append(el('span', 'num a-v', it.v.toFixed(3) + ' V'));
+    if (it.n > 1) h.append(el('span', 'num a-n', '×' + it.n + ' over ' + (it.t1 - it.t0).toFixed(1) + ' s'));
+    if (many) h.append(el('span', 'a-dev', it.device));
+    li.append(h, el('p', 'a-why', it.reasons.join(' · ') || '—'));
+    frag.append(li);
+  }
+  $('anomalies').replaceChildren(frag);
+  $('anom-empty').hidden = items.length > 0;
+  $('anom-count').textContent = items.length ? String(items.length) : '';
+}
+
+// ---- chart ----
+const canvas = $('chart'), ctx = canvas.getContext('2d');
+let cw = 300, ch = 150, dpr = 1, legendMask = -1;
+const C = {};
+function readColors() {
+  const cs = getComputedStyle(document.documentElement);
+  for (const n of ['fg', 'muted', 'grid', 'line', 'trace', 'score', 'card', 'crit', 'band-w', 'band-c']) C[n] = cs.getPropertyValue('--' + n).trim();
+  chartDirty = true;
+}
+function resize() {
+  const r = canvas.getBoundingClientRect();
+  dpr = Math.min(window.devicePixelRatio || 1, 3);
+  cw = Math.max(1, Math.round(r.width)); ch = Math.max(1, Math.round(r.height));
+  canvas.width = Math.round(cw * dpr); canvas.height = Math.round(ch * dpr);
+  chartDirty = true;
+}
+function niceStep(x) {
+  const p = 10 ** Math.floor(Math.log10(x)), m = x / p;
+  return (m <= 1 ? 1 : m <= 2 ? 2 : m <= 5 ? 5 : 10) * p;
+}
+const agentNow = () => Date.now() / 1000 + (clockOffset || 0);
+
+function draw() {
+  const W = cw, H = ch;
+  ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+  ctx.clearRect(0, 0, W, H);
+  ctx.font = '12px system-ui, sans-serif'; ctx.textBaseline = 'middle'; ctx.lineJoin = 'round';
+  const L = 50, R = 8, top = 10, xAxis = 18;
+  const sH = Math.max(44, Math.round(H * 0.22)), sBot = H - xAxis, sTop = sBot - sH, vTop = top, vBot = sTop - 16;
+  const pw = W - L - R, now = agentNow(), t0 = now - winSec;
+  const X = (t) => L + (t - t0) / winSec * pw;
+
+  let first = -1, vmin = Infinity, vmax = -Infinity;
+  for (let j = 0; j < count; j++) {
+    const i = (head + j) % CAP; if (T[i] < t0) continue;
+    if (first < 0) first = j;
+    if (V[i] < vmin) vmin = V[i]; if (V[i] > vmax) vmax = V[i];
+  }
+  if (first < 0) { vmin = 0; vmax = 5; }
+  const span = Math.max(vmax - vmin, 0.05), step = niceStep(span / 4);
+  const lo = Math.floor((vmin - span * 0.12) / step) * step, hi = Math.ceil((vmax + span * 0.12) / step) * step;
+  const Y = (v) => vBot - (v - lo) / (hi - lo) * (vBot - vTop);
+  const SY = (s) => sBot - 2 - s * (sH - 4);
+  const dec = step >= 1 ? 0 : step >= 0.1 ? 1 : step >= 0.01 ? 2 : 3;
+
+  // grid, axes
+  ctx.lineWidth = 1; ctx.strokeStyle = C.grid; ctx.fillStyle = C.muted; ctx.textAlign = 'right';
+  ctx.beginPath();
+  for (let n = 0, v = lo; v <= hi + step / 2 && n < 20; v += step, n++) {
+    const y = Math.round(Y(v)) + 0.5; ctx.moveTo(L, y); ctx.lineTo(W - R, y);
+    ctx.fillText(v.toFixed(dec) + ' V', L - 5, y);
+  }
+  const tick = winSec <= 60 ? 10 : 60;
+  let free = W;  // labels are placed from the right; one that would overlap is left out
+  for (let s = 0; s <= winSec; s += tick) {
+    const x = Math.round(X(now - s)) + 0.5; ctx.moveTo(x, vTop); ctx.lineTo(x, sBot);
+    const label = s === 0 ? 'now' : '−' + (tick < 60 ? s + ' s' : s / 60 + ' min'), w = ctx.measureText(label).width;
+    const left = s === 0 ? x - w : s === winSec ? x : x - w / 2;
+    if (left + w + 6 > free) continue;
+    ctx.textAlign = 'left'; ctx.fillText(label, left, sBot + 10); free = left;
+  }
+  ctx.stroke();
+
+  // score pane: warning band, alarm band, threshold
+  ctx.fillStyle = C['band-w']; ctx.fillRect(L, SY(cfg.thr), pw, SY(cfg.watch) - SY(cfg.thr));
+  ctx.fillStyle = C['band-c']; ctx.fillRect(L, SY(1), pw, SY(cfg.thr) - SY(1));
+  ctx.strokeStyle = C.line; ctx.strokeRect(L + 0.5, sTop + 0.5, pw - 1, sH - 1);
+  ctx.fillStyle = C.muted; ctx.textAlign = 'right'; ctx.fillText('score', L - 5, sTop + sH / 2);
+
+  const gap = Math.max(1.5, 5 / cfg.rate);
+  if (first >= 0) {
+    ctx.save(); ctx.beginPath(); ctx.rect(L, 0, pw, H); ctx.clip();
+    // score trace
+    ctx.strokeStyle = C.score; ctx.lineWidth = 1.25; ctx.beginPath();
+    let pt = -Infinity;
+    for (let j = first; j < count; j++) {
+      const i = (head + j) % CAP, x = X(T[i]), y = SY(S[i]);
+      if (T[i] - pt > gap) ctx.moveTo(x, y); else ctx.lineTo(x, y); pt = T[i];
+    }
+    ctx.stroke();
+    // voltage trace
+    ctx.strokeStyle = C.trace; ctx.lineWidth = 2; ctx.beginPath(); pt = -Infinity;
+    for (let j = first; j < count; j++) {
+      const i = (head + j) % CAP, x = X(T[i]), y = Y(V[i]);
+      if (T[i] - pt > gap) { ctx.moveTo(x, y); ctx.lineTo(x + 0.5, y); } else ctx.lineTo(x, y);
+      pt = T[i];
+    }
+    ctx.stroke();
+    // anomalies: a tick in the score pane, a dot on the trace, a label where there is room
+    let seen = 0, lastLabel = -1e9;
+    for (let j = first; j < count; j++) {
+      const i = (head + j) % CAP; if (!F[i]) continue;
+      const k = K[i]; seen |= k;
+      const name = kindName(31 - Math.clz32(k & -k)), col = kindColor(name);
+      const x = X(T[i]), y = Y(V[i]);
+      ctx.strokeStyle = col; ctx.lineWidth = 2; ctx.beginPath(); ctx.moveTo(x, sBot); ctx.lineTo(x, SY(S[i])); ctx.stroke();
+      ctx.beginPath(); ctx.arc(x, y, 5, 0, 2 * Math.PI); ctx.fillStyle = col; ctx.fill();
+      ctx.lineWidth = 1.5; ctx.strokeStyle = C.card; ctx.stroke();
+      if (x - lastLabel > 70) {
+        const text = kindLabel(name), w = ctx.measureText(text).width + 8;
+        const ly = y - vTop < 24 ? y + 16 : y - 16, lx = Math.min(Math.max(x - w / 2, L), W - R - w);
+        ctx.fillStyle = col; ctx.fillRect(lx, ly - 9, w, 18);
+        ctx.fillStyle = '#fff'; ctx.textAlign = 'left'; ctx.fillText(text, lx + 4, ly + 0.5);
+        lastLabel = x;
+      }
+    }
+    ctx.restore();
+    if (seen !== legendMask) { legendMask = seen; renderLegend(seen); }
+  } else {
+    ctx.fillStyle = C.muted; ctx.textAlign = 'center'; ctx.font = '15px system-ui, sans-serif';
+    ctx.fillText(live ? 'Waiting for samples…' : 'No data yet', L + pw / 2, (vTop + vBot) / 2);
+  }
+  // threshold line over everything in the score pane
+  ctx.setLineDash([6, 4]); ctx.strokeStyle = C.crit; ctx.lineWidth = 1.5; ctx.beginPath();
+  const ty = Math.round(SY(cfg.thr)) + 0.5; ctx.moveTo(L, ty); ctx.lineTo(W - R, ty); ctx.stroke(); ctx.setLineDash([]);
+  ctx.fillStyle = C.crit; ctx.textAlign = 'right'; ctx.font = 'bold 12px system-ui, sans-serif';
+  ctx.fillText('alarm ' + cfg.thr.toFixed(2), W - R - 4, Math.max(sTop + 8, ty - 8));
+}
+function renderLegend(mask) {
+  const spans = [];
+  for (let b = 0; b < 16; b++) if (mask & (1 << b)) {
+    const name = kindName(b); if (!name) continue;
+    const s = el('span', 'lg'), dot = el('i', 'sw dot'); dot.style.background = kindColor(name);
+    s.append(dot, kindLabel(name)); spans.push(s);
+  }
+  $('legend-kinds').replaceChildren(...spans);
+}
+
+// ---- loops: draw per animation frame, clocks per second ----
+let lastDraw = 0;
+function frame(ts) {
+  if (chartDirty || ts - lastDraw > 250) { chartDirty = false; lastDraw = ts; draw(); }
+  if (uiDirty) { uiDirty = false; renderReadout(); renderDevice(); }
+  if (listDirty) { listDirty = false; renderList(); }
+  requestAnimationFrame(frame);
+}
+function loadStatus() {
+  api('/api/status').then((s) => {
+    for (const x of s.devices || []) {
+      const d = dev(x.device);
+      d.frames = x.frames; d.invalid = x.invalid; d.lost = x.lost; d.nAtStatus = d.n;
+      d.path = d.path || x.path; d.firmware = d.firmware || x.firmware;
+      if (!d.state && x.state !== 'app') d.state = x.state;
+    }
+    uiDirty = true;
+  }).catch(() => {});
+}
+let statusTick = 0;
+setInterval(() => {
+  const now = performance.now();
+  const d = focus ? devices.get(focus) : null;
+  if (d) {
+    d.snaps.push([now, d.n]); if (d.snaps.length > 6) d.snaps.shift();
+    const [t, n] = d.snaps[0], dt = (now - t) / 1000;
+    $('dev-rate').textContent = dt > 0.5 && live ? ((d.n - n) / dt).toFixed(1) + ' /s' : '—';
+  }
+  renderAges(); showRetry();
+  if (noteUntil && now > noteUntil) { noteUntil = 0; $('note').textContent = ''; }
+  if (++statusTick % 10 === 0 && live && !document.hidden) loadStatus();
+}, 1000);
+
+// ---- simulation controls ----
+function simState(state, text) { const p = $('sim-state'); p.dataset.state = state; p.textContent = text; }
+function simSend(event, data, text) { if (send(event, data)) simState('pending', text); }
+if (simAvailable) {
+  $('sim').hidden = false;
+  $('sim-start').addEventListener('click', () => {
+    const data = { speed: parseFloat($('sim-speed').value) || 1 }, sc = $('sim-scenario').value;
+    if (sc) data.scenario = sc;
+    simSend('start_simulation', data, 'Starting…');
+  });
+  $('sim-stop').addEventListener('click', () => simSend('stop_simulation', {}, 'Stopping…'));
+  $('sim-reset').addEventListener('click', () => simSend('reset_simulation', {}, 'Rewinding…'));
+}
+for (const b of document.querySelectorAll('.seg button')) b.addEventListener('click', () => {
+  winSec = +b.dataset.win;
+  for (const o of document.querySelectorAll('.seg button')) o.setAttribute('aria-pressed', String(o === b));
+  chartDirty = true;
+});
+
+window.addEventListener('online', () => { if (!live && !authBlocked) { attempt = 0; connect(); } });
+window.addEventListener('offline', showRetry);
+document.addEventListener('visibilitychange', () => {
+  if (!document.hidden && !live && !authBlocked && retryAt) { attempt = 0; connect(); }
+});
+matchMedia('(prefers-color-scheme: dark)').addEventListener('change', readColors);
+new ResizeObserver(resize).observe(canvas);
+
+// Read-only hooks for tests and the curious.
+window.voltwatch = Object.freeze({
+  pointCount: () => count, capacity: CAP, anomalyCount: () => items.length,
+  connection: () => connState, device: () => focus,
+});
+
+readColors(); resize(); setConn('connecting', 'Connecting…');
+connect();
+requestAnimationFrame(frame);
+})();
+
+"""#
+}
