@@ -107,15 +107,24 @@ func scoreFiles(out: String, config: ModelConfig, _ files: [String]) {
         let name = String(file.split(separator: "/").last!.split(separator: ".").first!)
         guard let f = fopen(file, "r"), let o = fopen(out + "/" + name + ".jsonl", "w") else { fatalError("cannot open \(file)") }
         var replayer = TraceReplayer(device: name, config: config)
+        let device = ResultEncoder.Device(name)
         var line: UnsafeMutablePointer<CChar>?
         var cap = 0
         var n = 0
-        while getline(&line, &cap, f) > 0 {
+        var out: [UInt8] = []
+        while true {
+            let length = getline(&line, &cap, f)
+            if length <= 0 { break }
             n += 1
-            if case .result(let r) = replayer.feed(line: String(cString: line!).trimmingCharacters(), number: n) {
-                fputs(ResultEncoder.jsonLine(r, device: name), o)
+            let bytes = UnsafeRawPointer(line!).assumingMemoryBound(to: UInt8.self)
+            var count = length
+            if count > 0 && bytes[count - 1] == 0x0A { count -= 1 }
+            if case .result(let r) = replayer.feed(line: UnsafeBufferPointer(start: bytes, count: count), number: n) {
+                ResultEncoder.appendLine(r, device: device, to: &out)
+                if out.count > 1 << 20 { fwrite(out, 1, out.count, o); out.removeAll(keepingCapacity: true) }
             }
         }
+        fwrite(out, 1, out.count, o)
         free(line)
         fclose(f)
         fclose(o)

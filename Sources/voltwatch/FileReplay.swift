@@ -55,18 +55,19 @@ struct FileReplay: Sendable {
         var replayer = TraceReplayer(device: device ?? stem, config: config)
         var pacer = speed.map { Pacer(speed: $0) }
         var lastProgress = 0
+        var encodedDevice: ResultEncoder.Device?
         do {
             try reader.forEachLine { line, number, consumed in
                 switch replayer.feed(line: line, number: number) {
                 case .result(let result):
-                    let name = device ?? replayer.recordedDevice ?? stem
-                    if pacer != nil {
-                        pacer!.wait(until: result.timestampMs)
-                        out.write(ResultEncoder.jsonLine(result, device: name))
-                        out.flush()
-                    } else {
-                        out.write(ResultEncoder.jsonLine(result, device: name))
+                    // The name is fixed by the first result (a recording's header precedes it).
+                    if encodedDevice == nil {
+                        encodedDevice = ResultEncoder.Device(device ?? replayer.recordedDevice ?? stem)
                     }
+                    let name = encodedDevice!
+                    if pacer != nil { pacer!.wait(until: result.timestampMs) }
+                    out.append { ResultEncoder.appendLine(result, device: name, to: &$0) }
+                    if pacer != nil { out.flush() }
                     report.count(result)
                 case .error(let error):
                     report.errorCount += 1

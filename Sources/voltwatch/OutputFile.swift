@@ -42,6 +42,12 @@ final class OutputFile {
         if buffer.count >= capacity { flush() }
     }
 
+    /// Lets `body` append bytes to the buffer in place (no intermediate strings).
+    func append(_ body: (inout [UInt8]) -> Void) {
+        body(&buffer)
+        if buffer.count >= capacity { flush() }
+    }
+
     func flush() {
         guard !buffer.isEmpty else { return }
         defer { buffer.removeAll(keepingCapacity: true) }

@@ -1,47 +1,149 @@
 /// Writes ``ScoredResult``s as DESIGN.md's `anomaly_result` JSON object.
 ///
-/// One encoding serves every consumer: `replay` output, `run --print`, the recorder-free live
-/// path and the WebSocket hub (which wraps the object once and shares the bytes with every
-/// client). Field order is fixed, so identical results give byte-identical lines.
+/// One encoding serves every consumer: `replay` output, `run --print` and the WebSocket hub
+/// (which wraps the object once and shares the bytes with every client). Field order is
+/// fixed, so identical results give byte-identical lines. The byte form appends straight into
+/// the caller's buffer: a replay writes millions of these, and building a `String` per field
+/// cost more than scoring the sample.
 public enum ResultEncoder {
-    /// `{"anomaly_score":...,"is_anomaly":...,...,"reasons":[...]}` without a newline.
-    public static func json(_ result: ScoredResult, device: String) -> String {
-        var out = "{\"anomaly_score\":"
-        out.reserveCapacity(192)
-        out += JSONText.number(result.anomalyScore)
-        out += result.isAnomaly ? ",\"is_anomaly\":true" : ",\"is_anomaly\":false"
-        out += ",\"confidence\":"
-        out += JSONText.number(result.confidence)
-        out += ",\"timestamp\":"
-        out += JSONText.seconds(fromMilliseconds: result.timestampMs)
-        out += ",\"voltage\":"
-        out += JSONText.number(result.voltage)
-        out += ",\"device\":"
-        out += JSONText.string(device)
-        out += ",\"seq\":"
-        if let seq = result.seq { out += String(seq) } else { out += "null" }
-        out += ",\"severity\":\""
-        out += result.severity.rawValue
-        out += "\",\"kinds\":["
+    /// The device name as a JSON string literal (quotes included), escaped once and reused
+    /// for every result of that device.
+    public struct Device: Sendable {
+        public let name: String
+        let literal: [UInt8]
+
+        public init(_ name: String) {
+            self.name = name
+            self.literal = Array(JSONText.string(name).utf8)
+        }
+    }
+
+    /// Appends `{"anomaly_score":...,"reasons":[...]}` (no newline) to `out`.
+    public static func append(_ result: ScoredResult, device: Device, to out: inout [UInt8]) {
+        append("{\"anomaly_score\":", to: &out)
+        appendNumber(result.anomalyScore, to: &out)
+        append(result.isAnomaly ? ",\"is_anomaly\":true,\"confidence\":" : ",\"is_anomaly\":false,\"confidence\":", to: &out)
+        // Four decimals: a trust level, unlike the score, needs no 17 significant digits.
+        appendFraction(result.confidence, decimals: 4, to: &out)
+        append(",\"timestamp\":", to: &out)
+        appendSeconds(fromMilliseconds: result.timestampMs, to: &out)
+        append(",\"voltage\":", to: &out)
+        appendNumber(result.voltage, to: &out)
+        append(",\"device\":", to: &out)
+        out.append(contentsOf: device.literal)
+        append(",\"seq\":", to: &out)
+        if let seq = result.seq { appendInteger(UInt64(seq), to: &out) } else { append("null", to: &out) }
+        append(",\"severity\":\"", to: &out)
+        append(result.severity.rawValue, to: &out)
+        append("\",\"kinds\":[", to: &out)
         var first = true
         for kind in result.kinds {
-            if !first { out += "," }
+            if !first { out.append(UInt8(ascii: ",")) }
             first = false
-            out += "\""
-            out += kind.rawValue
-            out += "\""
+            out.append(UInt8(ascii: "\""))
+            append(kind.rawValue, to: &out)
+            out.append(UInt8(ascii: "\""))
         }
-        out += "],\"reasons\":["
+        append("],\"reasons\":[", to: &out)
         for (i, reason) in result.reasons.enumerated() {
-            if i > 0 { out += "," }
-            out += JSONText.string(reason)
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            append(JSONText.string(reason), to: &out)
         }
-        out += "]}"
-        return out
+        append("]}", to: &out)
     }
 
     /// The same object followed by `\n`, for JSON-lines output.
+    public static func appendLine(_ result: ScoredResult, device: Device, to out: inout [UInt8]) {
+        append(result, device: device, to: &out)
+        out.append(0x0A)
+    }
+
+    /// `{"anomaly_score":...,"reasons":[...]}` as a string, for one-off use.
+    public static func json(_ result: ScoredResult, device: String) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity(256)
+        append(result, device: Device(device), to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// The same object followed by `\n`.
     public static func jsonLine(_ result: ScoredResult, device: String) -> String {
         json(result, device: device) + "\n"
+    }
+
+    // MARK: Pieces
+
+    @inline(__always)
+    private static func append(_ text: StaticString, to out: inout [UInt8]) {
+        out.append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+    }
+
+    @inline(__always)
+    private static func append(_ text: String, to out: inout [UInt8]) {
+        out.append(contentsOf: text.utf8)
+    }
+
+    /// Shortest text that reads back as exactly `value` (the standard library's), or an
+    /// integer when the value is whole; null for the non-finite values JSON cannot hold.
+    static func appendNumber(_ value: Double, to out: inout [UInt8]) {
+        guard value.isFinite else { return append("null", to: &out) }
+        if value == value.rounded(.towardZero) && abs(value) < 1e15 {
+            let whole = Int64(value)
+            if whole < 0 || (whole == 0 && value.sign == .minus) { out.append(UInt8(ascii: "-")) }
+            appendInteger(whole.magnitude, to: &out)
+            return
+        }
+        out.append(contentsOf: value.description.utf8)
+    }
+
+    /// A value in [0, 1] rounded to `decimals` places, trailing zeros dropped (`0.875`, `1`, `0`).
+    static func appendFraction(_ value: Double, decimals: Int, to out: inout [UInt8]) {
+        guard value.isFinite else { return append("null", to: &out) }
+        var scale: UInt64 = 1
+        for _ in 0..<decimals { scale *= 10 }
+        let clamped = min(max(value, 0), 1)
+        let scaled = UInt64((clamped * Double(scale)).rounded())
+        appendInteger(scaled / scale, to: &out)
+        var frac = scaled % scale
+        guard frac > 0 else { return }
+        out.append(UInt8(ascii: "."))
+        var width = decimals
+        while frac % 10 == 0 { frac /= 10; width -= 1 }
+        var divisor: UInt64 = 1
+        for _ in 1..<width { divisor *= 10 }
+        while divisor > 0 {
+            out.append(UInt8(ascii: "0") + UInt8(frac / divisor % 10))
+            divisor /= 10
+        }
+    }
+
+    static func appendInteger(_ value: UInt64, to out: inout [UInt8]) {
+        if value < 10 {
+            out.append(UInt8(ascii: "0") + UInt8(value))
+            return
+        }
+        var digits: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0) // 32 bytes of scratch
+        withUnsafeMutableBytes(of: &digits) { scratch in
+            var n = value
+            var i = scratch.count
+            while n > 0 {
+                i -= 1
+                scratch[i] = UInt8(ascii: "0") + UInt8(n % 10)
+                n /= 10
+            }
+            out.append(contentsOf: scratch[i...])
+        }
+    }
+
+    /// Epoch milliseconds as seconds with exactly three decimals: `1732170000.123`.
+    static func appendSeconds(fromMilliseconds ms: Int64, to out: inout [UInt8]) {
+        if ms < 0 { out.append(UInt8(ascii: "-")) }
+        let magnitude = ms.magnitude
+        appendInteger(magnitude / 1000, to: &out)
+        let frac = magnitude % 1000
+        out.append(UInt8(ascii: "."))
+        out.append(UInt8(ascii: "0") + UInt8(frac / 100))
+        out.append(UInt8(ascii: "0") + UInt8(frac / 10 % 10))
+        out.append(UInt8(ascii: "0") + UInt8(frac % 10))
     }
 }

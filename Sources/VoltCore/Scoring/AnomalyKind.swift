@@ -60,9 +60,21 @@ public struct AnomalyKinds: Sendable, Hashable, Sequence, ExpressibleByArrayLite
     public mutating func insert(_ kind: AnomalyKind) { rawValue |= kind.bit }
     public mutating func formUnion(_ other: AnomalyKinds) { rawValue |= other.rawValue }
 
-    /// In the fixed order of ``AnomalyKind/allCases``, so output is deterministic.
-    public func makeIterator() -> IndexingIterator<[AnomalyKind]> {
-        AnomalyKind.allCases.filter { contains($0) }.makeIterator()
+    /// In the fixed order of ``AnomalyKind/allCases``, so output is deterministic; walks the
+    /// bits, so iterating (usually an empty set) allocates nothing.
+    public func makeIterator() -> Iterator { Iterator(remaining: rawValue) }
+
+    public struct Iterator: IteratorProtocol {
+        var remaining: UInt16
+        var index = 0
+
+        public mutating func next() -> AnomalyKind? {
+            while remaining != 0 {
+                defer { remaining >>= 1; index += 1 }
+                if remaining & 1 != 0 { return AnomalyKind.allCases[index] }
+            }
+            return nil
+        }
     }
 
     public var description: String { "[" + map(\.rawValue).joined(separator: ", ") + "]" }
