@@ -1,0 +1,243 @@
+"""The live dashboard at `/`, in a real headless Chromium against the agent with a fake device.
+
+What a person sees: the page connects, the chart fills, the device reads "connected", the
+fake's spikes appear in the anomaly list with their reasons, numbers do not move the layout,
+the simulation buttons steer the fake, the history stays bounded at 50x speed, nothing is
+fetched from outside, and a token the agent requires is asked for clearly.
+
+Screenshots land in test-artifacts/ (dashboard.png, dashboard-phone.png, dashboard-token.png).
+"""
+import json
+import os
+import time
+
+import pytest
+
+from dashboard_agent import Agent
+
+pytest.importorskip("selenium")
+from selenium.webdriver.common.by import By  # noqa: E402
+
+
+def wait_for(predicate, timeout, what):
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = predicate()
+        if last:
+            return last
+        time.sleep(0.1)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what} (last: {last!r})")
+
+
+def text(driver, element_id):
+    return driver.find_element(By.ID, element_id).text
+
+
+def js(driver, expression):
+    return driver.execute_script("return " + expression)
+
+
+def drain_logs(driver):
+    return driver.get_log("performance"), driver.get_log("browser")
+
+
+# ---- HTTP: the page itself --------------------------------------------------------------------
+
+def test_page_is_small_self_contained_and_locked_down(spikes_agent):
+    status, headers, body = spikes_agent.get("/")
+    assert status == 200
+    assert headers["Content-Type"] == "text/html; charset=utf-8"
+    assert len(body) < 40_000, f"page is {len(body)} bytes"
+    html = body.decode()
+    assert "<script src" not in html and "<link rel=\"stylesheet\"" not in html
+    assert "http://" not in html and "https://" not in html, "the page names no outside address"
+    assert 'data-simulation="true"' in html
+
+    csp = headers["Content-Security-Policy"]
+    assert "default-src 'none'" in csp and "connect-src 'self'" in csp and "frame-ancestors 'none'" in csp
+    assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
+    assert "script-src 'sha256-" in csp and "style-src 'sha256-" in csp
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert "no-cache" in headers["Cache-Control"]
+
+    etag = headers["ETag"]
+    status, _, body = spikes_agent.get("/", headers={"If-None-Match": etag})
+    assert status == 304 and body == b""
+
+
+# ---- the live page ----------------------------------------------------------------------------
+
+def test_page_connects_charts_and_lists_a_spike(spikes_agent, chrome, artifacts):
+    chrome.get(spikes_agent.url("/"))
+    wait_for(lambda: js(chrome, "window.voltwatch && voltwatch.connection()") == "live", 10, "connection live")
+    assert text(chrome, "conn") == "Live"
+
+    first = wait_for(lambda: js(chrome, "voltwatch.pointCount()"), 10, "chart points")
+    wait_for(lambda: js(chrome, "voltwatch.pointCount()") > first + 5, 5, "more chart points at 10 Hz")
+
+    wait_for(lambda: text(chrome, "dev-state") == "connected", 5, "device connected")
+    assert chrome.find_element(By.ID, "dev-state").get_attribute("data-state") == "connected"
+    assert "voltwatch-fake" in text(chrome, "dev-fw")
+    assert text(chrome, "dev-path").startswith("/")
+    wait_for(lambda: text(chrome, "dev-rate").endswith("/s") and 7 <= float(text(chrome, "dev-rate").split()[0]) <= 13,
+             8, "a frame rate near 10 /s")
+    assert float(text(chrome, "volts")) == pytest.approx(2.5, abs=1.0)
+
+    # The spikes scenario injects its first spike 5 s after start, then one every 5-15 s.
+    wait_for(lambda: js(chrome, "voltwatch.anomalyCount()") > 0, 30, "an anomaly in the list")
+    item = chrome.find_element(By.CSS_SELECTOR, "#anomalies li")
+    kinds = [k.text for k in item.find_elements(By.CSS_SELECTOR, ".kind")]
+    assert set(kinds) & {"spike", "dip"}, kinds
+    reason = item.find_element(By.CSS_SELECTOR, ".a-why").text
+    assert len(reason) > 10 and reason != "—", reason
+    assert "No anomalies yet" not in chrome.find_element(By.CSS_SELECTOR, ".anomalies").text
+    # The same anomaly is what the API reports.
+    api = json.loads(spikes_agent.get("/api/anomalies?limit=50")[2])
+    assert any(set(a["kinds"]) & {"spike", "dip"} for a in api["anomalies"])
+
+    # Numbers change ten times a second; nothing around them may move.
+    ids = ["volts", "score", "severity", "confidence", "dev-rate", "dev-age", "conn", "chart", "latest-why"]
+    rects = "return [" + ",".join(f"JSON.stringify(document.getElementById('{i}').getBoundingClientRect())" for i in ids) + "]"
+    before = chrome.execute_script(rects)
+    values = js(chrome, "document.getElementById('volts').textContent + document.getElementById('score').textContent")
+    wait_for(lambda: js(chrome, "document.getElementById('volts').textContent + document.getElementById('score').textContent") != values,
+             5, "the readout to change")
+    time.sleep(1.2)
+    assert chrome.execute_script(rects) == before, "the layout moved while numbers changed"
+
+    time.sleep(1.0)  # let an anomaly marker scroll into a readable spot
+    chrome.save_screenshot(os.path.join(artifacts, "dashboard.png"))
+
+    # A phone: 390x844 CSS pixels at 3x, the readout and chart on the first screen.
+    chrome.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                           {"width": 390, "height": 844, "deviceScaleFactor": 2, "mobile": True})
+    try:
+        time.sleep(0.6)
+        assert js(chrome, "document.documentElement.scrollWidth") <= 390, "no sideways scrolling on a phone"
+        chart = js(chrome, "document.getElementById('chart').getBoundingClientRect().bottom")
+        assert chart <= 844, "the chart is on the phone's first screen"
+        chrome.save_screenshot(os.path.join(artifacts, "dashboard-phone.png"))
+    finally:
+        chrome.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+
+def test_page_asks_nothing_from_outside_and_breaks_no_policy(spikes_agent, chrome):
+    drain_logs(chrome)
+    chrome.get(spikes_agent.url("/"))
+    wait_for(lambda: js(chrome, "window.voltwatch && voltwatch.connection()") == "live", 10, "connection live")
+    wait_for(lambda: js(chrome, "voltwatch.anomalyCount()") > 0, 10, "the anomaly list seeded")
+    time.sleep(1.5)  # the chart draws, /api/status answers
+    performance, console = drain_logs(chrome)
+    urls = set()
+    for entry in performance:
+        message = json.loads(entry["message"])["message"]
+        params = message.get("params", {})
+        if message["method"] == "Network.requestWillBeSent":
+            urls.add(params["request"]["url"])
+        elif message["method"] == "Network.webSocketCreated":
+            urls.add(params["url"])
+    own = (f"http://127.0.0.1:{spikes_agent.port}/", f"ws://127.0.0.1:{spikes_agent.port}/")
+    assert urls, "the performance log recorded the page's requests"
+    outside = sorted(u for u in urls if not u.startswith(own) and not u.startswith("data:"))
+    assert not outside, f"requests outside the agent: {outside}"
+    assert any(u.startswith(own[1] + "ws") for u in urls), urls
+    assert any("/api/anomalies?limit=50" in u for u in urls), urls
+    errors = [e["message"] for e in console if e["level"] == "SEVERE"]
+    assert not errors, f"console errors (CSP violations show here): {errors}"
+
+
+def test_simulation_controls_and_bounded_history(spikes_agent, chrome):
+    if js(chrome, "window.voltwatch && voltwatch.connection()") != "live":
+        chrome.get(spikes_agent.url("/"))
+        wait_for(lambda: js(chrome, "window.voltwatch && voltwatch.connection()") == "live", 10, "connection live")
+    assert chrome.find_element(By.ID, "sim").is_displayed()
+
+    chrome.find_element(By.ID, "sim-stop").click()
+    wait_for(lambda: chrome.find_element(By.ID, "sim-state").get_attribute("data-state") == "stopped", 5, "stopped")
+    time.sleep(0.5)
+    paused = js(chrome, "voltwatch.pointCount()")
+    time.sleep(1.0)
+    assert js(chrome, "voltwatch.pointCount()") == paused, "no samples while the simulation is stopped"
+
+    # 50x: 500 samples a second fill the 3000-point history in seconds; it must stay there.
+    chrome.find_element(By.CSS_SELECTOR, "#sim-speed option[value='50']").click()
+    chrome.find_element(By.ID, "sim-start").click()
+    wait_for(lambda: chrome.find_element(By.ID, "sim-state").get_attribute("data-state") == "running", 5, "running")
+    assert "50×" in text(chrome, "sim-state")
+    capacity = js(chrome, "voltwatch.capacity")
+    wait_for(lambda: js(chrome, "voltwatch.pointCount()") == capacity, 20, "the history full")
+    chrome.execute_cdp_cmd("HeapProfiler.collectGarbage", {})
+    heap_full = chrome.execute_cdp_cmd("Runtime.getHeapUsage", {})["usedSize"]
+    time.sleep(5)  # ~2500 more samples
+    assert js(chrome, "voltwatch.pointCount()") == capacity
+    assert js(chrome, "voltwatch.anomalyCount()") <= 50
+    assert js(chrome, "document.querySelectorAll('#anomalies li').length") <= 50
+    chrome.execute_cdp_cmd("HeapProfiler.collectGarbage", {})
+    heap_later = chrome.execute_cdp_cmd("Runtime.getHeapUsage", {})["usedSize"]
+    assert heap_later - heap_full < 2_000_000, f"JS heap grew from {heap_full} to {heap_later} bytes"
+    # The page is ~100 elements; the list at most 50 items of ~8 each.
+    assert js(chrome, "document.getElementsByTagName('*').length") < 600
+    assert js(chrome, "voltwatch.connection()") == "live"
+
+    chrome.find_element(By.CSS_SELECTOR, "#sim-speed option[value='1']").click()
+    chrome.find_element(By.ID, "sim-reset").click()
+    wait_for(lambda: "Rewound" in text(chrome, "sim-state"), 5, "reset answered")
+    chrome.find_element(By.ID, "sim-start").click()
+    wait_for(lambda: text(chrome, "sim-state").startswith("Running · 1×"), 5, "back to real time")
+
+
+def test_page_reconnects_when_the_agent_restarts(chrome, artifacts):
+    agent = Agent("normal")
+    try:
+        chrome.get(agent.url("/"))
+        wait_for(lambda: js(chrome, "window.voltwatch && voltwatch.connection()") == "live", 10, "live")
+        port = agent.port
+        agent.stop()
+        wait_for(lambda: js(chrome, "voltwatch.connection()") in ("retry", "connecting"), 5, "reconnecting")
+        assert text(chrome, "conn").startswith(("Retry in", "Reconnecting", "Connecting"))
+        agent = Agent("normal", port=port)
+        wait_for(lambda: js(chrome, "voltwatch.connection()") == "live", 10, "live again after the restart")
+    finally:
+        agent.stop()
+
+
+# ---- token --------------------------------------------------------------------------------------
+
+def test_token_works_and_is_asked_for_clearly(chrome, artifacts):
+    agent = Agent("normal", extra_args=("--token", "secret"))
+    try:
+        # With the token in the address the page works (its fetches send it as a Bearer header).
+        chrome.get(agent.url("/?token=secret"))
+        wait_for(lambda: js(chrome, "window.voltwatch && voltwatch.connection()") == "live", 10, "live with token")
+        wait_for(lambda: js(chrome, "voltwatch.pointCount()") > 3, 5, "points with token")
+        wait_for(lambda: text(chrome, "dev-state") == "connected", 5, "connected with token")
+        assert not chrome.find_element(By.ID, "banner").is_displayed()
+
+        # Without it: the agent refuses the page itself (every endpoint but /api/health needs the
+        # token) and says how to give it, or, should `/` ever be public, the page asks for it.
+        for address, expected in ((agent.url("/"), ("token is required", "requires an access token")),
+                                  (agent.url("/?token=wrong"), ("token is not valid", "refused this access token"))):
+            chrome.get(address)
+            body = wait_for(lambda: chrome.find_element(By.TAG_NAME, "body").text, 5, "a message")
+            assert any(e in body for e in expected), body
+
+        # The agent restarts with another token under an open page: the page stops retrying,
+        # says so, and takes the new token in its form.
+        chrome.get(agent.url("/?token=secret"))
+        wait_for(lambda: js(chrome, "window.voltwatch && voltwatch.connection()") == "live", 10, "live again")
+        port = agent.port
+        agent.stop()
+        agent = Agent("normal", extra_args=("--token", "rotated"), port=port)
+        wait_for(lambda: js(chrome, "voltwatch.connection()") == "auth", 15, "the token refused")
+        assert text(chrome, "conn") == "Token refused"
+        banner = chrome.find_element(By.ID, "banner")
+        assert banner.is_displayed() and "refused this access token" in banner.text, banner.text
+        chrome.save_screenshot(os.path.join(artifacts, "dashboard-token.png"))
+        chrome.find_element(By.ID, "token-input").send_keys("rotated")
+        chrome.find_element(By.CSS_SELECTOR, "#token-form button").click()
+        wait_for(lambda: js(chrome, "voltwatch.connection()") == "live", 10, "live with the new token")
+        assert "token=rotated" in chrome.current_url
+        assert not banner.is_displayed()
+    finally:
+        agent.stop()
