@@ -214,13 +214,16 @@ def test_token_works_and_is_asked_for_clearly(chrome, artifacts):
         wait_for(lambda: text(chrome, "dev-state") == "connected", 5, "connected with token")
         assert not chrome.find_element(By.ID, "banner").is_displayed()
 
-        # Without it: the agent refuses the page itself (every endpoint but /api/health needs the
-        # token) and says how to give it, or, should `/` ever be public, the page asks for it.
-        for address, expected in ((agent.url("/"), ("token is required", "requires an access token")),
-                                  (agent.url("/?token=wrong"), ("token is not valid", "refused this access token"))):
+        # Without it, or with a wrong one: the page (served openly: it holds no data) loads,
+        # its data requests are refused, and it says so in its banner with a token field.
+        for address, state, expected in ((agent.url("/"), "auth", "requires an access token"),
+                                         (agent.url("/?token=wrong"), "auth", "refused this access token")):
             chrome.get(address)
-            body = wait_for(lambda: chrome.find_element(By.TAG_NAME, "body").text, 5, "a message")
-            assert any(e in body for e in expected), body
+            wait_for(lambda: js(chrome, "window.voltwatch && voltwatch.connection()") == state, 10, f"{state} at {address}")
+            banner = chrome.find_element(By.ID, "banner")
+            assert banner.is_displayed() and expected in banner.text, banner.text
+            assert chrome.find_element(By.ID, "token-input").is_displayed()
+            assert js(chrome, "voltwatch.pointCount()") == 0, "no data without the token"
 
         # The agent restarts with another token under an open page: the page stops retrying,
         # says so, and takes the new token in its form.
