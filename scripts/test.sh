@@ -28,8 +28,8 @@ swift test 2>&1 | grep -v "found 1 file(s) which are unhandled"
 step "shipped configuration"
 "$VOLTWATCH_BIN" check-config config/model_config.json >/dev/null
 
-step "firmware build (Uno, Nano)"
-bash scripts/build-firmware.sh
+step "firmware build (Uno, Nano) and the simulated board"
+bash scripts/build-firmware.sh --sim
 
 step "Python end-to-end tests (real clients, ptys, umockdev, simavr, detection quality)"
 export VOLTWATCH_SHARED="$SHARED"
