@@ -4,7 +4,10 @@
 /// split anywhere. The framer keeps the partial line between calls, so feeding a stream one
 /// byte at a time yields exactly the lines that feeding it whole does.
 ///
-/// Lines end with `\n`; a `\r` right before it is dropped. Lines longer than
+/// Lines end with `\n`; a `\r` right before it is dropped. A `$` also starts a new line, as
+/// NMEA readers resynchronise: bytes before it (line noise, a frame whose newline was lost)
+/// become a line of their own, and the sentence after it is not lost with them — its checksum
+/// protects it. Lines longer than
 /// ``maxLineLength`` bytes (terminator excluded) are discarded whole and counted in
 /// ``overlongLines``: a device that never sends a newline cannot make us buffer without bound.
 /// Empty lines are skipped silently.
@@ -47,32 +50,45 @@ public struct LineFramer: Sendable {
         guard let base = bytes.baseAddress else { return }
         let end = bytes.count
         var start = 0
-        while start < end {
-            // Find the next newline; scanning with a plain loop lets the optimiser vectorise.
-            var nl = start
-            while nl < end && base[nl] != 0x0A { nl += 1 }
-            let segment = UnsafeBufferPointer(start: base + start, count: nl - start)
-            if nl == end {
-                // No newline: keep the partial line for the next call.
-                stash(segment)
-                return
-            }
-            if discarding {
-                discarding = false
-            } else if buffer.isEmpty {
-                // Fast path: the whole line is inside this chunk; no copy.
-                try emit(segment, onLine)
+        var p = 0
+        while p < end {
+            let byte = base[p]
+            if byte == 0x0A {
+                try finishLine(UnsafeBufferPointer(start: base + start, count: p - start), onLine)
+                p += 1
+                start = p
+            } else if byte == 0x24 && (p > start || !buffer.isEmpty || discarding) {
+                // `$` in the middle of a line: what came before is a line of its own.
+                try finishLine(UnsafeBufferPointer(start: base + start, count: p - start), onLine)
+                start = p
+                p += 1
             } else {
-                stash(segment)
-                if !discarding {
-                    try buffer.withUnsafeBufferPointer { try emit($0, onLine) }
-                } else {
-                    discarding = false
-                }
-                buffer.removeAll(keepingCapacity: true)
+                p += 1
             }
-            start = nl + 1
         }
+        // No terminator yet: keep the partial line for the next call.
+        stash(UnsafeBufferPointer(start: base + start, count: end - start))
+    }
+
+    /// Ends the current line with `segment` (its last bytes in this chunk).
+    private mutating func finishLine(
+        _ segment: UnsafeBufferPointer<UInt8>,
+        _ onLine: (UnsafeBufferPointer<UInt8>) throws -> Void
+    ) rethrows {
+        if discarding {
+            discarding = false
+        } else if buffer.isEmpty {
+            // Fast path: the whole line is inside this chunk; no copy.
+            try emit(segment, onLine)
+        } else {
+            stash(segment)
+            if !discarding {
+                try buffer.withUnsafeBufferPointer { try emit($0, onLine) }
+            } else {
+                discarding = false
+            }
+        }
+        buffer.removeAll(keepingCapacity: true)
     }
 
     /// Convenience for arrays and other contiguous collections of bytes.
