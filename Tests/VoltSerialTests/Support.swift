@@ -108,3 +108,43 @@ func temporaryDirectory() -> String {
 /// Suites that open ptys and descriptors run one at a time: the replug test counts the
 /// process's descriptors, which tests running beside it would change.
 @Suite(.serialized) enum PtyTests {}
+
+/// A bound `AF_UNIX` datagram socket standing in for systemd's notify socket. A name starting
+/// with `@` is abstract.
+final class DatagramReceiver: @unchecked Sendable {
+    let fd: Int32
+    let name: String
+
+    init(_ name: String) throws {
+        self.name = name
+        fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        var addr = sockaddr_un()
+        addr.sun_family = sa_family_t(AF_UNIX)
+        var bytes = Array(name.utf8)
+        if bytes.first == UInt8(ascii: "@") { bytes[0] = 0 } else { unlink(name) }
+        withUnsafeMutableBytes(of: &addr.sun_path) { path in
+            for (i, byte) in bytes.enumerated() { path[i] = byte }
+        }
+        let length = socklen_t(MemoryLayout<sockaddr_un>.offset(of: \sockaddr_un.sun_path)! + bytes.count)
+        let status = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
+        }
+        guard status == 0 else { throw ReceiverError.bind(errno) }
+        var timeout = timeval(tv_sec: 2, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+    }
+
+    enum ReceiverError: Error { case bind(Int32) }
+
+    /// The next datagram as text, or nil after two seconds.
+    func receive() -> String? {
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        let n = recv(fd, &buffer, buffer.count, 0)
+        return n < 0 ? nil : String(decoding: buffer[0..<n], as: UTF8.self)
+    }
+
+    func close() {
+        Glibc.close(fd)
+        if !name.hasPrefix("@") { unlink(name) }
+    }
+}

@@ -18,9 +18,15 @@ public struct DiscoveryService: Service {
     /// Re-enumerate this often, milliseconds, when udevd is not running; ten times slower
     /// when it is (a safety net for lost netlink messages).
     public var pollIntervalMs: Int
+    /// The monitor loop reports alive here (systemd watchdog), when set.
+    public var heartbeats: LoopHeartbeats?
     let logger: Logger
 
-    public init(registry: DeviceRegistry, selector: DeviceSelector, pollIntervalMs: Int = 2_000, logger: Logger) {
+    public init(
+        registry: DeviceRegistry, selector: DeviceSelector, pollIntervalMs: Int = 2_000, logger: Logger,
+        heartbeats: LoopHeartbeats? = nil
+    ) {
+        self.heartbeats = heartbeats
         self.registry = registry
         self.selector = selector
         self.pollIntervalMs = pollIntervalMs
@@ -61,19 +67,27 @@ public struct DiscoveryService: Service {
         } catch {
             logger.warning("\(error.description); polling every \(pollIntervalMs) ms instead")
         }
-        let interval = monitor == nil || !Self.udevDaemonRunning ? pollIntervalMs : pollIntervalMs * 10
+        let interval = Int64(monitor == nil || !Self.udevDaemonRunning ? pollIntervalMs : pollIntervalMs * 10)
+        let beat = heartbeats?.register("udev monitor")
+        defer { if let beat { heartbeats?.unregister(beat) } }
         // Devices udev reported removed: dropped at once, even while sysfs still shows them.
         var gone = Set<String>()
         refresh(udev, reason: "start", gone: gone)
         if registry.devices.isEmpty { logger.info("no board found yet; waiting for one to be plugged in") }
         var fds = [pollfd(fd: wakeup.fd, events: Int16(POLLIN), revents: 0)]
         if let monitor { fds.append(pollfd(fd: monitor.fd, events: Int16(POLLIN), revents: 0)) }
+        var nextPoll = Posix.monotonicMilliseconds() + interval
         while true {
+            beat?.beat()
             for i in fds.indices { fds[i].revents = 0 }
-            let ready = poll(&fds, nfds_t(fds.count), Int32(clamping: interval))
+            // Wake at least once per heartbeat tick, re-enumerate only every `interval`.
+            let wait = min(max(0, nextPoll - Posix.monotonicMilliseconds()), Int64(LoopHeartbeats.tickMs))
+            let ready = poll(&fds, nfds_t(fds.count), Int32(clamping: wait))
             if ready < 0 && errno == EINTR { continue }
             if fds[0].revents != 0 { return }
-            var changed = ready == 0
+            let pollDue = Posix.monotonicMilliseconds() >= nextPoll
+            if pollDue { nextPoll = Posix.monotonicMilliseconds() + interval }
+            var changed = pollDue
             if let monitor, fds.count > 1, fds[1].revents != 0 {
                 while let event = monitor.receive() {
                     if event.action == .remove { gone.insert(event.sysPath) }
@@ -82,7 +96,7 @@ public struct DiscoveryService: Service {
                     changed = true
                 }
             }
-            if changed { refresh(udev, reason: ready == 0 ? "poll" : "udev event", gone: gone) }
+            if changed { refresh(udev, reason: pollDue ? "poll" : "udev event", gone: gone) }
         }
     }
 

@@ -4,6 +4,7 @@ import Glibc
 import Musl
 #endif
 public import Logging
+import CUdev
 import Synchronization
 public import VoltCore
 
@@ -35,14 +36,24 @@ public final class DeviceSession: Sendable {
     let sink: any AgentEventSink
     let recorder: Recorder?
     let logger: Logger
+    /// Where the loop reports alive for the systemd watchdog, if anyone listens.
+    let heartbeats: LoopHeartbeats?
+    /// The configuration in force; a reload replaces it and the loop applies it to its stream.
+    let liveConfig: LiveConfig?
+    /// Scorer timing: one sample in this many is timed.
+    let timingEvery: Int
     private let wakeup = Wakeup()
     private let stopRequested = Atomic<Bool>(false)
     private let reconnects = Atomic<Int>(0)
 
     public init(
         device: String, source: Source, options: ReaderOptions,
-        sink: any AgentEventSink, recorder: Recorder? = nil, logger: Logger
+        sink: any AgentEventSink, recorder: Recorder? = nil, logger: Logger,
+        heartbeats: LoopHeartbeats? = nil, liveConfig: LiveConfig? = nil, timingEvery: Int = 1
     ) {
+        self.heartbeats = heartbeats
+        self.liveConfig = liveConfig
+        self.timingEvery = timingEvery
         self.device = device
         self.source = source
         self.options = options
@@ -85,12 +96,17 @@ public final class DeviceSession: Sendable {
     // MARK: The blocking loop
 
     private func loop() {
-        var stream = DeviceStream(device: device, config: options.config)
+        let initial = liveConfig?.snapshot() ?? (config: options.config, generation: 0)
+        var stream = DeviceStream(device: device, config: initial.config)
+        var upkeep = Upkeep(beat: heartbeats?.register("serial reader \(device)"), liveConfig: liveConfig, generation: initial.generation)
+        defer { if let beat = upkeep.beat { heartbeats?.unregister(beat) } }
+        var timing = ScorerTiming(every: timingEvery)
         var machine = ReconnectMachine(policy: options.reconnect)
         var lastError: String?
         sink.publish(.deviceStatus(DeviceStatus(device: device, state: .waiting, path: currentPath())))
         var action = machine.start(devicePresent: currentPath() != nil)
         while !stopped {
+            upkeep.pass(stream: &stream, logger: logger)
             switch action {
             case .open, .read:
                 guard let path = currentPath() else {
@@ -116,7 +132,7 @@ public final class DeviceSession: Sendable {
                 let firmware = stream.hello.map { "\($0.firmware) \($0.version)" }
                 sink.publish(.deviceStatus(DeviceStatus(device: device, state: .connected, path: path, firmware: firmware)))
                 recorder?.event(device: device, atMs: Posix.epochMilliseconds(), "connected \(path)")
-                let end = read(port, stream: &stream, machine: &machine)
+                let end = read(port, stream: &stream, machine: &machine, upkeep: &upkeep, timing: &timing)
                 port.close()
                 sink.publish(.counters(device: device, stream.counters))
                 sink.publish(.deviceStatus(DeviceStatus(device: device, state: .disconnected, path: path,
@@ -130,12 +146,16 @@ public final class DeviceSession: Sendable {
                 while !stopped {
                     let remaining = deadline - Posix.monotonicMilliseconds()
                     if remaining <= 0 { break }
-                    wakeup.wait(milliseconds: Int(remaining))
+                    wakeup.wait(milliseconds: min(Int(remaining), LoopHeartbeats.tickMs))
+                    upkeep.pass(stream: &stream, logger: logger)
                 }
                 action = machine.timerFired(devicePresent: currentPath() != nil)
             case .waitForDevice:
                 sink.publish(.deviceStatus(DeviceStatus(device: device, state: .waiting)))
-                while !stopped && currentPath() == nil { wakeup.wait(milliseconds: -1) }
+                while !stopped && currentPath() == nil {
+                    wakeup.wait(milliseconds: LoopHeartbeats.tickMs)
+                    upkeep.pass(stream: &stream, logger: logger)
+                }
                 action = machine.timerFired(devicePresent: currentPath() != nil)
             }
         }
@@ -150,7 +170,10 @@ public final class DeviceSession: Sendable {
     }
 
     /// Reads one connection until it ends.
-    private func read(_ port: SerialPort, stream: inout DeviceStream, machine: inout ReconnectMachine) -> End {
+    private func read(
+        _ port: SerialPort, stream: inout DeviceStream, machine: inout ReconnectMachine,
+        upkeep: inout Upkeep, timing: inout ScorerTiming
+    ) -> End {
         var framer = LineFramer(maxLineLength: options.maxLineLength)
         var seenOverlong = 0
         var dropper = PartialLineDropper(active: options.resetDelayMs == 0)
@@ -163,6 +186,7 @@ public final class DeviceSession: Sendable {
         var fds = [pollfd(fd: port.fd, events: Int16(POLLIN), revents: 0),
                    pollfd(fd: wakeup.fd, events: Int16(POLLIN), revents: 0)]
         while !stopped {
+            upkeep.pass(stream: &stream, logger: logger)
             let now = Posix.monotonicMilliseconds()
             let periodMs = Double(stream.hello?.periodMs ?? 0) > 0 ? Double(stream.hello!.periodMs) : stream.config.periodMs
             let watchdogMs = Int64(max(1, periodMs * Double(options.watchdogPeriods)))
@@ -181,6 +205,7 @@ public final class DeviceSession: Sendable {
             }
             var timeout = min(watchdogAt, nextCounters) - now
             if settling { timeout = min(timeout, graceUntil - now) }
+            timeout = min(timeout, Int64(LoopHeartbeats.tickMs))
             fds[0].revents = 0
             fds[1].revents = 0
             let ready = poll(&fds, 2, Int32(clamping: max(1, timeout)))
@@ -220,7 +245,7 @@ public final class DeviceSession: Sendable {
                             guard line.starts(with: Self.helloPrefix) else { return }
                             settling = false
                         }
-                        handle(line: line, receivedAt: receivedAt, stream: &stream)
+                        handle(line: line, receivedAt: receivedAt, stream: &stream, timing: &timing)
                     }
                 }
                 let overlong = framer.overlongLines - seenOverlong
@@ -238,9 +263,12 @@ public final class DeviceSession: Sendable {
 
     private static let helloPrefix = Array("$HELLO,".utf8)
 
-    private func handle(line: UnsafeBufferPointer<UInt8>, receivedAt: Int64, stream: inout DeviceStream) {
+    private func handle(
+        line: UnsafeBufferPointer<UInt8>, receivedAt: Int64, stream: inout DeviceStream, timing: inout ScorerTiming
+    ) {
         recorder?.record(device: device, receivedAtMs: receivedAt, line: line)
-        switch stream.ingest(line: line, receivedAtMs: receivedAt) {
+        let output = timing.measure { stream.ingest(line: line, receivedAtMs: receivedAt) }
+        switch output {
         case .result(let result):
             sink.publish(.result(device: device, result))
         case .hello(let hello):
@@ -251,5 +279,23 @@ public final class DeviceSession: Sendable {
         case .rejected(let rejection):
             logger.debug("invalid line: \(rejection)")
         }
+    }
+}
+
+/// What the reader loop does on every pass besides reading: report alive for the watchdog,
+/// and apply a reloaded configuration (SIGHUP) to the stream without closing the port.
+struct Upkeep {
+    let beat: LoopHeartbeats.Beat?
+    let liveConfig: LiveConfig?
+    /// The ``LiveConfig/generation`` the stream was last given.
+    var generation: Int
+
+    mutating func pass(stream: inout DeviceStream, logger: Logger) {
+        beat?.beat()
+        guard let liveConfig, liveConfig.generation != generation else { return }
+        let next = liveConfig.snapshot()
+        generation = next.generation
+        stream.apply(next.config)
+        logger.info("applied the reloaded configuration", metadata: ["anomaly_threshold": "\(next.config.anomalyThreshold)"])
     }
 }

@@ -14,11 +14,18 @@ public struct SerialService: Service {
     let sink: any AgentEventSink
     let recorder: Recorder?
     let logger: Logger
+    /// Each reader reports alive here (systemd watchdog), when set.
+    public var heartbeats: LoopHeartbeats?
+    /// The configuration in force; readers apply its replacements (SIGHUP reload).
+    public var liveConfig: LiveConfig?
 
     public init(
         options: ReaderOptions, selector: DeviceSelector, names: [String: String] = [:],
-        registry: DeviceRegistry?, sink: any AgentEventSink, recorder: Recorder?, logger: Logger
+        registry: DeviceRegistry?, sink: any AgentEventSink, recorder: Recorder?, logger: Logger,
+        heartbeats: LoopHeartbeats? = nil, liveConfig: LiveConfig? = nil
     ) {
+        self.heartbeats = heartbeats
+        self.liveConfig = liveConfig
         self.options = options
         self.selector = selector
         self.names = names
@@ -34,7 +41,8 @@ public struct SerialService: Service {
                 for path in selector.paths {
                     let session = DeviceSession(
                         device: names[path] ?? Self.deviceID(forPath: path), source: .path(path),
-                        options: options, sink: sink, recorder: recorder, logger: logger)
+                        options: options, sink: sink, recorder: recorder, logger: logger,
+                        heartbeats: heartbeats, liveConfig: liveConfig)
                     group.addTask { await session.run() }
                 }
                 guard let registry, selector.usesDiscovery else { return }
@@ -44,7 +52,8 @@ public struct SerialService: Service {
                         started.insert(device.deviceID)
                         let session = DeviceSession(
                             device: device.deviceID, source: .discovered(registry),
-                            options: options, sink: sink, recorder: recorder, logger: logger)
+                            options: options, sink: sink, recorder: recorder, logger: logger,
+                        heartbeats: heartbeats, liveConfig: liveConfig)
                         group.addTask { await session.run() }
                     }
                 }

@@ -25,6 +25,14 @@ enum Posix {
         return Int64(now.tv_sec) * 1000 + Int64(now.tv_nsec) / 1_000_000
     }
 
+    /// A monotonic clock in nanoseconds, for timing work.
+    @inline(__always)
+    static func monotonicNanoseconds() -> Int64 {
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        return Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec)
+    }
+
     /// The target of a symlink, or nil.
     static func readLink(_ path: String) -> String? {
         var buffer = [CChar](repeating: 0, count: 4096)
@@ -34,10 +42,13 @@ enum Posix {
     }
 
     /// The canonical path (symlinks resolved), or nil when it does not exist.
+    /// Resolves into a caller buffer rather than `realpath(path, NULL)`: umockdev's wrapper
+    /// (the discovery tests' fake /dev) returns memory `free` must not release.
     static func realPath(_ path: String) -> String? {
-        guard let resolved = realpath(path, nil) else { return nil }
-        defer { free(resolved) }
-        return String(cString: resolved)
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        return buffer.withUnsafeMutableBufferPointer { raw in
+            realpath(path, raw.baseAddress).map { String(cString: $0) }
+        }
     }
 
     /// Names in a directory, without `.` and `..`.
