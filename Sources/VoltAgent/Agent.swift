@@ -10,6 +10,9 @@ public import VoltSerial
 /// Serial and server never see each other: the serial side publishes ``AgentEvent``s into a
 /// fan-out of sinks (the server's hub, `--print`), and the server steers the fake device
 /// through ``SimulationControl``.
+///
+/// Beside them run the lifecycle services: ``ConfigReloader`` (SIGHUP re-reads
+/// `model_config.json`) and, under systemd, ``SystemdNotifier`` (readiness, watchdog, status).
 public struct Agent {
     public let options: AgentOptions
     public let serial: SerialAgentOptions
@@ -18,6 +21,18 @@ public struct Agent {
     public let services: [any Service]
     /// The in-process fake device, when `--fake` asked for one.
     public let fake: FakeDevice?
+    /// The scoring configuration in force; SIGHUP replaces it.
+    public let liveConfig: LiveConfig
+    /// Every working loop reports alive here; the systemd watchdog pings only while all do.
+    public let heartbeats = LoopHeartbeats()
+    /// Where results and statuses go (every sink, fanned out).
+    let sink: EventFanout
+    /// The server's sink (its hub), when serving.
+    let serverSink: (any AgentEventSink)?
+    /// systemd's notification socket, when started by systemd with `Type=notify`.
+    let notify: NotifySocket?
+    /// Feeds the `STATUS=` line, when ``notify`` is set.
+    let status: StatusSink?
     let logger: Logger
 
     /// Longest graceful shutdown before the group cancels what is left; well below systemd's
@@ -46,6 +61,17 @@ public struct Agent {
             fake = device
         }
         self.fake = fake
+        let liveConfig = LiveConfig(options.config)
+        self.liveConfig = liveConfig
+
+        var notify: NotifySocket?
+        do {
+            notify = try NotifySocket.fromEnvironment()
+        } catch {
+            logger.warning("not telling systemd about readiness: \(error.description)")
+        }
+        self.notify = notify
+        self.status = notify == nil ? nil : StatusSink()
 
         var reader = ReaderOptions(config: options.config)
         reader.baudRate = options.baudRate
@@ -60,6 +86,9 @@ public struct Agent {
         var sinks: [any AgentEventSink] = []
         if let hub = server.sink { sinks.append(hub) }
         if options.printResults { sinks.append(PrintSink()) }
+        if let status { sinks.append(status) }
+        self.sink = EventFanout(sinks)
+        self.serverSink = server.sink
 
         // With --fake alone, read only the fake; otherwise discover boards as usual.
         let selector = DeviceSelector(filters: filters)
@@ -72,18 +101,32 @@ public struct Agent {
         services += server.services
         if let fake { services.append(fake) }
         if let registry {
-            services.append(DiscoveryService(registry: registry, selector: selector, pollIntervalMs: serial.pollIntervalMs, logger: logger))
+            services.append(DiscoveryService(registry: registry, selector: selector, pollIntervalMs: serial.pollIntervalMs,
+                                             logger: logger, heartbeats: heartbeats))
         }
         services.append(SerialService(
             options: reader, selector: readerSelector, names: names, registry: registry,
-            sink: EventFanout(sinks), recorder: recorder, logger: logger))
+            sink: sink, recorder: recorder, logger: logger, heartbeats: heartbeats, liveConfig: liveConfig))
         self.services = services
     }
 
-    /// Runs until SIGTERM/SIGINT (or until a service fails).
+    /// Runs until SIGTERM/SIGINT (or until a service fails). SIGHUP reloads the configuration.
     public func run() async throws {
+        // Trap SIGHUP before anything can tell systemd "ready": its default action kills.
+        let hangups = await UnixSignalsSequence(trapping: .sighup)
+        let readiness = ServerReadiness(options: options, sink: serverSink)
+        var all = services
+        all.append(ConfigReloader(
+            hangups: hangups, path: options.configPath, live: liveConfig, sink: sink,
+            notify: notify, status: status, clients: { readiness.clients() }, logger: logger))
+        if let notify, let status {
+            // Last: the first told to shut down, so STOPPING=1 goes out at once.
+            all.append(SystemdNotifier(
+                socket: notify, watchdog: WatchdogSchedule.fromEnvironment(), heartbeats: heartbeats,
+                status: status, readiness: readiness, logger: logger))
+        }
         var configuration = ServiceGroupConfiguration(
-            services: services.map { .init(service: $0) },
+            services: all.map { .init(service: $0) },
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger
         )

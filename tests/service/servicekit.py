@@ -1,4 +1,6 @@
-"""Helpers for the service tests: the voltwatch binary, a stand-in for systemd's notify
+"""Helpers for the service tests (a module of its own, not a conftest.py: tests/serial
+imports names from "conftest", which a second conftest module would shadow; test modules
+import the fixtures from here): the voltwatch binary, a stand-in for systemd's notify
 socket, and a running `voltwatch run --fake normal` on a free port."""
 import json
 import os
@@ -28,10 +30,6 @@ def voltwatch_binary():
         pytest.skip("voltwatch is not built: run `swift build` or set VOLTWATCH_BIN")
     return str(max(candidates, key=lambda c: c.stat().st_mtime))
 
-
-@pytest.fixture(scope="session")
-def voltwatch():
-    return voltwatch_binary()
 
 
 def free_port():
@@ -138,6 +136,11 @@ class Agent:
                 self.proc.kill()
                 self.proc.wait()
         self.log.close()
+
+
+@pytest.fixture(scope="session")
+def voltwatch():
+    return voltwatch_binary()
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ systemd 252 has no `udevadm verify` (it came in 253), so the rules are parsed he
 udev's syntax (KEY[{attr}]OP"value", comma separated) and every line must parse."""
 import re
 
-from conftest import ROOT
+from servicekit import ROOT
 
 RULES = ROOT / "systemd" / "99-voltwatch.rules"
 KNOWN = ROOT / "Sources" / "VoltSerial" / "Discovery" / "KnownBoards.swift"

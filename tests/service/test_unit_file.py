@@ -11,7 +11,7 @@ import tempfile
 
 import pytest
 
-from conftest import ROOT
+from servicekit import ROOT, voltwatch  # noqa: F401 (fixtures)
 
 UNIT = ROOT / "systemd" / "voltwatch.service"
 pytestmark = pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze is not installed")
