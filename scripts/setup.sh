@@ -12,6 +12,7 @@ APT_PACKAGES=(
   gcc-avr avr-libc arduino-mk
   chromium chromium-driver
   socat procps lsof iproute2
+  systemd
 )
 PIP_PACKAGES=(pytest websockets "python-socketio[client]" selenium)
 
