@@ -14,6 +14,13 @@ struct RunCommand: AsyncParsableCommand {
             WebSocket clients. With no board plugged in it waits, and picks boards up as they \
             are plugged in; an unplugged board is picked up again when it returns.
 
+            SIGTERM or SIGINT stop it gracefully (clients get close frames, the recording is \
+            flushed, exit 0). SIGHUP re-reads the configuration file without closing the port \
+            or dropping clients; an invalid file is refused (the log names the key) and the \
+            old configuration stays. A bad file at start exits 78. Started by systemd \
+            (Type=notify, see systemd/voltwatch.service), it reports readiness, watchdog \
+            pings and a status line; `voltwatch doctor` explains a board it cannot read.
+
             Examples:
               voltwatch run                                   auto-discovery, serve on :5000
               voltwatch run --device /dev/ttyACM0 --print     one port, results on stdout
