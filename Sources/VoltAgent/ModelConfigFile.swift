@@ -12,6 +12,9 @@ public enum ModelConfigFile {
     /// Where the configuration is looked for when no path is given: the working copy first
     /// (a developer's checkout), then the installed location.
     public static let searchPath = ["config/model_config.json", "/etc/voltwatch/model_config.json"]
+    /// The source named when no file was found.
+    public static let builtInDefaults = "built-in defaults"
+
 
     /// Loads `path`, or the first file of ``searchPath`` that exists, or the built-in
     /// defaults when none does. Returns the configuration and where it came from.
@@ -20,7 +23,7 @@ public enum ModelConfigFile {
         for candidate in searchPath where access(candidate, F_OK) == 0 {
             return (try load(candidate), candidate)
         }
-        return (.default, "built-in defaults")
+        return (.default, builtInDefaults)
     }
 
     /// Reads and validates one file. A missing or unreadable file is a configuration error too:

@@ -57,8 +57,8 @@ struct FakeCommand: AsyncParsableCommand {
     @Option(name: .customLong("unplug-for"), help: ArgumentHelp("How long each simulated unplug lasts, seconds.", valueName: "seconds"))
     var unplugFor = 2.0
 
-    @Option(help: ArgumentHelp("model_config.json, for the sample period of CSV replays.", valueName: "file"))
-    var config: String?
+    /// For the sample period of CSV replays.
+    @OptionGroup var config: ConfigOption
 
     func validate() throws {
         if FakeScenario(rawValue: scenario) == nil {
@@ -83,13 +83,7 @@ struct FakeCommand: AsyncParsableCommand {
         options.unplugEveryMs = unplugEvery.map { Int($0 * 1000) }
         options.unplugForMs = Int(unplugFor * 1000)
         if let replay {
-            let model: ModelConfig
-            do {
-                model = try ModelConfigFile.resolve(config).config
-            } catch {
-                StandardError.write(error.description + "\n")
-                throw ExitCode(ConfigError.exitCode)
-            }
+            let model = try config.resolve().config
             do {
                 options.replay = try ReplayFeed.load(replay, config: model)
             } catch {

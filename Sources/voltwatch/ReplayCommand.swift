@@ -42,8 +42,7 @@ struct ReplayCommand: AsyncParsableCommand {
     @Option(name: .customLong("out-dir"), help: ArgumentHelp("Write <input name>.jsonl per input into this directory instead of standard output.", valueName: "dir"))
     var outDir: String?
 
-    @Option(help: ArgumentHelp("model_config.json to score with (default: config/model_config.json, then /etc/voltwatch/model_config.json, then built-in defaults).", valueName: "file"))
-    var config: String?
+    @OptionGroup var config: ConfigOption
 
     @Flag(help: "Score as fast as the CPU allows (the default for files).")
     var fast = false
@@ -71,13 +70,7 @@ struct ReplayCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let resolved: (config: ModelConfig, source: String)
-        do {
-            resolved = try ModelConfigFile.resolve(config)
-        } catch {
-            StandardError.write(error.description + "\n")
-            throw ExitCode(ConfigError.exitCode)
-        }
+        let resolved = try config.resolve()
         if let outDir {
             var info = stat()
             if stat(outDir, &info) != 0 {

@@ -46,8 +46,7 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Run an in-process fake board playing this scenario (\(FakeScenario.names)).", valueName: "scenario"))
     var fake: String?
 
-    @Option(help: ArgumentHelp("model_config.json to score with (default: config/model_config.json, then /etc/voltwatch/model_config.json, then built-in defaults).", valueName: "file"))
-    var config: String?
+    @OptionGroup var config: ConfigOption
 
     @Flag(name: .customLong("no-serve"), help: "Do not serve HTTP/WebSocket (use with --print or --record).")
     var noServe = false
@@ -96,14 +95,8 @@ struct RunCommand: AsyncParsableCommand {
     func run() async throws {
         let logger = AgentLogging.bootstrap(level: Logger.Level(rawValue: logLevel) ?? .info)
         AgentMetrics.bootstrap()
-        let resolved: (config: ModelConfig, source: String)
-        do {
-            resolved = try ModelConfigFile.resolve(config)
-        } catch {
-            StandardError.write(error.description + "\n")
-            throw ExitCode(ConfigError.exitCode)
-        }
-        var options = AgentOptions(config: resolved.config, configSource: resolved.source, configPath: config ?? (resolved.source == "built-in defaults" ? nil : resolved.source))
+        let resolved = try config.resolve()
+        var options = AgentOptions(config: resolved.config, configSource: resolved.source, configPath: resolved.reloadPath)
         options.deviceFilters = devices
         options.baudRate = baud
         options.fakeScenario = fake
