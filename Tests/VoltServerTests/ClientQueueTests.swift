@@ -53,41 +53,69 @@ import Testing
     }
 }
 
-@Suite struct ClientMailboxTests {
-    @Test func wakesTheWriterAndReportsMissed() async {
-        let mailbox = ClientMailbox(capacity: 2, overBudgetGraceMs: 1_000)
-        let message = SharedMessage(event: "anomaly_result", dataJSON: "{}")
-        #expect(mailbox.offer(message, nowMs: 0) == .accepted)
-        #expect(mailbox.offer(message, nowMs: 0) == .accepted)
-        #expect(mailbox.offer(message, nowMs: 0) == .accepted)
-        var batch: [SharedMessage] = []
-        let missed = await mailbox.next(into: &batch)
-        #expect(missed == 1)
-        #expect(batch.count == 2)
+@Suite struct ClientOutboxTests {
+    @Test func writesAtOnceOnlyWhileOpenWritableAndCaughtUp() {
+        var outbox = ClientOutbox<Int>(capacity: 2, overBudgetGraceMs: 1_000)
+        // Before hello, broadcasts wait.
+        #expect(outbox.offer(1, writable: true, nowMs: 0) == .queued)
+        let opened = outbox.open()
+        let reopened = outbox.open()
+        #expect(opened)
+        #expect(!reopened)
+        // Something waits: a new message queues behind it rather than overtaking it.
+        #expect(outbox.offer(2, writable: true, nowMs: 0) == .queued)
+        var batch: [Int] = []
+        #expect(outbox.drain(into: &batch) == 0)
+        #expect(batch == [1, 2])
+        #expect(outbox.drain(into: &batch) == nil)
+        #expect(outbox.offer(3, writable: true, nowMs: 0) == .write)
+        #expect(outbox.offer(4, writable: false, nowMs: 0) == .queued)
     }
 
-    @Test func reportsOverBudgetAndClosed() {
-        let mailbox = ClientMailbox(capacity: 1, overBudgetGraceMs: 100)
-        let message = SharedMessage(event: "x", dataJSON: "1")
-        _ = mailbox.offer(message, nowMs: 0)
-        #expect(mailbox.offer(message, nowMs: 0) == .accepted)
-        #expect(mailbox.offer(message, nowMs: 100) == .overBudget)
-        mailbox.close()
-        #expect(mailbox.offer(message, nowMs: 200) == .closed)
+    @Test func dropsOldestAndReportsMissedOnDrain() {
+        var outbox = ClientOutbox<Int>(capacity: 2, overBudgetGraceMs: 1_000)
+        _ = outbox.open()
+        #expect(outbox.offer(1, writable: false, nowMs: 0) == .queued)
+        #expect(outbox.offer(2, writable: false, nowMs: 0) == .queued)
+        #expect(outbox.offer(3, writable: false, nowMs: 0) == .droppedOldest)
+        #expect(outbox.totalDropped == 1)
+        var batch: [Int] = []
+        #expect(outbox.drain(into: &batch) == 1)
+        #expect(batch == [2, 3])
     }
 
-    @Test func closeEndsAWaitingWriter() async {
-        let mailbox = ClientMailbox(capacity: 4, overBudgetGraceMs: 1_000)
-        await withTaskGroup(of: Int?.self) { group in
-            group.addTask {
-                var batch: [SharedMessage] = []
-                return await mailbox.next(into: &batch)
-            }
-            try? await Task.sleep(for: .milliseconds(20))
-            mailbox.close()
-            let result = await group.next()
-            #expect(result == .some(nil))
-        }
+    @Test func reportsOverBudgetThenClosed() {
+        var outbox = ClientOutbox<Int>(capacity: 1, overBudgetGraceMs: 100)
+        _ = outbox.open()
+        #expect(outbox.offer(1, writable: false, nowMs: 0) == .queued)
+        #expect(outbox.offer(2, writable: false, nowMs: 0) == .droppedOldest)
+        #expect(outbox.offer(3, writable: false, nowMs: 99) == .droppedOldest)
+        #expect(outbox.offer(4, writable: false, nowMs: 100) == .overBudget)
+        #expect(outbox.phase == .closed)
+        #expect(outbox.offer(5, writable: true, nowMs: 200) == .closed)
+    }
+
+    @Test func catchingUpStopsTheBudgetClock() {
+        var outbox = ClientOutbox<Int>(capacity: 1, overBudgetGraceMs: 100)
+        _ = outbox.open()
+        _ = outbox.offer(1, writable: false, nowMs: 0)
+        #expect(outbox.offer(2, writable: false, nowMs: 0) == .droppedOldest)
+        var batch: [Int] = []
+        #expect(outbox.drain(into: &batch) == 1)
+        _ = outbox.offer(3, writable: false, nowMs: 150)
+        #expect(outbox.offer(4, writable: false, nowMs: 150) == .droppedOldest)
+    }
+
+    @Test func closeIgnoresFurtherBroadcasts() {
+        var outbox = ClientOutbox<Int>(capacity: 4, overBudgetGraceMs: 1_000)
+        _ = outbox.open()
+        _ = outbox.offer(1, writable: false, nowMs: 0)
+        outbox.close()
+        var batch: [Int] = []
+        #expect(outbox.drain(into: &batch) == nil)
+        #expect(outbox.offer(2, writable: true, nowMs: 0) == .closed)
+        let opened = outbox.open()
+        #expect(!opened)
     }
 
     @Test func sharesOneEncodingBetweenFramings() {

@@ -1,4 +1,5 @@
 public import CoreMetrics
+import NIOCore
 import Synchronization
 public import VoltCore
 
@@ -6,9 +7,11 @@ public import VoltCore
 /// API reports.
 ///
 /// ``publish(_:)`` is called by the serial reader for every sample and must never wait: it
-/// encodes the event once (``SharedMessage``), updates the state under a short lock, and offers
-/// the message to each client's ``ClientMailbox``, which drops the oldest message rather than
-/// grow when a client falls behind. Writing to sockets happens in each client's own task.
+/// encodes the event once (``SharedMessage``), updates the state under a short lock, and hands
+/// the message to each event loop that serves clients in one `eventLoop.execute`, which offers
+/// it to every ``ClientOutlet`` of that loop: written to the socket at once while the socket
+/// takes data, else kept in the client's bounded outbox, which drops the oldest message rather
+/// than grow. No task per client, no hop per client per message.
 public final class Hub: AgentEventSink, Sendable {
     public struct Configuration: Sendable {
         /// Messages a client may have waiting before the oldest are dropped.
@@ -31,23 +34,37 @@ public final class Hub: AgentEventSink, Sendable {
     final class Client: Sendable {
         let id: Int
         let kind: ClientKind
-        let mailbox: ClientMailbox
-        /// Closes the connection without waiting (used for clients over budget).
-        let disconnect: @Sendable () -> Void
+        /// The event loop of the client's channel: its outlet is only touched there.
+        let eventLoop: any EventLoop
+        let outlet: NIOLoopBound<ClientOutlet>
+        let tally: ClientTally
 
-        init(id: Int, kind: ClientKind, mailbox: ClientMailbox, disconnect: @escaping @Sendable () -> Void) {
+        init(id: Int, kind: ClientKind, outlet: NIOLoopBound<ClientOutlet>, tally: ClientTally) {
             self.id = id
             self.kind = kind
-            self.mailbox = mailbox
-            self.disconnect = disconnect
+            self.eventLoop = outlet.eventLoop
+            self.outlet = outlet
+            self.tally = tally
         }
+
+        /// Writes `hello` (and anything broadcast since registering), then lets broadcasts flow.
+        func open(helloText: String) {
+            let outlet = self.outlet
+            eventLoop.execute { outlet.value.open(hello: helloText) }
+        }
+    }
+
+    /// The clients served by one event loop: a broadcast reaches them in one `execute`.
+    fileprivate struct LoopFanout: Sendable {
+        let eventLoop: any EventLoop
+        var clients: [Client]
     }
 
     fileprivate struct State: Sendable {
         var clients: [Int: Client] = [:]
-        /// The same clients as an array, rebuilt on (rare) joins and leaves so a broadcast
-        /// copies one reference instead of walking a dictionary.
-        var fanout: [Client] = []
+        /// The same clients grouped by event loop, changed on (rare) joins and leaves so a
+        /// broadcast copies one array instead of walking a dictionary.
+        var loops: [LoopFanout] = []
         var nextID = 1
         var devices: [String: DeviceRecord] = [:]
         var recent: RecentRing<String>
@@ -85,19 +102,19 @@ public final class Hub: AgentEventSink, Sendable {
         case .result(let device, let result):
             let json = ResultEncoder.json(result, device: device)
             let message = SharedMessage(event: "anomaly_result", dataJSON: json)
-            let clients = state.withLock { state -> [Client] in
+            let loops = state.withLock { state -> [LoopFanout] in
                 state.record(result, device: device, json: json)
-                return state.fanout
+                return state.loops
             }
             metrics.recordResult(device: device, result)
-            broadcast(message, to: clients)
+            broadcast(message, to: loops)
         case .deviceStatus(let status):
             let message = SharedMessage(event: "device_status", dataJSON: status.json)
-            let clients = state.withLock { state -> [Client] in
+            let loops = state.withLock { state -> [LoopFanout] in
                 state.devices[status.device, default: DeviceRecord()].status = status
-                return state.fanout
+                return state.loops
             }
-            broadcast(message, to: clients)
+            broadcast(message, to: loops)
         case .hello(let device, let hello):
             state.withLock { $0.devices[device, default: DeviceRecord()].hello = hello }
         case .counters(let device, let counters):
@@ -111,17 +128,18 @@ public final class Hub: AgentEventSink, Sendable {
         }
     }
 
-    private func broadcast(_ message: SharedMessage, to clients: [Client]) {
-        guard !clients.isEmpty else { return }
-        let now = Clock.monotonicMs()
-        for client in clients {
-            switch client.mailbox.offer(message, nowMs: now) {
-            case .accepted, .closed:
-                break
-            case .overBudget:
-                metrics.clientsDisconnectedSlow.increment()
-                client.mailbox.close()
-                client.disconnect()
+    /// One `execute` per event loop with clients; each client's outlet writes or queues.
+    private func broadcast(_ message: SharedMessage, to loops: [LoopFanout]) {
+        let sent = metrics.messagesSent
+        for loop in loops {
+            let clients = loop.clients
+            loop.eventLoop.execute {
+                let now = Clock.monotonicMs()
+                var written = 0
+                for client in clients where client.outlet.value.deliver(message, nowMs: now) {
+                    written += 1
+                }
+                if written > 0 { sent.increment(by: written) }
             }
         }
     }
@@ -135,22 +153,26 @@ public final class Hub: AgentEventSink, Sendable {
 
     // MARK: Clients
 
-    /// What a new client gets: its mailbox, its id, and the `hello` data taken in the same
-    /// lock as the registration, so nothing published in between is lost or repeated.
+    /// What a new client gets: its hub entry and the `hello` data taken in the same lock as
+    /// the registration, so nothing published in between is lost or repeated. Broadcasts wait
+    /// in the outlet until ``Client/open(helloText:)`` has written `hello`.
     struct Registration: Sendable {
         let client: Client
         let helloJSON: String
     }
 
     /// Joins a client, or nil when ``Configuration/maxClients`` are already connected.
-    func register(kind: ClientKind, disconnect: @escaping @Sendable () -> Void) -> Registration? {
-        let mailbox = ClientMailbox(capacity: configuration.queueCapacity, overBudgetGraceMs: configuration.slowClientGraceMs)
+    func register(kind: ClientKind, outlet: NIOLoopBound<ClientOutlet>, tally: ClientTally) -> Registration? {
         let registration = state.withLock { state -> Registration? in
             guard state.clients.count < configuration.maxClients else { return nil }
-            let client = Client(id: state.nextID, kind: kind, mailbox: mailbox, disconnect: disconnect)
+            let client = Client(id: state.nextID, kind: kind, outlet: outlet, tally: tally)
             state.nextID += 1
             state.clients[client.id] = client
-            state.fanout.append(client)
+            if let index = state.loops.firstIndex(where: { $0.eventLoop === client.eventLoop }) {
+                state.loops[index].clients.append(client)
+            } else {
+                state.loops.append(LoopFanout(eventLoop: client.eventLoop, clients: [client]))
+            }
             return Registration(client: client, helloJSON: helloJSON(state))
         }
         if registration != nil { metrics.clients[kind]?.increment() }
@@ -158,20 +180,18 @@ public final class Hub: AgentEventSink, Sendable {
     }
 
     func unregister(_ client: Client) {
-        client.mailbox.close()
-        let dropped = client.mailbox.totalDropped
+        let outlet = client.outlet
+        client.eventLoop.execute { outlet.value.close() }
         let removed = state.withLock { state -> Bool in
             guard state.clients.removeValue(forKey: client.id) != nil else { return false }
-            state.fanout.removeAll { $0 === client }
-            state.droppedTotal += dropped
+            if let index = state.loops.firstIndex(where: { $0.eventLoop === client.eventLoop }) {
+                state.loops[index].clients.removeAll { $0 === client }
+                if state.loops[index].clients.isEmpty { state.loops.remove(at: index) }
+            }
+            state.droppedTotal += client.tally.dropped.load(ordering: .relaxed)
             return true
         }
         if removed { metrics.clients[client.kind]?.decrement() }
-    }
-
-    /// Counts messages a client was told it missed.
-    func recordDropped(_ count: Int) {
-        metrics.messagesDropped.increment(by: count)
     }
 
     public var clientCount: Int { state.withLock { $0.clients.count } }
@@ -200,9 +220,11 @@ public final class Hub: AgentEventSink, Sendable {
         let uptimeMs = Clock.monotonicMs() - startedMs
         return state.withLock { state in
             var ws = 0, sio = 0
-            for client in state.fanout { if client.kind == .webSocket { ws += 1 } else { sio += 1 } }
             var dropped = state.droppedTotal
-            for client in state.fanout { dropped += client.mailbox.totalDropped }
+            for client in state.clients.values {
+                if client.kind == .webSocket { ws += 1 } else { sio += 1 }
+                dropped += client.tally.dropped.load(ordering: .relaxed)
+            }
             let devices = state.devices.keys.sorted().map {
                 state.devices[$0]!.statusJSON(device: $0, nowMs: nowMs, staleAfterMs: configuration.staleAfterMs)
             }

@@ -56,14 +56,14 @@ extension ClientSession {
                         {
                             logger.info("refused socket.io client", metadata: ["reason": "\(denial)"])
                             pending = session.withLock { $0.refuse(denial.description) } + pending
-                        } else if let registration = registerWithHub() {
+                        } else if let registration = try await registerWithHub() {
                             client = registration.client
-                            // `40{"sid"}` first, then hello, then the writer's broadcasts.
+                            // `40{"sid"}` first, then hello, then the broadcasts: the outlet
+                            // writes on the event loop after the writes queued here.
                             for case .send(let text) in session.withLock({ $0.accept() }) {
                                 try await outbound.write(.text(text))
                             }
-                            try await outbound.write(.text(WireText.socketIO(event: "hello", dataJSON: registration.helloJSON)))
-                            group.addTask { try await runWriter(registration.client, outbound: outbound) }
+                            registration.client.open(helloText: WireText.socketIO(event: "hello", dataJSON: registration.helloJSON))
                         } else {
                             pending = session.withLock { $0.refuse(Self.tooManyClients) } + pending
                         }
@@ -76,7 +76,6 @@ extension ClientSession {
                     }
                 }
             }
-            client?.mailbox.close()
         }
     }
 

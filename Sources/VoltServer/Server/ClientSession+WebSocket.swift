@@ -13,31 +13,26 @@ extension ClientSession {
             try await outbound.close(.policyViolation, reason: "unauthorized")
             return
         }
-        guard let registration = registerWithHub() else {
+        guard let registration = try await registerWithHub() else {
             try await outbound.write(.text(WireText.webSocket(event: "error", dataJSON: WireText.errorData(Self.tooManyClients))))
             try await outbound.close(.unknown(1013), reason: "too many clients")
             return
         }
         let client = registration.client
         defer { hub.unregister(client) }
-        try await outbound.write(.text(WireText.webSocket(event: "hello", dataJSON: registration.helloJSON)))
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await runWriter(client, outbound: outbound) }
-            defer { group.cancelAll() }
-            for try await message in inbound.messages(maxSize: server.configuration.maxClientMessageBytes) {
-                let reply: (event: String, dataJSON: String)
-                switch message {
-                case .text(let text):
-                    switch Result(catching: { () throws(ClientMessageError) in try ClientRequest.parse(webSocketText: Array(text.utf8)) }) {
-                    case .success(let request): reply = await perform(request, logger: logger)
-                    case .failure(let error): reply = ("error", WireText.errorData(error.message))
-                    }
-                case .binary:
-                    reply = ("error", WireText.errorData("binary messages are not supported: send JSON text"))
+        client.open(helloText: WireText.webSocket(event: "hello", dataJSON: registration.helloJSON))
+        for try await message in inbound.messages(maxSize: server.configuration.maxClientMessageBytes) {
+            let reply: (event: String, dataJSON: String)
+            switch message {
+            case .text(let text):
+                switch Result(catching: { () throws(ClientMessageError) in try ClientRequest.parse(webSocketText: Array(text.utf8)) }) {
+                case .success(let request): reply = await perform(request, logger: logger)
+                case .failure(let error): reply = ("error", WireText.errorData(error.message))
                 }
-                try await outbound.write(.text(WireText.webSocket(event: reply.event, dataJSON: reply.dataJSON)))
+            case .binary:
+                reply = ("error", WireText.errorData("binary messages are not supported: send JSON text"))
             }
-            client.mailbox.close()
+            try await outbound.write(.text(WireText.webSocket(event: reply.event, dataJSON: reply.dataJSON)))
         }
     }
 }

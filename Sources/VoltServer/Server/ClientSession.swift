@@ -5,8 +5,9 @@ import NIOCore
 import NIOWebSocket
 import VoltCore
 
-/// One connected client: its writer (draining the hub's mailbox onto the socket) and its
-/// reader (client requests), for either protocol.
+/// One connected client: its reader (client requests), for either protocol. Broadcasts do not
+/// pass through the session: the hub writes them through the client's ``ClientOutlet`` on the
+/// channel's event loop.
 struct ClientSession: Sendable {
     let server: VoltServer
     let kind: ClientKind
@@ -16,24 +17,6 @@ struct ClientSession: Sendable {
     var hub: Hub { server.hub }
 
     // MARK: Shared parts
-
-    /// Copies the hub's messages to the socket until the mailbox closes. A client that falls
-    /// behind is told how many results it missed before the ones that survived.
-    func runWriter(_ client: Hub.Client, outbound: WebSocketOutboundWriter) async throws {
-        var batch: [SharedMessage] = []
-        while let missed = await client.mailbox.next(into: &batch) {
-            if missed > 0 {
-                hub.recordDropped(missed)
-                try await outbound.write(.text(WireText.text(kind, event: "missed",
-                    dataJSON: "{\"count\":\(missed),\"message\":\"you fell behind: \(missed) messages were dropped\"}")))
-            }
-            for message in batch {
-                try await outbound.write(.custom(WebSocketFrame(fin: true, opcode: .text, data: message.buffer(for: kind))))
-            }
-            hub.metrics.messagesSent.increment(by: batch.count)
-            batch.removeAll(keepingCapacity: true)
-        }
-    }
 
     /// Acts on a client request and returns the events that answer it.
     func perform(_ request: ClientRequest, logger: Logger) async -> (event: String, dataJSON: String) {
@@ -70,9 +53,14 @@ struct ClientSession: Sendable {
         }
     }
 
-    func registerWithHub() -> Hub.Registration? {
-        let channel = self.channel
-        return hub.register(kind: kind) { channel.close(promise: nil) }
+    /// Puts a ``ClientOutlet`` into the channel and joins the hub; nil when the hub is full.
+    /// The caller writes `hello` with ``Hub/Client/open(helloText:)`` and unregisters at the end.
+    func registerWithHub() async throws -> Hub.Registration? {
+        let tally = ClientTally()
+        let outlet = try await ClientOutlet.install(
+            on: channel, kind: kind, capacity: hub.configuration.queueCapacity,
+            overBudgetGraceMs: hub.configuration.slowClientGraceMs, tally: tally, metrics: hub.metrics)
+        return hub.register(kind: kind, outlet: outlet, tally: tally)
     }
 
     static let tooManyClients = "too many clients are connected: try again later"

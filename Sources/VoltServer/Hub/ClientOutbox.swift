@@ -1,0 +1,84 @@
+/// One client's delivery rules, as a pure value: whether a broadcast goes straight to the socket,
+/// waits in the bounded queue, or disconnects the client.
+///
+/// The channel handler that owns it (``ClientOutlet``) feeds it the socket's writability; keeping
+/// the rules here lets them be tested without a socket. A message is written at once while the
+/// socket takes data and nothing waits; otherwise it waits in a ``ClientQueue`` that drops the
+/// oldest message when full, and a client that keeps dropping for `overBudgetGraceMs` is over
+/// its budget.
+struct ClientOutbox<Message: Sendable>: Sendable {
+    enum Phase: Sendable, Equatable {
+        /// Registered with the hub, but its `hello` is not written yet: broadcasts wait.
+        case pending
+        /// Broadcasts flow.
+        case open
+        /// Closing or closed: broadcasts are ignored.
+        case closed
+    }
+
+    /// What to do with an offered message.
+    enum Delivery: Sendable, Equatable {
+        /// Write it now.
+        case write
+        /// It waits in the queue.
+        case queued
+        /// It waits in the queue, which was full: the oldest message was dropped.
+        case droppedOldest
+        /// It was queued, dropping the oldest, and the client has been dropping messages for
+        /// too long: disconnect it.
+        case overBudget
+        /// The client is gone; ignore it.
+        case closed
+    }
+
+    private(set) var phase = Phase.pending
+    private var queue: ClientQueue<Message>
+    private let overBudgetGraceMs: Int64
+
+    init(capacity: Int, overBudgetGraceMs: Int64) {
+        queue = ClientQueue(capacity: capacity)
+        self.overBudgetGraceMs = overBudgetGraceMs
+    }
+
+    /// Messages dropped over the client's life.
+    var totalDropped: Int { queue.totalDropped }
+
+    /// A broadcast for this client; `writable` is the socket's writability right now.
+    mutating func offer(_ message: Message, writable: Bool, nowMs: Int64) -> Delivery {
+        switch phase {
+        case .closed:
+            return .closed
+        case .open where writable && queue.isEmpty && queue.missed == 0:
+            return .write
+        case .open, .pending:
+            guard queue.push(message, nowMs: nowMs) == .droppedOldest else { return .queued }
+            if queue.isOverBudget(nowMs: nowMs, graceMs: overBudgetGraceMs) {
+                close()
+                return .overBudget
+            }
+            return .droppedOldest
+        }
+    }
+
+    /// Lets broadcasts flow (after `hello`). False unless the outbox was pending.
+    mutating func open() -> Bool {
+        guard phase == .pending else { return false }
+        phase = .open
+        return true
+    }
+
+    /// When open and something waits: moves the waiting messages, oldest first, into `batch`
+    /// and returns how many were dropped since the last drain (the client is told). Nil when
+    /// there is nothing to write.
+    mutating func drain(into batch: inout [Message]) -> Int? {
+        guard phase == .open, !queue.isEmpty || queue.missed > 0 else { return nil }
+        return queue.drain(into: &batch)
+    }
+
+    /// No more broadcasts (close frame sent, channel gone, or disconnected).
+    mutating func close() {
+        phase = .closed
+        var discarded: [Message] = []
+        _ = queue.drain(into: &discarded)
+    }
+}
