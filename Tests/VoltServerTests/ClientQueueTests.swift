@@ -53,6 +53,21 @@ import Testing
     }
 }
 
+@Suite struct ClientQueueGrowthTests {
+    @Test func growsOnDemandAndKeepsOrderAcrossWrapsAndDrops() {
+        var queue = ClientQueue<Int>(capacity: 10)
+        var out: [Int] = []
+        for i in 0..<3 { #expect(queue.push(i, nowMs: 0) == .queued) }
+        #expect(queue.drain(into: &out) == 0)
+        #expect(out == [0, 1, 2])
+        out.removeAll()
+        for i in 0..<25 { _ = queue.push(i, nowMs: 0) }
+        #expect(queue.count == 10)
+        #expect(queue.drain(into: &out) == 15)
+        #expect(out == Array(15..<25))
+    }
+}
+
 @Suite struct ClientOutboxTests {
     @Test func writesAtOnceOnlyWhileOpenWritableAndCaughtUp() {
         var outbox = ClientOutbox<Int>(capacity: 2, overBudgetGraceMs: 1_000)

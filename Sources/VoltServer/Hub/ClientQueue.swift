@@ -15,7 +15,9 @@ public struct ClientQueue<Element: Sendable>: Sendable {
 
     /// Most messages kept at once.
     public let capacity: Int
-    private var ring: [Element?]
+    /// Grows on demand up to `capacity` and is released on drain: most clients keep up and
+    /// never hold a message here, so a thousand of them should not hold a thousand full rings.
+    private var ring: [Element?] = []
     private var head = 0
     public private(set) var count = 0
     /// Messages dropped since the writer last drained the queue.
@@ -29,7 +31,6 @@ public struct ClientQueue<Element: Sendable>: Sendable {
     public init(capacity: Int) {
         precondition(capacity > 0, "a client queue needs room for at least one message")
         self.capacity = capacity
-        self.ring = Array(repeating: nil, count: capacity)
     }
 
     public var isEmpty: Bool { count == 0 }
@@ -38,15 +39,27 @@ public struct ClientQueue<Element: Sendable>: Sendable {
     public mutating func push(_ element: Element, nowMs: Int64) -> PushOutcome {
         if count == capacity {
             ring[head] = element
-            head = (head + 1) % capacity
+            head = (head + 1) % ring.count
             missed += 1
             totalDropped += 1
             if behindSinceMs == nil { behindSinceMs = nowMs }
             return .droppedOldest
         }
-        ring[(head + count) % capacity] = element
+        if count == ring.count { grow() }
+        ring[(head + count) % ring.count] = element
         count += 1
         return .queued
+    }
+
+    /// Doubles the ring (at least 4, at most `capacity`), oldest message first.
+    private mutating func grow() {
+        let size = min(capacity, max(4, ring.count * 2))
+        var bigger: [Element?] = []
+        bigger.reserveCapacity(size)
+        for i in 0..<count { bigger.append(ring[(head + i) % ring.count]) }
+        while bigger.count < size { bigger.append(nil) }
+        ring = bigger
+        head = 0
     }
 
     /// Takes every waiting message, oldest first, and the count dropped since the last drain.
@@ -54,10 +67,9 @@ public struct ClientQueue<Element: Sendable>: Sendable {
     public mutating func drain(into out: inout [Element]) -> Int {
         out.reserveCapacity(out.count + count)
         for i in 0..<count {
-            let index = (head + i) % capacity
-            out.append(ring[index]!)
-            ring[index] = nil
+            out.append(ring[(head + i) % ring.count]!)
         }
+        ring = []
         head = 0
         count = 0
         let dropped = missed
