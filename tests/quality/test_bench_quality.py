@@ -16,7 +16,8 @@ import pytest
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SHARED = os.environ.get("VOLTWATCH_SHARED", os.path.join(ROOT, "..", "shared"))
 BENCH = os.path.join(SHARED, "bench", "voltage")
-BIN = os.environ.get("VOLTWATCH_BIN", os.path.join(ROOT, ".build", "debug", "voltwatch"))
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from agentkit import voltwatch_binary  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -25,7 +26,7 @@ def scored(tmp_path_factory):
     assert csvs, f"no labelled traces in {BENCH} (set VOLTWATCH_SHARED)"
     out = tmp_path_factory.mktemp("replay")
     run = subprocess.run(
-        [BIN, "replay", "--config", os.path.join(ROOT, "config", "model_config.json"), "--out-dir", str(out), *csvs],
+        [voltwatch_binary(), "replay", "--config", os.path.join(ROOT, "config", "model_config.json"), "--out-dir", str(out), *csvs],
         capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, run.stderr
     report = subprocess.run(

@@ -1,23 +1,12 @@
 """Shared helpers for the serial-path tests: where the voltwatch binary is."""
-import os
 import pathlib
+import sys
 
 import pytest
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
 HERE = pathlib.Path(__file__).resolve().parent
-
-
-def voltwatch_binary():
-    """$VOLTWATCH_BIN, else the newest debug build under the repository."""
-    explicit = os.environ.get("VOLTWATCH_BIN")
-    if explicit:
-        return explicit
-    candidates = [p / "debug" / "voltwatch" for p in ROOT.glob(".build*")]
-    candidates = [c for c in candidates if c.exists()]
-    if not candidates:
-        pytest.skip("voltwatch is not built: run `swift build` or set VOLTWATCH_BIN")
-    return str(max(candidates, key=lambda c: c.stat().st_mtime))
+sys.path.insert(0, str(HERE.parent))
+from agentkit import ROOT, voltwatch_binary  # noqa: E402,F401
 
 
 @pytest.fixture(scope="session")

@@ -1,12 +1,13 @@
 """Discovery through umockdev: recorded devices appear in `voltwatch devices` as they would on
 a gateway with an Arduino Uno and a CH340 board plugged in; a mouse and a ttyS0 do not."""
+import pathlib
 import json
 import shutil
 import subprocess
 
 import pytest
 
-from conftest import HERE
+HERE = pathlib.Path(__file__).resolve().parent
 
 pytestmark = pytest.mark.skipif(shutil.which("umockdev-run") is None, reason="umockdev is not installed")
 

@@ -1,11 +1,12 @@
 """Hot-plug through umockdev uevents: the agent's netlink monitor sees a board come and go."""
+import pathlib
 import os
 import shutil
 import subprocess
 
 import pytest
 
-from conftest import HERE
+HERE = pathlib.Path(__file__).resolve().parent
 
 
 def gi_umockdev_available():

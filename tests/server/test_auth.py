@@ -85,4 +85,4 @@ def test_socketio_endpoint(secured):
 
 def test_token_never_logged(secured):
     secured.stop()
-    assert TOKEN not in open(secured.stderr_path).read()
+    assert TOKEN not in secured.log_text()

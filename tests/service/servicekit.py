@@ -1,10 +1,11 @@
-"""Helpers for the service tests (a module of its own, not a conftest.py: tests/serial
-imports names from "conftest", which a second conftest module would shadow; test modules
-import the fixtures from here): the voltwatch binary, a stand-in for systemd's notify
-socket, and a running `voltwatch run --fake normal` on a free port."""
+"""Helpers for the service tests (a module, imported by name, so it never competes with
+another directory's conftest.py): a stand-in for systemd's notify socket and the agent
+without systemd's variables; the binary and the agent's start and stop come from
+tests/agentkit.py."""
 import json
 import os
 import pathlib
+import sys
 import shutil
 import signal
 import socket
@@ -15,27 +16,10 @@ import urllib.request
 
 import pytest
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
 HERE = pathlib.Path(__file__).resolve().parent
-
-
-def voltwatch_binary():
-    """$VOLTWATCH_BIN, else the newest debug build under the repository."""
-    explicit = os.environ.get("VOLTWATCH_BIN")
-    if explicit:
-        return explicit
-    candidates = [p / "debug" / "voltwatch" for p in ROOT.glob(".build*")]
-    candidates = [c for c in candidates if c.exists()]
-    if not candidates:
-        pytest.skip("voltwatch is not built: run `swift build` or set VOLTWATCH_BIN")
-    return str(max(candidates, key=lambda c: c.stat().st_mtime))
-
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+sys.path.insert(0, str(HERE.parent))
+import agentkit  # noqa: E402
+from agentkit import ROOT, free_port, voltwatch_binary  # noqa: E402,F401
 
 
 class NotifyListener:
@@ -90,52 +74,22 @@ class NotifyListener:
             shutil.rmtree(self.dir, ignore_errors=True)
 
 
-class Agent:
-    """`voltwatch run --fake normal` on a free loopback port, logging to a file."""
+class Agent(agentkit.Agent):
+    """`voltwatch run --fake normal`, outside any systemd: the notify variables of the caller's
+    environment are dropped so only a test's own NOTIFY_SOCKET reaches the agent. The caller
+    waits for it (`wait_serving`), since some tests watch the start itself."""
 
     def __init__(self, binary, *args, env=None, config=None, stdout=subprocess.DEVNULL):
-        self.port = free_port()
-        self.log_path = tempfile.mktemp(prefix="voltwatch-service-", suffix=".log")
-        self.log = open(self.log_path, "w")
-        config = config or str(ROOT / "config" / "model_config.json")
-        self.args = [binary, "run", "--fake", "normal", "--host", "127.0.0.1", "--port", str(self.port),
-                     "--config", config, *args]
-        full_env = {k: v for k, v in os.environ.items() if k not in ("NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID")}
-        full_env.update(env or {})
-        self.proc = subprocess.Popen(self.args, stdout=stdout, stderr=self.log, env=full_env)
-
-    def wait_serving(self, timeout=15):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise AssertionError(f"voltwatch exited with {self.proc.returncode}: {self.log_text()}")
-            try:
-                self.http("/api/health")
-                return
-            except OSError:
-                time.sleep(0.05)
-        raise AssertionError("voltwatch did not serve within 15 s")
+        super().__init__(*args, binary=binary, env=env, config=config, stdout=stdout, wait=False,
+                         drop_env=("NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID"),
+                         log_prefix="voltwatch-service-")
 
     def http(self, path):
-        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}{path}", timeout=5) as response:
+        with urllib.request.urlopen(self.url(path), timeout=5) as response:
             return response.read()
 
     def model(self):
         return json.loads(self.http("/api/model"))
-
-    def log_text(self):
-        self.log.flush()
-        return pathlib.Path(self.log_path).read_text()
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.log.close()
 
 
 @pytest.fixture(scope="session")

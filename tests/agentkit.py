@@ -1,0 +1,119 @@
+"""What every end-to-end test directory needs to run the real agent.
+
+- `voltwatch_binary()`: $VOLTWATCH_BIN (scripts/test.sh sets it), else the newest
+  `.build*/**/voltwatch` of the checkout. None at all is a failure, never a skip: a test run
+  that did not build the agent must not look green.
+- `free_port()`: a free loopback port.
+- `Agent`: `voltwatch run --fake SCENARIO` on a loopback port, its log in a file, started and
+  waited for (`/api/health`), stopped with SIGTERM.
+
+Test directories import it after putting this folder on sys.path (their harness modules do).
+"""
+import glob
+import os
+import pathlib
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+
+
+def voltwatch_binary():
+    explicit = os.environ.get("VOLTWATCH_BIN")
+    if explicit:
+        if not os.access(explicit, os.X_OK):
+            pytest.fail(f"VOLTWATCH_BIN={explicit} is not an executable")
+        return explicit
+    candidates = glob.glob(str(ROOT / ".build*" / "*" / "voltwatch")) + glob.glob(
+        str(ROOT / ".build*" / "*" / "*" / "voltwatch"))
+    candidates = [c for c in candidates if os.path.isfile(c) and os.access(c, os.X_OK)]
+    if not candidates:
+        pytest.fail("no voltwatch binary: run `swift build` (or scripts/test.sh), or set VOLTWATCH_BIN")
+    return max(candidates, key=os.path.getmtime)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Agent:
+    """A running `voltwatch run --fake SCENARIO --host 127.0.0.1 --port PORT`.
+
+    `port` reuses a given port (to restart an agent in place); `env` adds to the environment
+    and `drop_env` removes variables from it; `wait=False` leaves waiting to the caller.
+    """
+
+    def __init__(self, *extra_args, scenario="normal", port=None, env=None, drop_env=(),
+                 config=None, binary=None, stdout=subprocess.DEVNULL, wait=True, log_prefix="voltwatch-test-"):
+        self.port = port or free_port()
+        self.args = [binary or voltwatch_binary(), "run", "--fake", scenario, "--host", "127.0.0.1",
+                     "--port", str(self.port), "--config", str(config or ROOT / "config" / "model_config.json"),
+                     *extra_args]
+        fd, self.log_path = tempfile.mkstemp(prefix=log_prefix, suffix=".log")
+        os.close(fd)
+        self.log = open(self.log_path, "w")
+        full_env = {k: v for k, v in os.environ.items() if k not in drop_env}
+        full_env.update(env or {})
+        self.proc = subprocess.Popen(self.args, stdout=stdout, stderr=self.log, env=full_env)
+        if wait:
+            self.wait_serving()
+
+    @property
+    def base(self):
+        return f"127.0.0.1:{self.port}"
+
+    def url(self, path="/"):
+        return f"http://{self.base}{path}"
+
+    def log_text(self):
+        """Everything the agent logged so far (also after `stop`)."""
+        if not self.log.closed:
+            self.log.flush()
+        return pathlib.Path(self.log_path).read_text()
+
+    def wait_serving(self, timeout=15):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise AssertionError(f"voltwatch exited with {self.proc.returncode}: {self.log_text()}")
+            try:
+                with urllib.request.urlopen(self.url("/api/health"), timeout=5):
+                    return
+            except OSError:
+                time.sleep(0.05)
+        raise AssertionError(f"voltwatch did not serve within {timeout} s: {self.log_text()}")
+
+    def get(self, path, headers=None):
+        """(status, headers, body), without raising on 4xx/5xx."""
+        request = urllib.request.Request(self.url(path), headers=headers or {})
+        try:
+            with urllib.request.urlopen(request, timeout=5) as response:
+                return response.status, response.headers, response.read()
+        except urllib.error.HTTPError as error:
+            return error.code, error.headers, error.read()
+
+    def rss_kb(self):
+        with open(f"/proc/{self.proc.pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+        return 0
+
+    def stop(self, timeout=5):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
