@@ -3,15 +3,27 @@ import ServiceLifecycle
 import VoltCore
 import VoltServer
 
-/// The network half of the agent. Returns the sink that receives every ``AgentEvent`` (the
-/// server's hub) and the services to run beside the serial ones (the HTTP + WebSocket server).
+/// What the network half gives the agent: the sink that receives every ``AgentEvent`` (the
+/// server's hub), the services to run beside the serial ones, and what readiness and the
+/// status line ask of it.
+struct AgentServer: Sendable {
+    var sink: (any AgentEventSink)?
+    var services: [any Service]
+    /// Returns once the server accepts connections (at once without a server).
+    var waitUntilListening: @Sendable () async throws -> Void
+    /// WebSocket and Socket.IO clients connected now; nil without a server.
+    var clientCount: @Sendable () -> Int?
+
+    static let none = AgentServer(sink: nil, services: [], waitUntilListening: {}, clientCount: { nil })
+}
+
 extension AgentServerFactory {
     static func makeServer(
         options: AgentOptions,
         simulation: (any SimulationControl)?,
         logger: Logger
-    ) throws -> (sink: (any AgentEventSink)?, services: [any Service]) {
-        guard options.serve else { return (nil, []) }
+    ) throws -> AgentServer {
+        guard options.serve else { return .none }
         let server = VoltServer(
             configuration: serverConfiguration(options),
             modelConfig: options.config,
@@ -22,7 +34,11 @@ extension AgentServerFactory {
             registry: VoltServerMetrics.bootstrappedRegistry,
             logger: logger
         )
-        return (server.hub, [server])
+        let hub = server.hub
+        return AgentServer(
+            sink: hub, services: [server],
+            waitUntilListening: { try await server.waitUntilListening() },
+            clientCount: { hub.clientCount })
     }
 
     /// The server's view of the options.

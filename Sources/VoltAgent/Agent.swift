@@ -28,7 +28,7 @@ public struct Agent {
     /// Where results and statuses go (every sink, fanned out).
     let sink: EventFanout
     /// The server's sink (its hub), when serving.
-    let serverSink: (any AgentEventSink)?
+    let server: AgentServer
     /// systemd's notification socket, when started by systemd with `Type=notify`.
     let notify: NotifySocket?
     /// Feeds the `STATUS=` line, when ``notify`` is set.
@@ -88,7 +88,7 @@ public struct Agent {
         if options.printResults { sinks.append(PrintSink()) }
         if let status { sinks.append(status) }
         self.sink = EventFanout(sinks)
-        self.serverSink = server.sink
+        self.server = server
 
         // With --fake alone, read only the fake; otherwise discover boards as usual.
         let selector = DeviceSelector(filters: filters)
@@ -114,7 +114,7 @@ public struct Agent {
     public func run() async throws {
         // Trap SIGHUP before anything can tell systemd "ready": its default action kills.
         let hangups = await UnixSignalsSequence(trapping: .sighup)
-        let readiness = ServerReadiness(options: options, sink: serverSink)
+        let readiness = ServerReadiness(server: server)
         var all = services
         all.append(ConfigReloader(
             hangups: hangups, path: options.configPath, live: liveConfig, sink: sink,

@@ -75,3 +75,34 @@ def test_without_notify_socket_nothing_is_sent_and_it_runs(make_agent):
     agent = make_agent()
     agent.wait_serving()
     assert "told systemd" not in agent.log_text()
+
+
+def test_no_ready_when_another_program_holds_the_port(voltwatch, listener):
+    """READY=1 comes from the server itself once it has bound its port, not from a probe of
+    the port: with another program listening there, systemd hears no READY=1 and the agent
+    exits with a failure (so Restart=on-failure and the logs tell the truth)."""
+    import socket
+    import subprocess
+    from servicekit import free_port, ROOT
+
+    squatter = socket.socket()
+    squatter.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 0)
+    port = free_port()
+    squatter.bind(("127.0.0.1", port))
+    squatter.listen()
+    try:
+        proc = subprocess.Popen(
+            [voltwatch, "run", "--fake", "normal", "--host", "127.0.0.1", "--port", str(port),
+             "--config", str(ROOT / "config" / "model_config.json")],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            env={"PATH": "/usr/bin:/bin", "NOTIFY_SOCKET": listener.env_value})
+        try:
+            code = proc.wait(timeout=20)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+        assert code != 0
+        seen = listener.collect(0.5)
+        assert not any(m.get("READY") == "1" for _, m in listener.messages + seen), listener.messages
+    finally:
+        squatter.close()

@@ -20,6 +20,7 @@ public struct VoltServer: Service, CustomStringConvertible {
     let policy: AccessPolicy
     let appScorer: AppScorer
     let logger: Logger
+    private let listening = ListeningSignal()
 
     /// - Parameters:
     ///   - registry: where `/metrics` reads from; pass ``VoltServerMetrics/bootstrap()``'s
@@ -47,7 +48,13 @@ public struct VoltServer: Service, CustomStringConvertible {
     public var description: String { "VoltServer(\(configuration.host):\(configuration.port))" }
 
     public func run() async throws {
-        try await makeApplication().run()
+        try await makeApplication(onServerRunning: { [listening] _ in listening.fire() }).run()
+    }
+
+    /// Returns once the server accepts connections (after ``run()`` has bound its port);
+    /// throws `CancellationError` if cancelled first.
+    public func waitUntilListening() async throws {
+        try await listening.wait()
     }
 
     /// The hummingbird application; tests drive it with `app.test(.live)`.
