@@ -93,7 +93,46 @@ public enum ResultEncoder {
             appendInteger(whole.magnitude, to: &out)
             return
         }
+        if appendShortDecimal(value, to: &out) { return }
         out.append(contentsOf: value.description.utf8)
+    }
+
+    private static let powersOfTen: (Double, Double, Double, Double, Double, Double) = (10, 100, 1e3, 1e4, 1e5, 1e6)
+
+    /// Fast path for values with few decimals (ADC readings: `2.502`, `3.0352`): when `value`
+    /// is exactly the double nearest N / 10^k for some k ≤ 6, "N with k decimals" is the
+    /// shortest text that reads back as `value` — what `description` prints — without
+    /// building a String. Limited to magnitudes `description` writes without an exponent.
+    static func appendShortDecimal(_ value: Double, to out: inout [UInt8]) -> Bool {
+        let magnitude = abs(value)
+        guard magnitude >= 0.001 && magnitude < 1e9 else { return false }
+        var k = 0
+        var scaled = 0.0
+        var found = false
+        withUnsafeBytes(of: powersOfTen) { raw in
+            let powers = raw.bindMemory(to: Double.self)
+            while k < 6 {
+                let scale = powers[k]
+                scaled = (magnitude * scale).rounded()
+                if scaled / scale == magnitude { found = true; k += 1; return }
+                k += 1
+            }
+        }
+        guard found else { return false }
+        let digits = UInt64(scaled)
+        if value < 0 { out.append(UInt8(ascii: "-")) }
+        var divisor: UInt64 = 1
+        for _ in 0..<k { divisor *= 10 }
+        appendInteger(digits / divisor, to: &out)
+        out.append(UInt8(ascii: "."))
+        var remainder = digits % divisor
+        divisor /= 10
+        while divisor > 0 {
+            out.append(UInt8(ascii: "0") + UInt8(remainder / divisor))
+            remainder %= divisor
+            divisor /= 10
+        }
+        return true
     }
 
     /// A value in [0, 1] rounded to `decimals` places, trailing zeros dropped (`0.875`, `1`, `0`).
