@@ -60,6 +60,7 @@ public enum FrameParser {
             throw LineRejection(.checksum, "checksum \(hex2(expected)) does not match payload (\(hex2(sum)))")
         }
         let body = UnsafeBufferPointer(rebasing: line[1..<bodyEnd])
+        if let volt = fastVolt(body) { return .volt(volt) }
         var fields = FieldCursor(body)
         let tag = fields.next()
         if equals(tag, "VOLT") {
@@ -94,6 +95,38 @@ public enum FrameParser {
             firmware: text(firmware), version: text(version), board: text(board),
             vrefMillivolts: Int(vref), adcBits: Int(bits), periodMs: Int(period)
         )
+    }
+
+    /// The common case in one pass: `VOLT,<seq>,<uptime>,<adc>,<volts>` with plain digits and
+    /// every value in range. Anything else returns nil and takes the general path, which
+    /// explains what is wrong.
+    @inline(__always)
+    private static func fastVolt(_ body: UnsafeBufferPointer<UInt8>) -> VoltFrame? {
+        let n = body.count
+        guard n > 5, body[0] == UInt8(ascii: "V"), body[1] == UInt8(ascii: "O"), body[2] == UInt8(ascii: "L"),
+              body[3] == UInt8(ascii: "T"), body[4] == UInt8(ascii: ",") else { return nil }
+        var i = 5
+        var numbers: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        for field in 0..<3 {
+            var value: UInt64 = 0
+            let start = i
+            while i < n, case let d = body[i] &- UInt8(ascii: "0"), d < 10 {
+                value = value &* 10 &+ UInt64(d)
+                i += 1
+            }
+            // 1-10 digits, then a comma.
+            guard i > start, i - start <= 10, i < n, body[i] == UInt8(ascii: ",") else { return nil }
+            i += 1
+            switch field {
+            case 0: numbers.0 = value
+            case 1: numbers.1 = value
+            default: numbers.2 = value
+            }
+        }
+        guard numbers.0 <= UInt64(UInt32.max), numbers.1 <= UInt64(UInt32.max), numbers.2 <= 65_535,
+              let volts = DecimalParser.parse(UnsafeBufferPointer(rebasing: body[i..<n])),
+              volts.isFinite, abs(volts) <= maxAbsoluteVolts else { return nil }
+        return VoltFrame(seq: UInt32(numbers.0), uptimeMs: UInt32(numbers.1), adcRaw: UInt32(numbers.2), volts: volts)
     }
 
     // MARK: - Legacy numbers
