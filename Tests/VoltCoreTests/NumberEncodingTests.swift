@@ -7,7 +7,7 @@ import Testing
 @Suite struct NumberEncodingTests {
     private func encoded(_ value: Double) -> String {
         var out: [UInt8] = []
-        ResultEncoder.appendNumber(value, to: &out)
+        JSONText.appendNumber(value, to: &out)
         return String(decoding: out, as: UTF8.self)
     }
 

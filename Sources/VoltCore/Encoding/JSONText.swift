@@ -5,21 +5,16 @@ public enum JSONText {
     /// The shortest text that reads back as exactly `value` (Swift's `description`), which is
     /// valid JSON for every finite double. Non-finite values, which JSON cannot hold, become null.
     public static func number(_ value: Double) -> String {
-        guard value.isFinite else { return "null" }
-        if value == value.rounded(.towardZero) && abs(value) < 1e15 {
-            return String(Int64(value))
-        }
-        return value.description
+        var out: [UInt8] = []
+        appendNumber(value, to: &out)
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// Epoch milliseconds as seconds with a three-digit fraction: `1732170000.123`.
     public static func seconds(fromMilliseconds ms: Int64) -> String {
-        let negative = ms < 0
-        let magnitude = ms.magnitude
-        let whole = magnitude / 1000
-        let frac = magnitude % 1000
-        let fracText = frac < 10 ? "00\(frac)" : frac < 100 ? "0\(frac)" : "\(frac)"
-        return (negative ? "-" : "") + "\(whole).\(fracText)"
+        var out: [UInt8] = []
+        appendSeconds(fromMilliseconds: ms, to: &out)
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// A JSON string literal, quotes included.
@@ -40,5 +35,110 @@ public enum JSONText {
             }
         }
         return out + "\""
+    }
+
+    // MARK: Bytes (the one implementation; the String forms above wrap these)
+
+    /// Shortest text that reads back as exactly `value` (the standard library's), or an
+    /// integer when the value is whole; null for the non-finite values JSON cannot hold.
+    static func appendNumber(_ value: Double, to out: inout [UInt8]) {
+        guard value.isFinite else { return out.append(contentsOf: "null".utf8) }
+        if value == value.rounded(.towardZero) && abs(value) < 1e15 {
+            let whole = Int64(value)
+            if whole < 0 || (whole == 0 && value.sign == .minus) { out.append(UInt8(ascii: "-")) }
+            appendInteger(whole.magnitude, to: &out)
+            return
+        }
+        if appendShortDecimal(value, to: &out) { return }
+        out.append(contentsOf: value.description.utf8)
+    }
+
+    private static let powersOfTen: (Double, Double, Double, Double, Double, Double) = (10, 100, 1e3, 1e4, 1e5, 1e6)
+
+    /// Fast path for values with few decimals (ADC readings: `2.502`, `3.0352`): when `value`
+    /// is exactly the double nearest N / 10^k for some k ≤ 6, "N with k decimals" is the
+    /// shortest text that reads back as `value` — what `description` prints — without
+    /// building a String. Limited to magnitudes `description` writes without an exponent.
+    static func appendShortDecimal(_ value: Double, to out: inout [UInt8]) -> Bool {
+        let magnitude = abs(value)
+        guard magnitude >= 0.001 && magnitude < 1e9 else { return false }
+        var k = 0
+        var scaled = 0.0
+        var found = false
+        withUnsafeBytes(of: powersOfTen) { raw in
+            let powers = raw.bindMemory(to: Double.self)
+            while k < 6 {
+                let scale = powers[k]
+                scaled = (magnitude * scale).rounded()
+                if scaled / scale == magnitude { found = true; k += 1; return }
+                k += 1
+            }
+        }
+        guard found else { return false }
+        let digits = UInt64(scaled)
+        if value < 0 { out.append(UInt8(ascii: "-")) }
+        var divisor: UInt64 = 1
+        for _ in 0..<k { divisor *= 10 }
+        appendInteger(digits / divisor, to: &out)
+        out.append(UInt8(ascii: "."))
+        var remainder = digits % divisor
+        divisor /= 10
+        while divisor > 0 {
+            out.append(UInt8(ascii: "0") + UInt8(remainder / divisor))
+            remainder %= divisor
+            divisor /= 10
+        }
+        return true
+    }
+
+    /// A value in [0, 1] rounded to `decimals` places, trailing zeros dropped (`0.875`, `1`, `0`).
+    static func appendFraction(_ value: Double, decimals: Int, to out: inout [UInt8]) {
+        guard value.isFinite else { return out.append(contentsOf: "null".utf8) }
+        var scale: UInt64 = 1
+        for _ in 0..<decimals { scale *= 10 }
+        let clamped = min(max(value, 0), 1)
+        let scaled = UInt64((clamped * Double(scale)).rounded())
+        appendInteger(scaled / scale, to: &out)
+        var frac = scaled % scale
+        guard frac > 0 else { return }
+        out.append(UInt8(ascii: "."))
+        var width = decimals
+        while frac % 10 == 0 { frac /= 10; width -= 1 }
+        var divisor: UInt64 = 1
+        for _ in 1..<width { divisor *= 10 }
+        while divisor > 0 {
+            out.append(UInt8(ascii: "0") + UInt8(frac / divisor % 10))
+            divisor /= 10
+        }
+    }
+
+    static func appendInteger(_ value: UInt64, to out: inout [UInt8]) {
+        if value < 10 {
+            out.append(UInt8(ascii: "0") + UInt8(value))
+            return
+        }
+        var digits: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0) // 32 bytes of scratch
+        withUnsafeMutableBytes(of: &digits) { scratch in
+            var n = value
+            var i = scratch.count
+            while n > 0 {
+                i -= 1
+                scratch[i] = UInt8(ascii: "0") + UInt8(n % 10)
+                n /= 10
+            }
+            out.append(contentsOf: scratch[i...])
+        }
+    }
+
+    /// Epoch milliseconds as seconds with exactly three decimals: `1732170000.123`.
+    static func appendSeconds(fromMilliseconds ms: Int64, to out: inout [UInt8]) {
+        if ms < 0 { out.append(UInt8(ascii: "-")) }
+        let magnitude = ms.magnitude
+        appendInteger(magnitude / 1000, to: &out)
+        let frac = magnitude % 1000
+        out.append(UInt8(ascii: "."))
+        out.append(UInt8(ascii: "0") + UInt8(frac / 100))
+        out.append(UInt8(ascii: "0") + UInt8(frac / 10 % 10))
+        out.append(UInt8(ascii: "0") + UInt8(frac % 10))
     }
 }
