@@ -29,7 +29,8 @@ def test_graceful_shutdown_sends_close_frames_and_exits_within_a_second(agent):
         return start, codes
 
     start, codes = asyncio.run(run())
-    assert codes == [1000] * 5, f"close frames: {codes}"
+    # 1001 "going away": RFC 6455 §7.4.1 names it for a server going down.
+    assert codes == [1001] * 5, f"close frames: {codes}"
     agent.proc.wait(timeout=5)
     elapsed = time.monotonic() - start
     assert elapsed < 1.0, f"exit took {elapsed:.2f} s"

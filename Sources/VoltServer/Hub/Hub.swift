@@ -7,11 +7,12 @@ public import VoltCore
 /// API reports.
 ///
 /// ``publish(_:)`` is called by the serial reader for every sample and must never wait: it
-/// encodes the event once (``SharedMessage``), updates the state under a short lock, and hands
-/// the message to each event loop that serves clients in one `eventLoop.execute`, which offers
-/// it to every ``ClientOutlet`` of that loop: written to the socket at once while the socket
-/// takes data, else kept in the client's bounded outbox, which drops the oldest message rather
-/// than grow. No task per client, no hop per client per message.
+/// numbers the event under a short lock (with the state the API reports), frames it once
+/// (``SharedMessage``), and hands it to each event loop that serves clients in one
+/// `eventLoop.execute`. There the loop's ``LoopRoster`` offers it to every
+/// ``ClientConnection``: written to the socket at once while the socket takes data, else kept
+/// in the client's bounded outbox, which drops the oldest message rather than grow. No task per
+/// client, no hop per client per message, no lock per client.
 public final class Hub: AgentEventSink, Sendable {
     public struct Configuration: Sendable {
         /// Messages a client may have waiting before the oldest are dropped.
@@ -30,42 +31,29 @@ public final class Hub: AgentEventSink, Sendable {
         public init() {}
     }
 
-    /// A registered client, as the hub sees it.
+    /// A registered client, as the hub sees it: enough for the counts `/api/status` reports.
+    /// The connection itself is only touched on its event loop, through its ``LoopRoster``.
     final class Client: Sendable {
         let id: Int
         let kind: ClientKind
-        /// The event loop of the client's channel: its outlet is only touched there.
-        let eventLoop: any EventLoop
-        let outlet: NIOLoopBound<ClientOutlet>
         let tally: ClientTally
+        let roster: NIOLoopBound<LoopRoster>
 
-        init(id: Int, kind: ClientKind, outlet: NIOLoopBound<ClientOutlet>, tally: ClientTally) {
+        init(id: Int, kind: ClientKind, tally: ClientTally, roster: NIOLoopBound<LoopRoster>) {
             self.id = id
             self.kind = kind
-            self.eventLoop = outlet.eventLoop
-            self.outlet = outlet
             self.tally = tally
+            self.roster = roster
         }
-
-        /// Writes `hello` (and anything broadcast since registering), then lets broadcasts flow.
-        func open(helloText: String) {
-            let outlet = self.outlet
-            eventLoop.execute { outlet.value.open(hello: helloText) }
-        }
-    }
-
-    /// The clients served by one event loop: a broadcast reaches them in one `execute`.
-    fileprivate struct LoopFanout: Sendable {
-        let eventLoop: any EventLoop
-        var clients: [Client]
     }
 
     fileprivate struct State: Sendable {
         var clients: [Int: Client] = [:]
-        /// The same clients grouped by event loop, changed on (rare) joins and leaves so a
-        /// broadcast copies one array instead of walking a dictionary.
-        var loops: [LoopFanout] = []
+        /// One roster per event loop that has served a client; a broadcast copies this array.
+        var rosters: [NIOLoopBound<LoopRoster>] = []
         var nextID = 1
+        /// Broadcasts numbered so far (``SharedMessage/sequence``).
+        var published: UInt64 = 0
         var devices: [String: DeviceRecord] = [:]
         var recent: RecentRing<String>
         var anomalies: RecentRing<String>
@@ -101,20 +89,19 @@ public final class Hub: AgentEventSink, Sendable {
         switch event {
         case .result(let device, let result):
             let json = ResultEncoder.json(result, device: device)
-            let message = SharedMessage(event: "anomaly_result", dataJSON: json)
-            let loops = state.withLock { state -> [LoopFanout] in
+            let (sequence, rosters) = state.withLock { state in
                 state.record(result, device: device, json: json)
-                return state.loops
+                return state.nextBroadcast()
             }
             metrics.recordResult(device: device, result)
-            broadcast(message, to: loops)
+            broadcast(SharedMessage(event: "anomaly_result", dataJSON: json, sequence: sequence), to: rosters)
         case .deviceStatus(let status):
-            let message = SharedMessage(event: "device_status", dataJSON: status.json)
-            let loops = state.withLock { state -> [LoopFanout] in
+            let json = status.json
+            let (sequence, rosters) = state.withLock { state in
                 state.devices[status.device, default: DeviceRecord()].status = status
-                return state.loops
+                return state.nextBroadcast()
             }
-            broadcast(message, to: loops)
+            broadcast(SharedMessage(event: "device_status", dataJSON: json, sequence: sequence), to: rosters)
         case .hello(let device, let hello):
             state.withLock { $0.devices[device, default: DeviceRecord()].hello = hello }
         case .counters(let device, let counters):
@@ -128,19 +115,15 @@ public final class Hub: AgentEventSink, Sendable {
         }
     }
 
-    /// One `execute` per event loop with clients; each client's outlet writes or queues.
-    private func broadcast(_ message: SharedMessage, to loops: [LoopFanout]) {
-        let sent = metrics.messagesSent
-        for loop in loops {
-            let clients = loop.clients
-            loop.eventLoop.execute {
-                let now = Clock.monotonicMs()
-                var written = 0
-                for client in clients where client.outlet.value.deliver(message, nowMs: now) {
-                    written += 1
-                }
-                if written > 0 { sent.increment(by: written) }
-            }
+    /// One `execute` per event loop with clients; each client writes or queues.
+    ///
+    /// Every loop but the first gets its own copy of the frames: a thousand writes retain and
+    /// release the buffer a thousand times, and two cores doing that to one shared reference
+    /// count would pass its cache line back and forth on every write.
+    private func broadcast(_ message: SharedMessage, to rosters: [NIOLoopBound<LoopRoster>]) {
+        for (index, roster) in rosters.enumerated() {
+            let local = index == 0 ? message : message.copy()
+            roster.eventLoop.execute { roster.value.deliver(local) }
         }
     }
 
@@ -153,41 +136,44 @@ public final class Hub: AgentEventSink, Sendable {
 
     // MARK: Clients
 
-    /// What a new client gets: its hub entry and the `hello` data taken in the same lock as
-    /// the registration, so nothing published in between is lost or repeated. Broadcasts wait
-    /// in the outlet until ``Client/open(helloText:)`` has written `hello`.
+    /// What a new client gets: its hub entry, the `hello` data, and the number of the last
+    /// broadcast that `hello` already covers, all taken in one lock so nothing published in
+    /// between is lost or sent twice.
     struct Registration: Sendable {
         let client: Client
         let helloJSON: String
+        let coveredThrough: UInt64
     }
 
-    /// Joins a client, or nil when ``Configuration/maxClients`` are already connected.
-    func register(kind: ClientKind, outlet: NIOLoopBound<ClientOutlet>, tally: ClientTally) -> Registration? {
+    /// Joins a connection, on its event loop; nil when ``Configuration/maxClients`` are
+    /// already connected. Broadcasts reach it from the next one on; the caller writes `hello`
+    /// before returning to the loop, so it always comes first.
+    func register(_ connection: ClientConnection, kind: ClientKind, tally: ClientTally, on eventLoop: any EventLoop) -> Registration? {
         let registration = state.withLock { state -> Registration? in
             guard state.clients.count < configuration.maxClients else { return nil }
-            let client = Client(id: state.nextID, kind: kind, outlet: outlet, tally: tally)
+            let roster: NIOLoopBound<LoopRoster>
+            if let existing = state.rosters.first(where: { $0.eventLoop === eventLoop }) {
+                roster = existing
+            } else {
+                roster = NIOLoopBound(LoopRoster(sent: metrics.messagesSent), eventLoop: eventLoop)
+                state.rosters.append(roster)
+            }
+            let client = Client(id: state.nextID, kind: kind, tally: tally, roster: roster)
             state.nextID += 1
             state.clients[client.id] = client
-            if let index = state.loops.firstIndex(where: { $0.eventLoop === client.eventLoop }) {
-                state.loops[index].clients.append(client)
-            } else {
-                state.loops.append(LoopFanout(eventLoop: client.eventLoop, clients: [client]))
-            }
-            return Registration(client: client, helloJSON: helloJSON(state))
+            return Registration(client: client, helloJSON: helloJSON(state), coveredThrough: state.published)
         }
-        if registration != nil { metrics.clients[kind]?.increment() }
+        guard let registration else { return nil }
+        registration.client.roster.value.add(connection)
+        metrics.clients[kind]?.increment()
         return registration
     }
 
-    func unregister(_ client: Client) {
-        let outlet = client.outlet
-        client.eventLoop.execute { outlet.value.close() }
+    /// Leaves, on the connection's event loop.
+    func unregister(_ client: Client, connection: ClientConnection) {
+        client.roster.value.remove(connection)
         let removed = state.withLock { state -> Bool in
             guard state.clients.removeValue(forKey: client.id) != nil else { return false }
-            if let index = state.loops.firstIndex(where: { $0.eventLoop === client.eventLoop }) {
-                state.loops[index].clients.removeAll { $0 === client }
-                if state.loops[index].clients.isEmpty { state.loops.remove(at: index) }
-            }
             state.droppedTotal += client.tally.dropped.load(ordering: .relaxed)
             return true
         }
@@ -240,6 +226,12 @@ public final class Hub: AgentEventSink, Sendable {
 }
 
 extension Hub.State {
+    /// Numbers a broadcast and names the loops it goes to.
+    fileprivate mutating func nextBroadcast() -> (UInt64, [NIOLoopBound<LoopRoster>]) {
+        published += 1
+        return (published, rosters)
+    }
+
     fileprivate mutating func record(_ result: ScoredResult, device: String, json: String) {
         var record = devices[device] ?? DeviceRecord()
         record.results += 1

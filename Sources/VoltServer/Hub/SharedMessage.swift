@@ -1,22 +1,39 @@
 public import NIOCore
 import VoltCore
 
-/// One broadcast, encoded once for every client: the `/ws` text (`{"event":...,"data":...}`)
-/// and the Socket.IO text (`42["event",data]`). Each client's queue holds this value; the
-/// buffers are shared copy-on-write, so a thousand clients cost a thousand reference counts,
-/// not a thousand encodings or copies.
+/// One broadcast, encoded and framed once for every client: the `/ws` frame
+/// (`{"event":...,"data":...}`) and the Socket.IO frame (`42["event",data]`), each a complete
+/// WebSocket text frame (``ServerFrame``). Each client's outbox holds this value; the buffers
+/// are shared copy-on-write, so a thousand clients cost a thousand reference counts and a
+/// thousand `write(2)` calls, not a thousand encodings or copies.
 public struct SharedMessage: Sendable {
-    public var webSocket: ByteBuffer
-    public var socketIO: ByteBuffer
+    /// Where the message stands among everything the hub published. A client that joins gets
+    /// the recent results in its `hello`; broadcasts numbered before that are not sent again.
+    public let sequence: UInt64
+    public let webSocketFrame: ByteBuffer
+    public let socketIOFrame: ByteBuffer
 
-    public init(event: String, dataJSON: String) {
-        webSocket = ByteBuffer(string: WireText.webSocket(event: event, dataJSON: dataJSON))
-        socketIO = ByteBuffer(string: WireText.socketIO(event: event, dataJSON: dataJSON))
+    public init(event: String, dataJSON: String, sequence: UInt64 = 0) {
+        self.sequence = sequence
+        webSocketFrame = ServerFrame.text(WireText.webSocket(event: event, dataJSON: dataJSON))
+        socketIOFrame = ServerFrame.text(WireText.socketIO(event: event, dataJSON: dataJSON))
     }
 
-    /// The text for a client speaking `kind`.
-    public func buffer(for kind: ClientKind) -> ByteBuffer {
-        kind == .webSocket ? webSocket : socketIO
+    private init(sequence: UInt64, webSocketFrame: ByteBuffer, socketIOFrame: ByteBuffer) {
+        self.sequence = sequence
+        self.webSocketFrame = webSocketFrame
+        self.socketIOFrame = socketIOFrame
+    }
+
+    /// The same message in buffers of its own (not shared with this one).
+    public func copy() -> SharedMessage {
+        SharedMessage(sequence: sequence, webSocketFrame: ByteBuffer(buffer: webSocketFrame),
+                      socketIOFrame: ByteBuffer(buffer: socketIOFrame))
+    }
+
+    /// The frame for a client speaking `kind`.
+    public func frame(for kind: ClientKind) -> ByteBuffer {
+        kind == .webSocket ? webSocketFrame : socketIOFrame
     }
 }
 

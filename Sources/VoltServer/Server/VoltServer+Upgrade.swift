@@ -1,17 +1,18 @@
-import HTTPTypes
-import Hummingbird
 import HummingbirdCore
-import HummingbirdWebSocket
-import Logging
-import NIOCore
+import NIOHTTP1
 
-/// Decides, from the handshake alone, whether a request becomes a WebSocket and which protocol
-/// it speaks. Requests that are not upgraded reach the router, which explains what to do.
+/// What a WebSocket handshake gets, decided from the request head alone.
+enum UpgradeVerdict: Sendable {
+    /// Upgrade, speaking `kind`; the token is checked after the upgrade, so the client hears why
+    /// it was refused (`/ws`: an `error` event and close 1008; Socket.IO: `44`).
+    case upgrade(ClientKind, ClientCredentials)
+    /// Answer with this status and a JSON error instead.
+    case refuse(HTTPResponseStatus, String)
+}
+
 extension VoltServer {
-    typealias UpgradeDecision = ShouldUpgradeResult<WebSocketDataHandler<HTTP1WebSocketUpgradeChannel.Context>>
-
-    func upgrade(_ head: HTTPRequest, channel: any Channel, logger: Logger) -> UpgradeDecision {
-        let uri = URI(head.path ?? "/")
+    func upgradeVerdict(_ head: HTTPRequestHead) -> UpgradeVerdict {
+        let uri = URI(head.uri)
         let kind: ClientKind
         switch uri.path {
         case "/ws":
@@ -19,27 +20,20 @@ extension VoltServer {
         case "/socket.io/", "/socket.io":
             // Engine.IO v4 over the websocket transport only.
             let query = uri.queryParameters
-            guard query["EIO"] == "4", query["transport"] == "websocket" else { return .dontUpgrade }
+            guard query["EIO"] == "4", query["transport"] == "websocket" else {
+                return .refuse(.badRequest, "Socket.IO is served as Engine.IO v4 over WebSocket only: "
+                    + "connect with EIO=4&transport=websocket (transports: ['websocket'])")
+            }
             kind = .socketIO
         default:
-            return .dontUpgrade
+            return .refuse(.notFound, "no WebSocket endpoint at \(uri.path): use /ws or /socket.io/")
         }
-        if let denial = policy.checkOrigin(head.headerFields[.origin]) {
-            logger.info("refused WebSocket", metadata: ["reason": "\(denial)"])
-            return .dontUpgrade
+        if let denial = policy.checkOrigin(head.headers.first(name: "origin")) {
+            return .refuse(.forbidden, denial.description)
         }
-        let credentials = ClientCredentials(
-            authorization: head.headerFields[.authorization],
-            queryToken: uri.queryParameters["token"].map(String.init))
-        let session = ClientSession(server: self, kind: kind, credentials: credentials, channel: channel)
-        return .upgrade([:]) { inbound, outbound, context in
-            switch kind {
-            case .webSocket:
-                try await session.runWebSocket(inbound: inbound, outbound: outbound, logger: context.logger)
-            case .socketIO:
-                try await session.runSocketIO(inbound: inbound, outbound: outbound, logger: context.logger)
-            }
-        }
+        return .upgrade(kind, ClientCredentials(
+            authorization: head.headers.first(name: "authorization"),
+            queryToken: uri.queryParameters["token"].map(String.init)))
     }
 }
 

@@ -1,5 +1,5 @@
 public import Hummingbird
-import HummingbirdWebSocket
+import HummingbirdCore
 public import Logging
 import NIOCore
 public import Prometheus
@@ -7,7 +7,7 @@ public import ServiceLifecycle
 public import VoltCore
 
 /// The network edge of voltwatch: HTTP API, `/ws`, `/socket.io/`, `/metrics`, all on one port
-/// through hummingbird (no HTTP parsing of our own), fed by the ``Hub``.
+/// through hummingbird and NIO (no HTTP or WebSocket parsing of our own), fed by the ``Hub``.
 ///
 /// A `Service`: ``run()`` serves until graceful shutdown, when every WebSocket client gets a
 /// close frame and the server stops within ``VoltServerConfiguration/closeTimeoutMs``.
@@ -49,6 +49,12 @@ public struct VoltServer: Service, CustomStringConvertible {
 
     public func run() async throws {
         try await makeApplication(onServerRunning: { [listening] _ in listening.fire() }).run()
+        // WebSocket clients outlive hummingbird's connection tasks: give them the close timeout
+        // to answer their close frames before the process moves on.
+        let deadline = ContinuousClock.now + .milliseconds(configuration.closeTimeoutMs + 100)
+        while hub.clientCount > 0, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(5))
+        }
     }
 
     /// Returns once the server accepts connections (after ``run()`` has bound its port);
@@ -61,16 +67,9 @@ public struct VoltServer: Service, CustomStringConvertible {
     public func makeApplication(
         onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
-        let ws = WebSocketServerConfiguration(
-            maxFrameSize: configuration.maxClientMessageBytes,
-            autoPing: .enabled(timePeriod: .milliseconds(configuration.pingIntervalMs)),
-            closeTimeout: .milliseconds(configuration.closeTimeoutMs)
-        )
-        return Application(
+        Application(
             router: makeRouter(),
-            server: .http1WebSocketUpgrade(configuration: .init(ws: ws)) { head, channel, logger in
-                upgrade(head, channel: channel, logger: logger)
-            },
+            server: HTTPServerBuilder { [self] responder in VoltChildChannel(responder: responder, server: self) },
             configuration: ApplicationConfiguration(
                 address: .hostname(configuration.host, port: configuration.port),
                 serverName: "voltwatch/\(VoltwatchVersion.string)"

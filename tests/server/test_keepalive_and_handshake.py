@@ -1,0 +1,113 @@
+"""Keep-alive and the handshake, seen from raw sockets and the `websockets` client: the server
+pings, drops a client that stops answering, answers a client's ping, and refuses a handshake
+it will not upgrade with a JSON error."""
+import asyncio
+import base64
+import json
+import os
+import socket
+import time
+
+import websockets
+
+
+def handshake(port, path="/ws", origin=None):
+    """A WebSocket handshake by hand; returns (socket, status line + headers, rest of the bytes)."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=5)
+    key = base64.b64encode(os.urandom(16)).decode()
+    extra = f"Origin: {origin}\r\n" if origin else ""
+    s.sendall((f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+               f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n{extra}\r\n").encode())
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = s.recv(4096)
+        if not chunk:
+            break
+        data += chunk
+    head, _, rest = data.partition(b"\r\n\r\n")
+    length = [int(line.split(b":")[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length:")]
+    while length and len(rest) < length[0]:
+        chunk = s.recv(4096)
+        if not chunk:
+            break
+        rest += chunk
+    return s, head.decode(), rest
+
+
+def read_frames(s, buf, seconds):
+    """(opcode, payload) of every server frame that arrives within `seconds`, and whether the
+    server closed the TCP connection."""
+    frames, closed, end = [], False, time.monotonic() + seconds
+    while time.monotonic() < end and not closed:
+        s.settimeout(max(0.01, end - time.monotonic()))
+        try:
+            chunk = s.recv(65536)
+        except socket.timeout:
+            break
+        except ConnectionResetError:
+            closed = True
+            break
+        if not chunk:
+            closed = True
+        buf += chunk
+        while len(buf) >= 2:
+            assert buf[1] & 0x80 == 0, "server frames are never masked"
+            n, at = buf[1] & 0x7F, 2
+            if n == 126:
+                n, at = int.from_bytes(buf[2:4], "big"), 4
+            elif n == 127:
+                n, at = int.from_bytes(buf[2:10], "big"), 10
+            if len(buf) < at + n:
+                break
+            frames.append((buf[0] & 0x0F, bytes(buf[at:at + n])))
+            del buf[:at + n]
+    return frames, closed
+
+
+def test_server_pings_and_drops_a_client_that_stops_answering(make_agent):
+    agent = make_agent("--ping-interval", "0.5")
+    silent, head, rest = handshake(agent.port)
+    assert head.startswith("HTTP/1.1 101"), head
+    frames, closed = read_frames(silent, bytearray(rest), 4)
+    opcodes = [op for op, _ in frames]
+    assert opcodes[0] == 0x1 and b'"hello"' in frames[0][1]
+    assert 0x1 in opcodes[1:], "results flow"
+    assert opcodes.count(0x9) == 1, f"one ping, then dropped for not answering: {opcodes.count(0x9)} pings"
+    assert closed, "a client that never answers pings is dropped"
+    silent.close()
+
+
+def test_a_client_that_answers_pings_stays_and_its_own_pings_are_answered(make_agent):
+    agent = make_agent("--ping-interval", "0.3")
+
+    async def run():
+        # websockets answers the server's pings itself; its own keep-alive is off so only the
+        # server's pings are in play.
+        async with websockets.connect(f"ws://{agent.base}/ws", ping_interval=None) as ws:
+            await ws.recv()
+            end = time.monotonic() + 2.0  # several ping intervals
+            while time.monotonic() < end:
+                await asyncio.wait_for(ws.recv(), 2)
+            latency = await asyncio.wait_for(await ws.ping(b"are you there"), 2)
+            return latency
+
+    assert asyncio.run(run()) < 1.0
+
+
+def test_a_refused_handshake_gets_a_json_error(make_agent):
+    agent = make_agent("--allowed-origin", "https://dash.example")
+
+    s, head, body = handshake(agent.port, origin="https://evil.example")
+    assert head.startswith("HTTP/1.1 403"), head
+    assert "application/json" in head.lower()
+    assert "https://evil.example" in json.loads(body)["error"]
+    s.close()
+
+    s, head, body = handshake(agent.port, path="/api/status")
+    assert head.startswith("HTTP/1.1 404"), head
+    assert "/ws" in json.loads(body)["error"]
+    s.close()
+
+    s, head, _ = handshake(agent.port, origin="https://dash.example")
+    assert head.startswith("HTTP/1.1 101"), head
+    s.close()
