@@ -129,11 +129,18 @@ def handshake(port, endpoint):
     return conn
 
 
-def client_process(port, endpoint, count, ready, stop, out):
+def client_process(port, endpoint, count, ready, stop, out, low_priority):
     """One process holding `count` raw connections on an asyncio loop (a reader callback per
     socket). Records, per anomaly_result, (seq, kernel receive time, application read time),
     both CLOCK_REALTIME: the kernel stamp is when the bytes reached this client's socket (the
     server's latency); the read time adds this process's own scheduling (the client's)."""
+
+    if low_priority:
+        # The clients stand in for phones on other machines: let them yield the CPU to the server
+        # instead of preempting it on every wake-up (SCHED_BATCH, nice 19). The kernel receive
+        # timestamp still says when the server's bytes reached each socket.
+        os.sched_setscheduler(0, os.SCHED_BATCH, os.sched_param(0))
+        os.nice(19)
 
     async def main():
         loop = asyncio.get_running_loop()
@@ -204,10 +211,11 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def rss_mb(pid):
+def rss_mb(pid, field="VmRSS"):
+    """Resident memory in MB: VmRSS (all), RssAnon (heap, stacks) or RssFile (mapped code)."""
     with open(f"/proc/{pid}/status") as f:
         for line in f:
-            if line.startswith("VmRSS:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1]) / 1024
     return 0.0
 
@@ -234,6 +242,9 @@ def main():
     ap.add_argument("--seconds", type=float, default=30)
     ap.add_argument("--rate", type=float, default=10, help="frames per second")
     ap.add_argument("--endpoint", choices=["ws", "socket.io"], default="ws")
+    ap.add_argument("--client-priority", choices=["low", "normal"], default="low",
+                    help="low (default): client processes run SCHED_BATCH at nice 19, so they do not preempt "
+                         "the server on the shared cores; normal: same priority as the server")
     ap.add_argument("--server-env", action="append", default=[], metavar="NAME=VALUE",
                     help="environment for the server (e.g. MALLOC_ARENA_MAX=2); repeatable")
     args = ap.parse_args()
@@ -267,7 +278,7 @@ def main():
         ready, out = mp.Queue(), mp.Queue()
         stop = mp.Event()
         per = [args.clients // processes + (1 if i < args.clients % processes else 0) for i in range(processes)]
-        procs = [mp.Process(target=client_process, args=(port, args.endpoint, n, ready, stop, out)) for n in per if n]
+        procs = [mp.Process(target=client_process, args=(port, args.endpoint, n, ready, stop, out, args.client_priority == "low")) for n in per if n]
         for p in procs:
             p.start()
         for _ in range(args.clients):
@@ -319,7 +330,8 @@ def main():
                              ("latency ms (frame written -> read by the client process)", app_latencies)):
             print(f"{name}: p50 {percentile(values, 50):.3f}  p90 {percentile(values, 90):.3f}  "
                   f"p99 {percentile(values, 99):.3f}  max {values[-1] if values else float('nan'):.3f}")
-        print(f"server CPU {cpu:.1f} % of one core, RSS peak {rss_peak:.1f} MB, threads {threads(server.pid)}; "
+        print(f"server CPU {cpu:.1f} % of one core, RSS peak {rss_peak:.1f} MB (now: {rss_mb(server.pid, 'RssAnon'):.1f} MB anonymous, "
+              f"{rss_mb(server.pid, 'RssFile'):.1f} MB mapped files), threads {threads(server.pid)}; "
               f"clients used {client_cpu:.0f} % of one core")
     finally:
         server.send_signal(signal.SIGTERM)
