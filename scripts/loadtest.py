@@ -16,6 +16,13 @@ the client process read it (adds the client's own scheduling on a shared machine
     scripts/loadtest.py --clients 1 --seconds 30
     scripts/loadtest.py --clients 1000 --processes 8 --seconds 30
     scripts/loadtest.py --clients 1000 --endpoint socket.io
+    scripts/loadtest.py --clients 1000 --floor c   # the machine's floor, without voltwatch
+
+--floor swaps voltwatch for a minimal fan-out server: `c` (scripts/floor/floor_server.c, built
+with cc) or `python` (`floor_server` below). It reads the same pty and sends one pre-framed
+message per frame to every socket with plain send(2) calls from two threads, one per core, and
+does nothing else. Its figures are what this machine's kernel and these clients allow any
+server; compare voltwatch's against them, measured the same way.
 
 Loopback only. Uses a release build if there is one (swift build -c release), else $VOLTWATCH_BIN.
 """
@@ -127,6 +134,73 @@ def handshake(port, endpoint):
     conn = Conn(sock, endpoint)
     conn.buf += rest
     return conn
+
+
+def floor_server(pty_path, port, threads=int(os.environ.get("FLOOR_THREADS", "2"))):
+    """The least a WebSocket fan-out server can do: handshake, `hello`, then for each $VOLT line
+    on the pty one `anomaly_result` text frame (with the seq) sent to every client, the clients
+    split over `threads` sender threads as an event-loop server splits them over its loops."""
+    import hashlib
+    import queue
+    import threading
+    listener = socket.socket()
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("127.0.0.1", port))
+    listener.listen(4096)
+    groups = [[] for _ in range(threads)]
+    lock = threading.Lock()
+
+    def text_frame(text):
+        payload = text.encode()
+        n = len(payload)
+        head = bytes([0x81, n]) if n < 126 else bytes([0x81, 126]) + n.to_bytes(2, "big")
+        return head + payload
+
+    def accept():
+        count = 0
+        while True:
+            conn, _ = listener.accept()
+            data = b""
+            while b"\r\n\r\n" not in data:
+                chunk = conn.recv(4096)
+                if not chunk:
+                    break
+                data += chunk
+            key = re.search(rb"Sec-WebSocket-Key: *(\S+)", data, re.I)
+            if not key:  # the readiness probe
+                conn.close()
+                continue
+            key = key.group(1)
+            accept_key = base64.b64encode(hashlib.sha1(key + b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11").digest())
+            conn.sendall(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                         b"Sec-WebSocket-Accept: " + accept_key + b"\r\n\r\n")
+            conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            conn.sendall(text_frame('{"event":"hello","data":{}}'))
+            with lock:
+                groups[count % threads].append(conn)
+            count += 1
+
+    def sender(group, inbox):
+        while True:
+            frame = inbox.get()
+            for conn in group:
+                conn.send(frame)
+
+    threading.Thread(target=accept, daemon=True).start()
+    inboxes = [queue.SimpleQueue() for _ in range(threads)]
+    for group, inbox in zip(groups, inboxes):
+        threading.Thread(target=sender, args=(group, inbox), daemon=True).start()
+    fd = os.open(pty_path, os.O_RDONLY | os.O_NOCTTY)
+    pending = b""
+    while True:
+        pending += os.read(fd, 4096)
+        *lines, pending = pending.split(b"\n")
+        for line in lines:
+            if line.startswith(b"$VOLT,"):
+                seq = int(line.split(b",")[1])
+                frame = text_frame('{"event":"anomaly_result","data":{"seq":%d,"device":"floor"}}' % seq)
+                for inbox in inboxes:
+                    inbox.put(frame)
 
 
 def client_process(port, endpoint, count, ready, stop, out, low_priority):
@@ -245,6 +319,8 @@ def main():
     ap.add_argument("--client-priority", choices=["low", "normal"], default="low",
                     help="low (default): client processes run SCHED_BATCH at nice 19, so they do not preempt "
                          "the server on the shared cores; normal: same priority as the server")
+    ap.add_argument("--floor", choices=["c", "python"],
+                    help="measure a minimal fan-out server instead of voltwatch (see above)")
     ap.add_argument("--server-env", action="append", default=[], metavar="NAME=VALUE",
                     help="environment for the server (e.g. MALLOC_ARENA_MAX=2); repeatable")
     args = ap.parse_args()
@@ -255,10 +331,18 @@ def main():
     tty.setraw(slave)
     pty_path = os.ttyname(slave)
     port = free_port()
+    if args.floor == "c":
+        built = os.path.join(os.environ.get("TMPDIR", "/tmp"), "voltwatch-floor-server")
+        subprocess.run(["cc", "-O2", "-pthread", "-o", built, os.path.join(ROOT, "scripts", "floor", "floor_server.c")],
+                       check=True)
+        command = [built, pty_path, str(port), "2"]
+    elif args.floor == "python":
+        command = [sys.executable, os.path.abspath(__file__), "--serve-floor", pty_path, str(port)]
+    else:
+        command = [binary(), "run", "--device", pty_path, "--reset-delay-ms", "0", "--host", "127.0.0.1", "--port", str(port),
+         "--max-clients", str(args.clients + 100), "--log-level", "warning"]
     server = subprocess.Popen(
-        [binary(), "run", "--device", pty_path, "--reset-delay-ms", "0", "--host", "127.0.0.1", "--port", str(port),
-         "--max-clients", str(args.clients + 100), "--log-level", "warning"],
-        stdout=subprocess.DEVNULL, stderr=open("/tmp/voltwatch-loadtest.log", "w"),
+        command, stdout=subprocess.DEVNULL, stderr=open("/tmp/voltwatch-loadtest.log", "w"),
         env={**os.environ, **dict(kv.split("=", 1) for kv in args.server_env)})
     try:
         deadline = time.monotonic() + 10
@@ -324,7 +408,7 @@ def main():
         app_latencies.sort()
         expected = frames * args.clients
         cpu = (cpu1 - cpu0) / (t1 - t0) * 100
-        print(f"endpoint={args.endpoint} clients={args.clients} client_processes={len(procs)} frames={frames} @ {args.rate:g} Hz")
+        print(f"server={'floor (minimal ' + args.floor + ' fan-out)' if args.floor else 'voltwatch'} endpoint={args.endpoint} clients={args.clients} client_processes={len(procs)} frames={frames} @ {args.rate:g} Hz")
         print(f"delivered {delivered}/{expected} = {100 * delivered / expected:.3f} %; connections closed by the server: {closed}")
         for name, values in (("latency ms (frame written -> bytes at client socket, kernel timestamp)", latencies),
                              ("latency ms (frame written -> read by the client process)", app_latencies)):
@@ -342,4 +426,7 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    if len(sys.argv) == 4 and sys.argv[1] == "--serve-floor":
+        floor_server(sys.argv[2], int(sys.argv[3]))
+    else:
+        main()

@@ -25,7 +25,7 @@ extension ClientConnection {
 
     /// Offers one broadcast; true when it was written to the socket now.
     func deliver(_ message: SharedMessage, nowMs: Int64) -> Bool {
-        guard message.sequence > coveredThrough, let context else { return false }
+        guard message.sequence > coveredThrough else { return false }
         switch outbox.offer(message, writable: writable, nowMs: nowMs) {
         case .write:
             writer.writeAndFlush(message.frame(for: kind))
@@ -39,7 +39,7 @@ extension ClientConnection {
             tally.dropped.wrappingAdd(1, ordering: .relaxed)
             hub.metrics.clientsDisconnectedSlow.increment()
             logger.info("client fell behind for too long: disconnecting it")
-            context.close(promise: nil)
+            context?.close(promise: nil)
             return false
         }
     }
