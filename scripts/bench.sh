@@ -1,11 +1,31 @@
 #!/usr/bin/env bash
-# Throughput benchmarks, release mode. Reports figures; asserts nothing (targets live in the
-# issue notes, machines here are noisy: compare ratios measured in one run).
-#   (a) the core alone: framing + parsing + scoring of in-memory $VOLT frames, one core
-#   (b) `voltwatch replay --fast` over the whole labelled voltage set, JSON output to files
-#       (--jobs 1: one core; then the default, one file per core)
+# Benchmarks, release mode. Reports figures; asserts nothing (targets live in the issue notes,
+# machines here are noisy: compare ratios measured in one run).
+#
+#   scripts/bench.sh          throughput
+#     (a) the core alone: framing + parsing + scoring of in-memory $VOLT frames, one core
+#     (b) `voltwatch replay --fast` over the whole labelled voltage set, JSON output to files
+#         (--jobs 1: one core; then the default, one file per core)
+#   scripts/bench.sh server   WebSocket fan-out (scripts/loadtest.py): 1 and 1,000 clients at
+#                             10 Hz, each run followed by the minimal C server (--floor c) under
+#                             the same clients, the floor this machine allows any server
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+if [ "${1:-}" = "server" ]; then
+  swift build -c release --product voltwatch 2>&1 | grep -v "unhandled" | tail -1
+  export VOLTWATCH_BIN="$(swift build -c release --show-bin-path)/voltwatch"
+  SECONDS_PER_RUN="${BENCH_SECONDS:-20}"
+  for clients in 1 1000; do
+    for server in voltwatch floor; do
+      echo "== $server, $clients client(s), ${SECONDS_PER_RUN} s at 10 Hz"
+      args=(--clients "$clients" --seconds "$SECONDS_PER_RUN")
+      [ "$server" = floor ] && args+=(--floor c)
+      python3 scripts/loadtest.py "${args[@]}" | grep -E "delivered|kernel timestamp|CPU"
+    done
+  done
+  exit 0
+fi
 SHARED="${VOLTWATCH_SHARED:-$PWD/../shared}"
 CSVS=("$SHARED"/bench/voltage/*.csv)
 
