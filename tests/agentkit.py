@@ -6,9 +6,12 @@
 - `free_port()`: a free loopback port.
 - `Agent`: `voltwatch run --fake SCENARIO` on a loopback port, its log in a file, started and
   waited for (`/api/health`), stopped with SIGTERM.
+- `raw_handshake()`: a WebSocket handshake over a plain socket, for tests that must control
+  every byte (never reading, never answering pings, a refused handshake).
 
 Test directories import it after putting this folder on sys.path (their harness modules do).
 """
+import base64
 import glob
 import os
 import pathlib
@@ -23,6 +26,34 @@ import urllib.request
 import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
+
+
+def raw_handshake(port, path="/ws", origin=None, receive_buffer=None):
+    """Sends a WebSocket handshake on a plain socket; returns (socket, status line and headers as
+    text, the bytes after them). A response with a Content-Length is read to its end."""
+    s = socket.socket()
+    if receive_buffer:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
+    s.settimeout(5)
+    s.connect(("127.0.0.1", port))
+    key = base64.b64encode(os.urandom(16)).decode()
+    extra = f"Origin: {origin}\r\n" if origin else ""
+    s.sendall((f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+               f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n{extra}\r\n").encode())
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = s.recv(1 if receive_buffer else 4096)
+        if not chunk:
+            break
+        data += chunk
+    head, _, rest = data.partition(b"\r\n\r\n")
+    length = [int(line.split(b":")[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length:")]
+    while length and len(rest) < length[0]:
+        chunk = s.recv(4096)
+        if not chunk:
+            break
+        rest += chunk
+    return s, head.decode(), rest
 
 
 def voltwatch_binary():

@@ -2,36 +2,13 @@
 pings, drops a client that stops answering, answers a client's ping, and refuses a handshake
 it will not upgrade with a JSON error."""
 import asyncio
-import base64
 import json
 import os
 import socket
 import time
 
 import websockets
-
-
-def handshake(port, path="/ws", origin=None):
-    """A WebSocket handshake by hand; returns (socket, status line + headers, rest of the bytes)."""
-    s = socket.create_connection(("127.0.0.1", port), timeout=5)
-    key = base64.b64encode(os.urandom(16)).decode()
-    extra = f"Origin: {origin}\r\n" if origin else ""
-    s.sendall((f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-               f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n{extra}\r\n").encode())
-    data = b""
-    while b"\r\n\r\n" not in data:
-        chunk = s.recv(4096)
-        if not chunk:
-            break
-        data += chunk
-    head, _, rest = data.partition(b"\r\n\r\n")
-    length = [int(line.split(b":")[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length:")]
-    while length and len(rest) < length[0]:
-        chunk = s.recv(4096)
-        if not chunk:
-            break
-        rest += chunk
-    return s, head.decode(), rest
+from agentkit import raw_handshake as handshake
 
 
 def read_frames(s, buf, seconds):
@@ -111,3 +88,24 @@ def test_a_refused_handshake_gets_a_json_error(make_agent):
     s, head, _ = handshake(agent.port, origin="https://dash.example")
     assert head.startswith("HTTP/1.1 101"), head
     s.close()
+
+
+def test_garbage_after_the_handshake_closes_only_that_client_with_1002(make_agent):
+    agent = make_agent()
+    hostile, head, rest = handshake(agent.port)
+    assert head.startswith("HTTP/1.1 101"), head
+    # A frame with a reserved opcode (0x3), masked as a client must, then noise.
+    hostile.sendall(bytes([0x83, 0x84, 1, 2, 3, 4, 9, 9, 9, 9]) + os.urandom(64))
+    frames, closed = read_frames(hostile, bytearray(rest), 3)
+    close_frames = [payload for opcode, payload in frames if opcode == 0x8]
+    assert close_frames and int.from_bytes(close_frames[0][:2], "big") == 1002, frames[-3:]
+    assert closed, "the server closes the connection after a protocol error"
+    hostile.close()
+
+    async def still_served():
+        async with websockets.connect(f"ws://{agent.base}/ws") as ws:
+            hello = json.loads(await asyncio.wait_for(ws.recv(), 2))
+            result = json.loads(await asyncio.wait_for(ws.recv(), 2))
+            return hello["event"], result["event"]
+
+    assert asyncio.run(still_served()) == ("hello", "anomaly_result")

@@ -1,27 +1,17 @@
 """A client that never reads must not hold back the others, must not grow the server's memory
 without bound, and must eventually be dropped."""
 import asyncio
-import base64
 import json
-import os
-import socket
 import time
 
 import websockets
+from agentkit import raw_handshake
 
 
-def raw_websocket_that_never_reads(host, port):
-    """Handshakes by hand with a tiny receive buffer, then never reads again (not even pings)."""
-    s = socket.socket()
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-    s.connect((host, port))
-    key = base64.b64encode(os.urandom(16)).decode()
-    s.sendall((f"GET /ws HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-               f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n").encode())
-    head = b""
-    while b"\r\n\r\n" not in head:
-        head += s.recv(1)
-    assert head.startswith(b"HTTP/1.1 101"), head
+def raw_websocket_that_never_reads(port):
+    """Handshakes with a tiny receive buffer, then never reads again (not even pings)."""
+    s, head, _ = raw_handshake(port, receive_buffer=4096)
+    assert head.startswith("HTTP/1.1 101"), head
     return s
 
 
@@ -30,7 +20,7 @@ def test_never_reading_client_does_not_hold_back_the_others(make_agent):
     # short grace and keep-alive, so the test sees the whole life cycle in seconds.
     agent = make_agent("--fake-period-ms", "5", "--client-queue", "16", "--slow-client-grace", "2",
                        "--ping-interval", "1")
-    stuck = raw_websocket_that_never_reads("127.0.0.1", agent.port)
+    stuck = raw_websocket_that_never_reads(agent.port)
     rss_before = agent.rss_kb()
 
     async def watch(seconds):

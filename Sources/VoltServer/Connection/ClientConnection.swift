@@ -111,6 +111,11 @@ final class ClientConnection: ChannelInboundHandler, RemovableChannelHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = unwrapInboundIn(data)
+        // No extension is negotiated, so a set RSV bit is an error (RFC 6455 §5.2).
+        guard !(frame.rsv1 || frame.rsv2 || frame.rsv3) else {
+            abort(code: .protocolError, reason: "reserved bits set")
+            return
+        }
         switch frame.opcode {
         case .text:
             guard phase == .open else { return }
@@ -130,7 +135,9 @@ final class ClientConnection: ChannelInboundHandler, RemovableChannelHandler {
         case .connectionClose:
             closeReceived(frame.unmaskedData)
         default:
-            break
+            // An unknown opcode fails the connection (RFC 6455 §5.2); continuations never get
+            // here, the aggregator joins them.
+            abort(code: .protocolError, reason: "unknown opcode")
         }
     }
 

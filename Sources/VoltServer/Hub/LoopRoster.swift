@@ -11,8 +11,6 @@ final class LoopRoster {
         self.sent = sent
     }
 
-    var count: Int { members.count }
-
     func add(_ connection: ClientConnection) {
         members.append(connection)
     }
