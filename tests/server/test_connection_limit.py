@@ -1,0 +1,49 @@
+"""--max-clients: the client over the limit is told why and closed; a freed place is reused."""
+import asyncio
+import json
+
+import websockets
+
+
+def test_the_client_over_the_limit_is_refused_with_a_reason(make_agent):
+    agent = make_agent("--max-clients", "2")
+
+    async def run():
+        first = await websockets.connect(f"ws://{agent.base}/ws")
+        second = await websockets.connect(f"ws://{agent.base}/socket.io/?EIO=4&transport=websocket")
+        assert json.loads(await first.recv())["event"] == "hello"
+        assert (await second.recv()).startswith("0{")
+        await second.send("40")
+        assert (await second.recv()).startswith("40{")
+        assert '"hello"' in await second.recv()
+
+        # /ws over the limit: an error event saying why, then close code 1013 (try again later).
+        third = await websockets.connect(f"ws://{agent.base}/ws")
+        error = json.loads(await third.recv())
+        assert error["event"] == "error" and "too many clients" in error["data"]["message"]
+        try:
+            while True:
+                await asyncio.wait_for(third.recv(), 2)
+        except websockets.ConnectionClosed as closed:
+            assert closed.rcvd.code == 1013
+
+        # Socket.IO over the limit: connect_error (44) with the reason.
+        fourth = await websockets.connect(f"ws://{agent.base}/socket.io/?EIO=4&transport=websocket")
+        await fourth.recv()
+        await fourth.send("40")
+        refusal = await fourth.recv()
+        assert refusal.startswith("44") and "too many clients" in refusal
+        await fourth.close()
+
+        # The others were not disturbed, and a freed place is taken again.
+        assert json.loads(await first.recv())["event"] in ("anomaly_result", "device_status")
+        await first.close()
+        for _ in range(40):
+            if agent.status()["clients"]["connected"] < 2:
+                break
+            await asyncio.sleep(0.05)
+        async with websockets.connect(f"ws://{agent.base}/ws") as fifth:
+            assert json.loads(await fifth.recv())["event"] == "hello"
+        await second.close()
+
+    asyncio.run(run())
