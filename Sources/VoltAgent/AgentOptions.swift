@@ -46,6 +46,9 @@ public struct AgentOptions: Sendable {
     public var clientQueueCapacity = 256
     /// How long a client may keep dropping messages before it is disconnected, seconds.
     public var slowClientGraceSeconds = 10.0
+    /// How long a connection may take to send a complete request, and an HTTP connection may
+    /// sit idle between requests, seconds.
+    public var idleTimeoutSeconds = 30.0
 
     public init(config: ModelConfig, configSource: String, configPath: String? = nil) {
         self.config = config

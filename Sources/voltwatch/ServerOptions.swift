@@ -52,6 +52,11 @@ struct ServerOptions: ParsableArguments {
     @Option(name: .customLong("slow-client-grace"), help: "Seconds a client may keep missing messages before it is disconnected.")
     var slowClientGrace = 10.0
 
+    @Option(name: .customLong("idle-timeout"), help: ArgumentHelp(
+        "Seconds a connection may take to send its first request, and an HTTP connection may stay idle.",
+        discussion: "Closes connections that open and send nothing. WebSocket clients are kept by their pings instead."))
+    var idleTimeout = 30.0
+
     mutating func validate() throws {
         guard (0...65_535).contains(port) else { throw ValidationError("--port must be from 0 to 65535, got \(port)") }
         if token != nil && tokenFile != nil {
@@ -73,6 +78,7 @@ struct ServerOptions: ParsableArguments {
         guard pingInterval >= 0.1 else { throw ValidationError("--ping-interval must be at least 0.1 seconds") }
         guard clientQueue >= 1 else { throw ValidationError("--client-queue must be at least 1") }
         guard slowClientGrace >= 0 else { throw ValidationError("--slow-client-grace must not be negative") }
+        guard idleTimeout >= 0.1 else { throw ValidationError("--idle-timeout must be at least 0.1 seconds") }
     }
 
     func apply(to options: inout AgentOptions) {
@@ -86,6 +92,7 @@ struct ServerOptions: ParsableArguments {
         options.pingIntervalSeconds = pingInterval
         options.clientQueueCapacity = clientQueue
         options.slowClientGraceSeconds = slowClientGrace
+        options.idleTimeoutSeconds = idleTimeout
     }
 
     /// `--token`, else `--token-file`, else `$VOLTWATCH_TOKEN`, else none. A token file that

@@ -70,7 +70,8 @@ struct VoltChildChannel: ServerChildChannel, HTTPChannelHandler {
                     channel.eventLoop.makeCompletedFuture {
                         let pipeline = channel.pipeline.syncOperations
                         try pipeline.addHandler(HTTP1ToHTTPServerCodec(secure: false))
-                        try pipeline.addHandler(HTTPConnectionStateHandler(idleTimeout: nil, logger: logger))
+                        try pipeline.addHandler(HTTPConnectionStateHandler(
+                            idleTimeout: .milliseconds(server.configuration.idleTimeoutMs), logger: logger))
                         let http = try NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>(
                             wrappingChannelSynchronously: channel,
                             configuration: .init(isOutboundHalfClosureEnabled: true))
@@ -86,6 +87,12 @@ struct VoltChildChannel: ServerChildChannel, HTTPChannelHandler {
             configuration.enableResponseHeaderValidation = false  // swift-http-types validates
             let negotiated = try channel.pipeline.syncOperations.configureUpgradableHTTPServerPipeline(
                 configuration: configuration)
+            // A connection that never completes its first request is closed: it would otherwise
+            // hold a channel and a task for good.
+            let deadline = channel.eventLoop.scheduleTask(in: .milliseconds(server.configuration.idleTimeoutMs)) {
+                channel.close(promise: nil)
+            }
+            negotiated.whenComplete { _ in deadline.cancel() }
             return Value(negotiated: negotiated, channel: channel)
         }
     }

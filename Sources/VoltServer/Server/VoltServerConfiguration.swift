@@ -17,6 +17,11 @@ public struct VoltServerConfiguration: Sendable, CustomStringConvertible {
     public var pingIntervalMs: Int64 = 25_000
     /// Engine.IO `pingTimeout`, milliseconds.
     public var pingTimeoutMs: Int64 = 20_000
+    /// How long a new connection may take to send its first complete request (a WebSocket
+    /// handshake or an HTTP request), and how long an HTTP connection may sit idle between
+    /// requests, milliseconds. A connection that sends nothing would otherwise hold its place
+    /// for good. WebSocket clients are kept or dropped by the pings instead.
+    public var idleTimeoutMs: Int64 = 30_000
     /// How long shutdown waits for a client to answer the close frame, milliseconds.
     public var closeTimeoutMs: Int64 = 500
     /// Queues, limits and history of the hub.
