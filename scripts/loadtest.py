@@ -136,7 +136,7 @@ def handshake(port, endpoint):
     return conn
 
 
-def floor_server(pty_path, port, threads=int(os.environ.get("FLOOR_THREADS", "2"))):
+def floor_server(pty_path, port, threads=2):
     """The least a WebSocket fan-out server can do: handshake, `hello`, then for each $VOLT line
     on the pty one `anomaly_result` text frame (with the seq) sent to every client, the clients
     split over `threads` sender threads as an event-loop server splits them over its loops."""
@@ -321,6 +321,8 @@ def main():
                          "the server on the shared cores; normal: same priority as the server")
     ap.add_argument("--floor", choices=["c", "python"],
                     help="measure a minimal fan-out server instead of voltwatch (see above)")
+    ap.add_argument("--floor-threads", type=int, default=2,
+                    help="sender threads of the floor server (default 2, one per core)")
     ap.add_argument("--server-env", action="append", default=[], metavar="NAME=VALUE",
                     help="environment for the server (e.g. MALLOC_ARENA_MAX=2); repeatable")
     args = ap.parse_args()
@@ -335,9 +337,9 @@ def main():
         built = os.path.join(os.environ.get("TMPDIR", "/tmp"), "voltwatch-floor-server")
         subprocess.run(["cc", "-O2", "-pthread", "-o", built, os.path.join(ROOT, "scripts", "floor", "floor_server.c")],
                        check=True)
-        command = [built, pty_path, str(port), "2"]
+        command = [built, pty_path, str(port), str(args.floor_threads)]
     elif args.floor == "python":
-        command = [sys.executable, os.path.abspath(__file__), "--serve-floor", pty_path, str(port)]
+        command = [sys.executable, os.path.abspath(__file__), "--serve-floor", pty_path, str(port), str(args.floor_threads)]
     else:
         command = [binary(), "run", "--device", pty_path, "--reset-delay-ms", "0", "--host", "127.0.0.1", "--port", str(port),
          "--max-clients", str(args.clients + 100), "--log-level", "warning"]
@@ -426,7 +428,7 @@ def main():
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 4 and sys.argv[1] == "--serve-floor":
-        floor_server(sys.argv[2], int(sys.argv[3]))
+    if len(sys.argv) == 5 and sys.argv[1] == "--serve-floor":
+        floor_server(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
     else:
         main()
