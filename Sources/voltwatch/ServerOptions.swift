@@ -37,6 +37,11 @@ struct ServerOptions: ParsableArguments {
     @Option(name: .customLong("max-clients"), help: "Most WebSocket clients served at once.")
     var maxClients = 2_000
 
+    @Option(name: .customLong("max-connections"), help: ArgumentHelp(
+        "Most open connections of any kind; at the limit new ones wait. (default: --max-clients + 256)",
+        valueName: "n"))
+    var maxConnections: Int?
+
     @Option(name: .customLong("max-message-bytes"), help: "Largest message a client may send; a bigger one closes that client.")
     var maxMessageBytes = 16 * 1024
 
@@ -73,6 +78,7 @@ struct ServerOptions: ParsableArguments {
         }
         if let token, token.isEmpty { throw ValidationError("--token must not be empty") }
         guard maxClients > 0 else { throw ValidationError("--max-clients must be at least 1") }
+        if let maxConnections, maxConnections < 1 { throw ValidationError("--max-connections must be at least 1") }
         guard maxMessageBytes >= 256 else { throw ValidationError("--max-message-bytes must be at least 256") }
         guard maxReplayUpload > 0 else { throw ValidationError("--max-replay-upload must be positive") }
         guard pingInterval >= 0.1 else { throw ValidationError("--ping-interval must be at least 0.1 seconds") }
@@ -87,6 +93,7 @@ struct ServerOptions: ParsableArguments {
         options.token = resolvedToken()
         options.allowedOrigins = allowedOrigins
         options.maxClients = maxClients
+        options.maxConnections = maxConnections
         options.maxClientMessageBytes = maxMessageBytes
         options.maxReplayUploadBytes = maxReplayUpload
         options.pingIntervalSeconds = pingInterval

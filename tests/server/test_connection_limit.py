@@ -1,6 +1,9 @@
-"""--max-clients: the client over the limit is told why and closed; a freed place is reused."""
+"""--max-clients: the client over the limit is told why and closed; a freed place is reused.
+--max-connections: at the limit, new connections of any kind wait until one closes."""
 import asyncio
 import json
+import socket
+import time
 
 import websockets
 
@@ -47,3 +50,25 @@ def test_the_client_over_the_limit_is_refused_with_a_reason(make_agent):
         await second.close()
 
     asyncio.run(run())
+
+
+def test_at_the_connection_limit_new_connections_wait_until_one_closes(make_agent):
+    agent = make_agent("--max-connections", "3")
+    idle = [socket.create_connection(("127.0.0.1", agent.port)) for _ in range(3)]
+    time.sleep(0.3)  # let the server accept them
+
+    waiting = socket.create_connection(("127.0.0.1", agent.port))  # the kernel queues it
+    waiting.sendall(b"GET /api/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    waiting.settimeout(1)
+    try:
+        early = waiting.recv(4096)
+    except socket.timeout:
+        early = None
+    assert early is None, f"a fourth connection was served: {early[:40]!r}"
+
+    idle[0].close()  # a place frees up: the waiting connection is accepted and answered
+    waiting.settimeout(5)
+    answer = waiting.recv(4096)
+    assert answer.startswith(b"HTTP/1.1 200"), answer[:40]
+    for s in idle[1:] + [waiting]:
+        s.close()

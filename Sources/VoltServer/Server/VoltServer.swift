@@ -72,7 +72,9 @@ public struct VoltServer: Service, CustomStringConvertible {
             server: HTTPServerBuilder { [self] responder in VoltChildChannel(responder: responder, server: self) },
             configuration: ApplicationConfiguration(
                 address: .hostname(configuration.host, port: configuration.port),
-                serverName: "voltwatch/\(VoltwatchVersion.string)"
+                serverName: "voltwatch/\(VoltwatchVersion.string)",
+                availableConnectionsDelegate: MaximumAvailableConnections(
+                    configuration.maxConnections ?? configuration.hub.maxClients + 256, logger: logger)
             ),
             onServerRunning: onServerRunning,
             logger: logger

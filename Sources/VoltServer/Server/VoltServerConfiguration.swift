@@ -17,6 +17,10 @@ public struct VoltServerConfiguration: Sendable, CustomStringConvertible {
     public var pingIntervalMs: Int64 = 25_000
     /// Engine.IO `pingTimeout`, milliseconds.
     public var pingTimeoutMs: Int64 = 20_000
+    /// Most open connections of any kind (HTTP and WebSocket); at the limit the server stops
+    /// accepting until one closes, so a flood of sockets cannot exhaust descriptors or memory.
+    /// Nil: ``Hub/Configuration/maxClients`` plus 256 for the HTTP API.
+    public var maxConnections: Int?
     /// How long a new connection may take to send its first complete request (a WebSocket
     /// handshake or an HTTP request), and how long an HTTP connection may sit idle between
     /// requests, milliseconds. A connection that sends nothing would otherwise hold its place
