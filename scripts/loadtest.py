@@ -33,6 +33,7 @@ import glob
 import multiprocessing as mp
 import os
 import re
+import shutil
 import signal
 import socket
 import struct
@@ -335,7 +336,10 @@ def main():
     port = free_port()
     if args.floor == "c":
         built = os.path.join(os.environ.get("TMPDIR", "/tmp"), "voltwatch-floor-server")
-        subprocess.run(["cc", "-O2", "-pthread", "-o", built, os.path.join(ROOT, "scripts", "floor", "floor_server.c")],
+        compiler = shutil.which("cc") or shutil.which("clang")  # clang ships with the Swift toolchain
+        if not compiler:
+            sys.exit("--floor c needs a C compiler (cc or clang) on PATH")
+        subprocess.run([compiler, "-O2", "-pthread", "-o", built, os.path.join(ROOT, "scripts", "floor", "floor_server.c")],
                        check=True)
         command = [built, pty_path, str(port), str(args.floor_threads)]
     elif args.floor == "python":
