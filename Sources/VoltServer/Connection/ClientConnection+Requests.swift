@@ -27,7 +27,8 @@ extension ClientConnection {
 
     private func start(_ request: ClientRequest, ackID: Int?) {
         if case .voltageData(let volts, let timestampMs) = request {
-            answer(event: "anomaly_result", dataJSON: server.appScorer.score(volts: volts, timestampMs: timestampMs), ackID: ackID)
+            let reply = server.answerVoltageData(volts: volts, timestampMs: timestampMs)
+            answer(event: reply.event, dataJSON: reply.dataJSON, ackID: ackID)
             return
         }
         guard let context else { return }

@@ -3,13 +3,18 @@ import VoltCore
 
 /// What the server does for a client request, whichever endpoint it came through.
 extension VoltServer {
-    /// The event that answers `request`. `voltage_data` is answered at once by
-    /// ``ClientConnection`` on its event loop; the simulation controls come here, because they
-    /// wait for the fake device or the replay.
+    /// The answer to `voltage_data`, given at once (``ClientConnection`` calls it on its event
+    /// loop): the sample scored as device `app`.
+    func answerVoltageData(volts: Double, timestampMs: Int64?) -> (event: String, dataJSON: String) {
+        ("anomaly_result", appScorer.score(volts: volts, timestampMs: timestampMs))
+    }
+
+    /// The event that answers `request`. The simulation controls wait for the fake device or
+    /// the replay, so connections run them in a task.
     func perform(_ request: ClientRequest, logger: Logger) async -> (event: String, dataJSON: String) {
         switch request {
         case .voltageData(let volts, let timestampMs):
-            return ("anomaly_result", appScorer.score(volts: volts, timestampMs: timestampMs))
+            return answerVoltageData(volts: volts, timestampMs: timestampMs)
         case .startSimulation(let speed, let scenario):
             return await simulate(logger: logger) { try await $0.start(speed: speed, scenario: scenario) } answer: {
                 ("simulation_started", "{\"speed\":" + (speed.map(JSONText.number) ?? "null")
