@@ -64,12 +64,17 @@ static double wave_end = 0;         /* simulated seconds; 0 = run until killed *
 
 static const char *prog = "voltsim";
 
-static void die(const char *fmt, ...) {
-	va_list ap;
-	va_start(ap, fmt);
+/* One line on stderr, prefixed with the program name: errors (die) and progress (note). */
+static void vsay(const char *fmt, va_list ap) {
 	fprintf(stderr, "%s: ", prog);
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
+}
+
+static void die(const char *fmt, ...) {
+	va_list ap;
+	va_start(ap, fmt);
+	vsay(fmt, ap);
 	va_end(ap);
 	exit(2);
 }
@@ -298,9 +303,7 @@ static void note(const char *fmt, ...) {
 	if (quiet) return;
 	va_list ap;
 	va_start(ap, fmt);
-	fprintf(stderr, "%s: ", prog);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	vsay(fmt, ap);
 	va_end(ap);
 }
 
