@@ -93,6 +93,7 @@ final class ClientConnection: ChannelInboundHandler, RemovableChannelHandler {
     /// Leaves the hub and stops every timer; safe to call more than once.
     private func finish() {
         phase = .closed
+        writer.release()
         outbox.close()
         keepAlive?.cancel()
         keepAlive = nil

@@ -1,40 +1,102 @@
 import NIOCore
 
-/// Where a ``ClientConnection`` writes its finished frames: a pass-through handler placed
-/// between the socket and NIO's WebSocket frame encoder, so bytes written from here skip the
-/// encoder. (The encoder stays in the pipeline because the upgrader installs it and it cannot
-/// be removed; nothing reaches it.)
+/// Where a ``ClientConnection`` writes its finished frames: straight to the kernel through the
+/// connection's ``ChannelSocket`` while nothing waits in NIO, otherwise through NIO. It is a
+/// pass-through handler placed between the socket and NIO's WebSocket frame encoder, so bytes
+/// it hands to NIO skip the encoder. (The encoder stays in the pipeline because the upgrader
+/// installs it and it cannot be removed; nothing reaches it.)
+///
+/// Order on the wire is kept by one rule: a frame goes direct only when no earlier frame is
+/// still with NIO. The first frame always goes through NIO, so the handshake's `101` response
+/// (written by NIO before this handler existed) is out before any direct byte; a frame the
+/// kernel takes only in part leaves its rest with NIO, and every frame after it follows through
+/// NIO until NIO reports all of them written. NIO therefore still does what needs an event
+/// loop's care: waiting for a full socket to drain, writability, errors and closing.
 final class FrameWriter: ChannelOutboundHandler {
     typealias OutboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
     private var context: ChannelHandlerContext?
+    private var socket: ChannelSocket?
+    /// Frames handed to NIO and not yet reported written (or failed).
+    private var withNIO = 0
+    /// True once a frame written through NIO completed: everything NIO had before it is out.
+    private var primed = false
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        socket = ChannelSocket.duplicate(local: context.channel.localAddress, remote: context.channel.remoteAddress)
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
+        release()
         self.context = nil
+    }
+
+    /// Whether frames currently bypass NIO (for tests and logs).
+    var isDirect: Bool { socket != nil && primed && withNIO == 0 }
+
+    /// Gives up the direct path and its descriptor; called when the channel goes inactive, so
+    /// the socket closes together with NIO's descriptor.
+    func release() {
+        socket?.close()
+        socket = nil
     }
 
     /// Writes and flushes one frame.
     func writeAndFlush(_ frame: ByteBuffer) {
-        context?.writeAndFlush(wrapOutboundOut(frame), promise: nil)
+        guard let rest = sendDirect(frame) else { return }
+        toNIO(rest, flush: true)
     }
 
     /// Writes and flushes one frame; the future completes once it is written (or failed).
     func writeAndFlush(_ frame: ByteBuffer, on eventLoop: any EventLoop) -> EventLoopFuture<Void> {
-        guard let context else { return eventLoop.makeSucceededVoidFuture() }
-        return context.writeAndFlush(wrapOutboundOut(frame))
+        guard let rest = sendDirect(frame), let future = toNIO(rest, flush: true) else {
+            return eventLoop.makeSucceededVoidFuture()
+        }
+        return future
     }
 
-    /// Writes one frame without flushing (a batch ends with ``flush()``).
+    /// Writes one frame; when it goes through NIO it waits for ``flush()``, which ends a batch.
     func write(_ frame: ByteBuffer) {
-        context?.write(wrapOutboundOut(frame), promise: nil)
+        guard let rest = sendDirect(frame) else { return }
+        toNIO(rest, flush: false)
     }
 
     func flush() {
-        context?.flush()
+        if withNIO > 0 { context?.flush() }
+    }
+
+    /// Sends `frame` to the kernel when allowed; returns what is left for NIO (nil: all sent).
+    private func sendDirect(_ frame: ByteBuffer) -> ByteBuffer? {
+        guard isDirect, let socket else { return frame }
+        switch socket.send(frame) {
+        case .sent:
+            return nil
+        case .partial(let count):
+            var rest = frame
+            rest.moveReaderIndex(forwardBy: count)
+            return rest
+        case .failed:
+            // NIO gets the whole frame and, with it, the error and the close.
+            return frame
+        }
+    }
+
+    @discardableResult
+    private func toNIO(_ frame: ByteBuffer, flush: Bool) -> EventLoopFuture<Void>? {
+        guard let context else { return nil }
+        withNIO += 1
+        let promise = context.eventLoop.makePromise(of: Void.self)
+        promise.futureResult.assumeIsolated().whenComplete { [self] result in
+            withNIO -= 1
+            if case .success = result { primed = true }
+        }
+        if flush {
+            context.writeAndFlush(wrapOutboundOut(frame), promise: promise)
+        } else {
+            context.write(wrapOutboundOut(frame), promise: promise)
+        }
+        return promise.futureResult
     }
 }
