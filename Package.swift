@@ -53,12 +53,16 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // sched_getcpu and the affinity mask, for pinning event loops and ordering their wake-ups.
+        .target(name: "CVoltSched"),
         // The network edge: HTTP API (hummingbird), /ws and /socket.io/ (NIO WebSocket handlers, no
         // task per client), hub with per-client bounded queues, metrics.
         .target(
             name: "VoltServer",
             dependencies: [
                 "VoltCore",
+                "CVoltSched",
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -125,6 +129,8 @@ let package = Package(
                 "VoltServer",
                 "VoltCore",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOWebSocket", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

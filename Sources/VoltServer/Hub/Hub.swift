@@ -37,20 +37,20 @@ public final class Hub: AgentEventSink, Sendable {
         let id: Int
         let kind: ClientKind
         let tally: ClientTally
-        let roster: NIOLoopBound<LoopRoster>
+        let slot: LoopSlot
 
-        init(id: Int, kind: ClientKind, tally: ClientTally, roster: NIOLoopBound<LoopRoster>) {
+        init(id: Int, kind: ClientKind, tally: ClientTally, slot: LoopSlot) {
             self.id = id
             self.kind = kind
             self.tally = tally
-            self.roster = roster
+            self.slot = slot
         }
     }
 
     fileprivate struct State: Sendable {
         var clients: [Int: Client] = [:]
-        /// One roster per event loop that has served a client; a broadcast copies this array.
-        var rosters: [NIOLoopBound<LoopRoster>] = []
+        /// One slot per event loop that has served a client; a broadcast copies this array.
+        var slots: [LoopSlot] = []
         var nextID = 1
         /// Broadcasts numbered so far (``SharedMessage/sequence``).
         var published: UInt64 = 0
@@ -89,19 +89,19 @@ public final class Hub: AgentEventSink, Sendable {
         switch event {
         case .result(let device, let result):
             let json = ResultEncoder.json(result, device: device)
-            let (sequence, rosters) = state.withLock { state in
+            let (sequence, slots) = state.withLock { state in
                 state.record(result, device: device, json: json)
                 return state.nextBroadcast()
             }
             metrics.recordResult(device: device, result)
-            broadcast(SharedMessage(event: "anomaly_result", dataJSON: json, sequence: sequence), to: rosters)
+            broadcast(SharedMessage(event: "anomaly_result", dataJSON: json, sequence: sequence), to: slots)
         case .deviceStatus(let status):
             let json = status.json
-            let (sequence, rosters) = state.withLock { state in
+            let (sequence, slots) = state.withLock { state in
                 state.devices[status.device, default: DeviceRecord()].status = status
                 return state.nextBroadcast()
             }
-            broadcast(SharedMessage(event: "device_status", dataJSON: json, sequence: sequence), to: rosters)
+            broadcast(SharedMessage(event: "device_status", dataJSON: json, sequence: sequence), to: slots)
         case .hello(let device, let hello):
             state.withLock { $0.devices[device, default: DeviceRecord()].hello = hello }
         case .counters(let device, let counters):
@@ -119,11 +119,22 @@ public final class Hub: AgentEventSink, Sendable {
     ///
     /// Every loop but the first gets its own copy of the frames: a thousand writes retain and
     /// release the buffer a thousand times, and two cores doing that to one shared reference
-    /// count would pass its cache line back and forth on every write.
-    private func broadcast(_ message: SharedMessage, to rosters: [NIOLoopBound<LoopRoster>]) {
-        for (index, roster) in rosters.enumerated() {
-            let local = index == 0 ? message : message.copy()
-            roster.eventLoop.execute { roster.value.deliver(local) }
+    /// count would pass its cache line back and forth on every write. The copies are made
+    /// before any loop is woken, and loops are woken in ``LoopSlot/wakeOrder(lastCPUs:publisherCPU:)``.
+    private func broadcast(_ message: SharedMessage, to slots: [LoopSlot]) {
+        switch slots.count {
+        case 0:
+            return
+        case 1:
+            let slot = slots[0]
+            slot.eventLoop.execute { slot.deliver(message) }
+        default:
+            let messages = slots.indices.map { $0 == 0 ? message : message.copy() }
+            let order = LoopSlot.wakeOrder(lastCPUs: slots.map(\.lastCPU), publisherCPU: LoopSlot.currentCPU())
+            for index in order {
+                let slot = slots[index], local = messages[index]
+                slot.eventLoop.execute { slot.deliver(local) }
+            }
         }
     }
 
@@ -151,27 +162,27 @@ public final class Hub: AgentEventSink, Sendable {
     func register(_ connection: ClientConnection, kind: ClientKind, tally: ClientTally, on eventLoop: any EventLoop) -> Registration? {
         let registration = state.withLock { state -> Registration? in
             guard state.clients.count < configuration.maxClients else { return nil }
-            let roster: NIOLoopBound<LoopRoster>
-            if let existing = state.rosters.first(where: { $0.eventLoop === eventLoop }) {
-                roster = existing
+            let slot: LoopSlot
+            if let existing = state.slots.first(where: { $0.eventLoop === eventLoop }) {
+                slot = existing
             } else {
-                roster = NIOLoopBound(LoopRoster(sent: metrics.messagesSent), eventLoop: eventLoop)
-                state.rosters.append(roster)
+                slot = LoopSlot(roster: NIOLoopBound(LoopRoster(sent: metrics.messagesSent), eventLoop: eventLoop))
+                state.slots.append(slot)
             }
-            let client = Client(id: state.nextID, kind: kind, tally: tally, roster: roster)
+            let client = Client(id: state.nextID, kind: kind, tally: tally, slot: slot)
             state.nextID += 1
             state.clients[client.id] = client
             return Registration(client: client, helloJSON: helloJSON(state), coveredThrough: state.published)
         }
         guard let registration else { return nil }
-        registration.client.roster.value.add(connection)
+        registration.client.slot.roster.value.add(connection)
         metrics.clients[kind]?.increment()
         return registration
     }
 
     /// Leaves, on the connection's event loop.
     func unregister(_ client: Client, connection: ClientConnection) {
-        client.roster.value.remove(connection)
+        client.slot.roster.value.remove(connection)
         let removed = state.withLock { state -> Bool in
             guard state.clients.removeValue(forKey: client.id) != nil else { return false }
             state.droppedTotal += client.tally.dropped.load(ordering: .relaxed)
@@ -227,9 +238,9 @@ public final class Hub: AgentEventSink, Sendable {
 
 extension Hub.State {
     /// Numbers a broadcast and names the loops it goes to.
-    fileprivate mutating func nextBroadcast() -> (UInt64, [NIOLoopBound<LoopRoster>]) {
+    fileprivate mutating func nextBroadcast() -> (UInt64, [LoopSlot]) {
         published += 1
-        return (published, rosters)
+        return (published, slots)
     }
 
     fileprivate mutating func record(_ result: ScoredResult, device: String, json: String) {

@@ -1,7 +1,8 @@
 public import Hummingbird
 import HummingbirdCore
 public import Logging
-import NIOCore
+public import NIOCore
+import NIOPosix
 public import Prometheus
 public import ServiceLifecycle
 public import VoltCore
@@ -48,7 +49,11 @@ public struct VoltServer: Service, CustomStringConvertible {
     public var description: String { "VoltServer(\(configuration.host):\(configuration.port))" }
 
     public func run() async throws {
-        try await makeApplication(onServerRunning: { [listening] _ in listening.fire() }).run()
+        let loops = EventLoopPlacement.group(pinned: configuration.pinEventLoops)
+        defer {
+            if loops.owned { loops.group.shutdownGracefully { _ in } }
+        }
+        try await makeApplication(eventLoopGroup: loops.group, onServerRunning: { [listening] _ in listening.fire() }).run()
         // WebSocket clients outlive hummingbird's connection tasks: give them the close timeout
         // to answer their close frames before the process moves on.
         let deadline = ContinuousClock.now + .milliseconds(configuration.closeTimeoutMs + 100)
@@ -63,8 +68,10 @@ public struct VoltServer: Service, CustomStringConvertible {
         try await listening.wait()
     }
 
-    /// The hummingbird application; tests drive it with `app.test(.live)`.
+    /// The hummingbird application; tests drive it with `app.test(.live)`. `eventLoopGroup`:
+    /// where connections are served (default: NIO's shared group).
     public func makeApplication(
+        eventLoopGroup: (any EventLoopGroup)? = nil,
         onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
         Application(
@@ -77,6 +84,7 @@ public struct VoltServer: Service, CustomStringConvertible {
                     configuration.maxConnections ?? configuration.hub.maxClients + 256, logger: logger)
             ),
             onServerRunning: onServerRunning,
+            eventLoopGroupProvider: .shared(eventLoopGroup ?? MultiThreadedEventLoopGroup.singleton),
             logger: logger
         )
     }
