@@ -33,7 +33,8 @@ final class FrameWriter: ChannelOutboundHandler {
         self.context = nil
     }
 
-    /// Whether frames currently bypass NIO (for tests and logs).
+    /// Whether the next frame may bypass NIO: there is a socket, NIO has written a frame of
+    /// ours (so the handshake is out), and nothing waits with NIO.
     var isDirect: Bool { socket != nil && primed && withNIO == 0 }
 
     /// Gives up the direct path and its descriptor; called when the channel goes inactive, so

@@ -122,19 +122,11 @@ public final class Hub: AgentEventSink, Sendable {
     /// count would pass its cache line back and forth on every write. The copies are made
     /// before any loop is woken, and loops are woken in ``LoopSlot/wakeOrder(lastCPUs:publisherCPU:)``.
     private func broadcast(_ message: SharedMessage, to slots: [LoopSlot]) {
-        switch slots.count {
-        case 0:
-            return
-        case 1:
-            let slot = slots[0]
-            slot.eventLoop.execute { slot.deliver(message) }
-        default:
-            let messages = slots.indices.map { $0 == 0 ? message : message.copy() }
-            let order = LoopSlot.wakeOrder(lastCPUs: slots.map(\.lastCPU), publisherCPU: LoopSlot.currentCPU())
-            for index in order {
-                let slot = slots[index], local = messages[index]
-                slot.eventLoop.execute { slot.deliver(local) }
-            }
+        let messages = slots.indices.map { $0 == 0 ? message : message.copy() }
+        let order = LoopSlot.wakeOrder(lastCPUs: slots.map(\.lastCPU), publisherCPU: LoopSlot.currentCPU())
+        for index in order {
+            let slot = slots[index], local = messages[index]
+            slot.eventLoop.execute { slot.deliver(local) }
         }
     }
 
