@@ -25,7 +25,7 @@ final class LoopSlot: Sendable {
 
     /// Runs on the loop: offers `message` to its clients, noting the CPU.
     func deliver(_ message: SharedMessage) {
-        cpu.store(Int(cvoltsched_current_cpu()), ordering: .relaxed)
+        cpu.store(Self.currentCPU(), ordering: .relaxed)
         roster.value.deliver(message)
     }
 
@@ -35,8 +35,7 @@ final class LoopSlot: Sendable {
     /// Indices into `lastCPUs` in the order to wake their loops: those last seen on another CPU
     /// first, those on `publisherCPU` last, otherwise in the given order.
     static func wakeOrder(lastCPUs: [Int], publisherCPU: Int) -> [Int] {
-        let elsewhere = lastCPUs.indices.filter { lastCPUs[$0] != publisherCPU || publisherCPU < 0 }
-        let here = lastCPUs.indices.filter { lastCPUs[$0] == publisherCPU && publisherCPU >= 0 }
-        return elsewhere + here
+        let isHere = { (index: Int) in publisherCPU >= 0 && lastCPUs[index] == publisherCPU }
+        return lastCPUs.indices.filter { !isHere($0) } + lastCPUs.indices.filter(isHere)
     }
 }
