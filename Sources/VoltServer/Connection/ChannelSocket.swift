@@ -19,8 +19,9 @@ import Synchronization
 /// reused by a new connection is never written to by mistake. NIO still owns reading, closing,
 /// and every byte a direct send cannot take (see ``FrameWriter``).
 ///
-/// Not thread-safe: used only on the channel's event loop.
-final class ChannelSocket {
+/// Not thread-safe by itself: it lives inside its connection's ``ExpressLane`` and is used only
+/// under the lane's lock, from the event loop or the publisher (hence `@unchecked Sendable`).
+final class ChannelSocket: @unchecked Sendable {
     /// What one direct send did.
     enum SendOutcome: Equatable {
         /// Every byte went.

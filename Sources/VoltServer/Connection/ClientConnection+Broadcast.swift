@@ -17,10 +17,32 @@ extension ClientConnection {
         else { return false }
         registration = joined.client
         coveredThrough = joined.coveredThrough
+        writer.lane.setCoveredThrough(joined.coveredThrough)
         welcome()
         sendText(helloText(joined.helloJSON))
         _ = outbox.open()
+        // The lane opens once NIO reports `hello` written.
+        updateLane()
         return true
+    }
+
+    /// Tells the writer whether broadcasts may skip the outbox now, which opens or closes the
+    /// publisher's lane (``ExpressLane``).
+    func updateLane() {
+        writer.broadcastsFlow = phase == .open && registration != nil && outbox.flows(writable: writable)
+    }
+
+    /// What the publisher left for this loop: the rest of a frame it began, then the
+    /// broadcasts it could not write, by the usual rules. Returns how many were written now.
+    func deliverLeftovers(nowMs: Int64) -> Int {
+        writer.writePublishersRest()
+        var written = 0
+        for message in writer.lane.takeMail() where deliver(message, nowMs: nowMs) {
+            written += 1
+        }
+        // Nothing waits in the lane now: it may open again.
+        writer.updateLane()
+        return written
     }
 
     /// Offers one broadcast; true when it was written to the socket now.
@@ -31,12 +53,15 @@ extension ClientConnection {
             writer.writeAndFlush(message.frame(for: kind))
             return true
         case .queued, .closed:
+            updateLane()
             return false
         case .droppedOldest:
             tally.dropped.wrappingAdd(1, ordering: .relaxed)
+            updateLane()
             return false
         case .overBudget:
             tally.dropped.wrappingAdd(1, ordering: .relaxed)
+            updateLane()
             hub.metrics.clientsDisconnectedSlow.increment()
             logger.info("client fell behind for too long: disconnecting it")
             context?.close(promise: nil)
@@ -49,6 +74,7 @@ extension ClientConnection {
         if writable {
             writeWaiting(context)
         }
+        updateLane()
         context.fireChannelWritabilityChanged()
     }
 

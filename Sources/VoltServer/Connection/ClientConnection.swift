@@ -172,6 +172,7 @@ final class ClientConnection: ChannelInboundHandler, RemovableChannelHandler {
         case .open:
             phase = .closing
             outbox.close()
+            updateLane()
             var payload = payload
             let code = payload.readInteger(as: UInt16.self) ?? WebSocketErrorCode.normalClosure.code
             closeAfter(ServerFrame.close(code: Self.isSendable(code) ? code : WebSocketErrorCode.normalClosure.code,
@@ -202,6 +203,7 @@ final class ClientConnection: ChannelInboundHandler, RemovableChannelHandler {
         guard phase == .open, let context else { return }
         phase = .closing
         outbox.close()
+        updateLane()
         send(ServerFrame.close(code: code.code, reason: reason, allocator: context.channel.allocator))
         closeDeadline = context.eventLoop.assumeIsolated().scheduleTask(
             in: .milliseconds(server.configuration.closeTimeoutMs)
@@ -220,6 +222,7 @@ final class ClientConnection: ChannelInboundHandler, RemovableChannelHandler {
         }
         phase = .closing
         outbox.close()
+        updateLane()
         closeAfter(ServerFrame.close(code: code.code, reason: reason, allocator: context.channel.allocator))
     }
 

@@ -48,7 +48,7 @@ struct ClientOutbox<Message: Sendable>: Sendable {
         switch phase {
         case .closed:
             return .closed
-        case .open where writable && queue.isEmpty && queue.missed == 0:
+        case .open where flows(writable: writable):
             return .write
         case .open, .pending:
             guard queue.push(message, nowMs: nowMs) == .droppedOldest else { return .queued }
@@ -58,6 +58,12 @@ struct ClientOutbox<Message: Sendable>: Sendable {
             }
             return .droppedOldest
         }
+    }
+
+    /// Whether a broadcast offered now would be written at once: open, the socket takes data,
+    /// and nothing waits (nor was dropped unannounced).
+    func flows(writable: Bool) -> Bool {
+        phase == .open && writable && queue.isEmpty && queue.missed == 0
     }
 
     /// Lets broadcasts flow (after `hello`). False unless the outbox was pending.

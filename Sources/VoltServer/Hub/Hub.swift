@@ -9,10 +9,11 @@ public import VoltCore
 /// ``publish(_:)`` is called by the serial reader for every sample and must never wait: it
 /// numbers the event under a short lock (with the state the API reports), frames it once
 /// (``SharedMessage``), and hands it to each event loop that serves clients in one
-/// `eventLoop.execute`. There the loop's ``LoopRoster`` offers it to every
+/// `eventLoop.execute`, or writes it itself to the clients of a loop on its own CPU or with
+/// few clients (``LoopSlot``). On the loop, its ``LoopRoster`` offers it to every
 /// ``ClientConnection``: written to the socket at once while the socket takes data, else kept
 /// in the client's bounded outbox, which drops the oldest message rather than grow. No task per
-/// client, no hop per client per message, no lock per client.
+/// client and no hop per client per message.
 public final class Hub: AgentEventSink, Sendable {
     public struct Configuration: Sendable {
         /// Messages a client may have waiting before the oldest are dropped.
@@ -115,18 +116,35 @@ public final class Hub: AgentEventSink, Sendable {
         }
     }
 
-    /// One `execute` per event loop with clients; each client writes or queues.
+    /// Loops elsewhere are handed the broadcast first, in ``LoopSlot/wakeOrder(lastCPUs:publisherCPU:)``,
+    /// so they write in parallel; then the publisher writes itself to the clients of the loop
+    /// on its own CPU and of loops with few clients (``LoopSlot``), which saves a thread
+    /// wake-up on the way to them.
     ///
-    /// Every loop but the first gets its own copy of the frames: a thousand writes retain and
-    /// release the buffer a thousand times, and two cores doing that to one shared reference
-    /// count would pass its cache line back and forth on every write. The copies are made
-    /// before any loop is woken, and loops are woken in ``LoopSlot/wakeOrder(lastCPUs:publisherCPU:)``.
+    /// Every loop handed the broadcast but the first gets its own copy of the frames: a
+    /// thousand writes retain and release the buffer a thousand times, and two cores doing that
+    /// to one shared reference count would pass its cache line back and forth on every write.
     private func broadcast(_ message: SharedMessage, to slots: [LoopSlot]) {
-        let messages = slots.indices.map { $0 == 0 ? message : message.copy() }
-        let order = LoopSlot.wakeOrder(lastCPUs: slots.map(\.lastCPU), publisherCPU: LoopSlot.currentCPU())
-        for index in order {
-            let slot = slots[index], local = messages[index]
-            slot.eventLoop.execute { slot.deliver(local) }
+        let publisherCPU = LoopSlot.currentCPU()
+        var onLoops: [LoopSlot] = []
+        var express: [(slot: LoopSlot, lanes: [ExpressLane])] = []
+        for slot in slots {
+            if let lanes = slot.expressLanes(publisherCPU: publisherCPU) {
+                express.append((slot, lanes))
+            } else {
+                onLoops.append(slot)
+            }
+        }
+        let order = LoopSlot.wakeOrder(lastCPUs: onLoops.map(\.lastCPU), publisherCPU: publisherCPU)
+        for (position, index) in order.enumerated() {
+            onLoops[index].deliverOnLoop(position == 0 && express.isEmpty ? message : message.copy())
+        }
+        for (slot, lanes) in express {
+            let (sent, leftovers) = slot.expressPass(message, lanes: lanes)
+            if sent > 0 { metrics.messagesSent.increment(by: sent) }
+            if !leftovers.isEmpty {
+                slot.eventLoop.execute { slot.deliverLeftovers(leftovers) }
+            }
         }
     }
 
@@ -164,6 +182,8 @@ public final class Hub: AgentEventSink, Sendable {
             let client = Client(id: state.nextID, kind: kind, tally: tally, slot: slot)
             state.nextID += 1
             state.clients[client.id] = client
+            // In the same lock as `coveredThrough`: a broadcast numbered after it finds the lane.
+            slot.join(connection.writer.lane)
             return Registration(client: client, helloJSON: helloJSON(state), coveredThrough: state.published)
         }
         guard let registration else { return nil }
@@ -174,6 +194,7 @@ public final class Hub: AgentEventSink, Sendable {
 
     /// Leaves, on the connection's event loop.
     func unregister(_ client: Client, connection: ClientConnection) {
+        client.slot.leave(connection.writer.lane)
         client.slot.roster.value.remove(connection)
         let removed = state.withLock { state -> Bool in
             guard state.clients.removeValue(forKey: client.id) != nil else { return false }

@@ -3,34 +3,99 @@ import NIOCore
 import Synchronization
 
 /// One event loop that serves clients, as the hub sees it: its ``LoopRoster`` (touched only on
-/// that loop) and the CPU the loop last delivered on (read from any thread).
+/// that loop), the ``ExpressLane`` of each of its clients (through which the publisher may
+/// write itself), and the CPU the loop runs on.
 ///
-/// The CPU decides the order in which ``Hub`` wakes the loops for a broadcast. Waking a loop
-/// on the publisher's own CPU lets it preempt the publisher at once, and any loop not woken
-/// yet then waits until the first has written to all of its clients: milliseconds at a
-/// thousand clients. So loops elsewhere are woken first and the one sharing the publisher's
-/// CPU last (``wakeOrder(lastCPUs:publisherCPU:)``).
+/// The hub delivers a broadcast to a slot one of two ways:
+/// - **On the loop** (``deliverOnLoop(_:)``): one `execute`, and the loop offers the broadcast to
+///   each of its clients. A loop on another CPU works in parallel with the publisher, so at a
+///   thousand clients the loops elsewhere are woken first (``wakeOrder(lastCPUs:publisherCPU:)``):
+///   one woken on the publisher's own CPU would preempt it before it woke the others.
+/// - **By the publisher** (``expressPass(_:lanes:)``), for the loop on the publisher's own CPU and
+///   for loops with few clients: waking a loop costs more than a few sends, and the loop on the
+///   publisher's CPU could not run before the publisher is done anyway. Only clients whose
+///   lane is open are written; the rest is left to the loop.
+///
+/// A slot changes from the first way to the second only once the loop has finished every
+/// broadcast handed to it (``expressLanes(publisherCPU:)``), so no client receives a later
+/// broadcast from the publisher before an earlier one from its loop.
 final class LoopSlot: Sendable {
     let roster: NIOLoopBound<LoopRoster>
-    private let cpu = Atomic<Int>(-1)
+    private let cpu: Atomic<Int>
+    private let lanes = Mutex<[ExpressLane]>([])
+    /// Broadcasts handed to the loop and not yet delivered.
+    private let onLoop = Atomic<Int>(0)
 
+    /// Up to this many clients, the publisher writes a slot's broadcasts itself wherever its
+    /// loop runs: about the cost of one cross-CPU wake-up on a small VM.
+    static let expressFanout = 8
+
+    /// Created on its loop, which notes the loop's CPU.
     init(roster: NIOLoopBound<LoopRoster>) {
         self.roster = roster
+        cpu = Atomic(Self.currentCPU())
     }
 
     var eventLoop: any EventLoop { roster.eventLoop }
 
-    /// The CPU the loop last delivered on; -1 before its first broadcast or where unknown.
+    /// The CPU the loop last ran a broadcast on; -1 where unknown.
     var lastCPU: Int { cpu.load(ordering: .relaxed) }
-
-    /// Runs on the loop: offers `message` to its clients, noting the CPU.
-    func deliver(_ message: SharedMessage) {
-        cpu.store(Self.currentCPU(), ordering: .relaxed)
-        roster.value.deliver(message)
-    }
 
     /// The CPU the calling thread runs on now; -1 where unknown.
     static func currentCPU() -> Int { Int(cvoltsched_current_cpu()) }
+
+    func join(_ lane: ExpressLane) {
+        lanes.withLock { $0.append(lane) }
+    }
+
+    func leave(_ lane: ExpressLane) {
+        lanes.withLock { lanes in
+            if let index = lanes.lastIndex(where: { $0 === lane }) { lanes.remove(at: index) }
+        }
+    }
+
+    // MARK: The publisher's side
+
+    /// The lanes to write a broadcast to from the publisher, or nil when the loop should
+    /// deliver it: the loop is elsewhere and has more than ``expressFanout`` clients, or it
+    /// still has broadcasts to deliver.
+    func expressLanes(publisherCPU: Int) -> [ExpressLane]? {
+        guard onLoop.load(ordering: .acquiring) == 0 else { return nil }
+        let lanes = self.lanes.withLock { $0 }
+        let here = publisherCPU >= 0 && lastCPU == publisherCPU
+        return here || lanes.count <= Self.expressFanout ? lanes : nil
+    }
+
+    /// Writes `message` to every open lane; returns how many were written and the lanes that
+    /// left something for the loop (give those to ``deliverLeftovers(_:)`` on the loop).
+    func expressPass(_ message: SharedMessage, lanes: [ExpressLane]) -> (sent: Int, leftovers: [ExpressLane]) {
+        var sent = 0
+        var leftovers: [ExpressLane] = []
+        for lane in lanes {
+            switch lane.offer(message) {
+            case .sent: sent += 1
+            case .leftForLoop: leftovers.append(lane)
+            case .skipped: break
+            }
+        }
+        return (sent, leftovers)
+    }
+
+    /// Hands `message` to the loop, which offers it to each of its clients.
+    func deliverOnLoop(_ message: SharedMessage) {
+        onLoop.add(1, ordering: .relaxed)
+        eventLoop.execute { [self] in
+            cpu.store(Self.currentCPU(), ordering: .relaxed)
+            roster.value.deliver(message)
+            onLoop.subtract(1, ordering: .releasing)
+        }
+    }
+
+    /// On the loop: what the publisher left in `lanes`.
+    func deliverLeftovers(_ lanes: [ExpressLane]) {
+        cpu.store(Self.currentCPU(), ordering: .relaxed)
+        roster.value.deliverLeftovers(lanes)
+    }
 
     /// Indices into `lastCPUs` in the order to wake their loops: those last seen on another CPU
     /// first, those on `publisherCPU` last, otherwise in the given order.

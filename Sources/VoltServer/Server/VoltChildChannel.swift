@@ -53,7 +53,7 @@ struct VoltChildChannel: ServerChildChannel, HTTPChannelHandler {
                             throw ChannelError.inappropriateOperationForState
                         }
                         let pipeline = channel.pipeline.syncOperations
-                        let writer = FrameWriter()
+                        let writer = FrameWriter(kind: kind)
                         try pipeline.addHandler(writer, position: .before(pipeline.handler(type: WebSocketFrameEncoder.self)))
                         try pipeline.addHandler(NIOWebSocketFrameAggregator(
                             minNonFinalFragmentSize: 1, maxAccumulatedFrameCount: 64,
