@@ -94,8 +94,9 @@ public final class Hub: AgentEventSink, Sendable {
                 state.record(result, device: device, json: json)
                 return state.nextBroadcast()
             }
-            metrics.recordResult(device: device, result)
             broadcast(SharedMessage(event: "anomaly_result", dataJSON: json, sequence: sequence), to: slots)
+            // After the clients: the counters can wait a few microseconds, the phones should not.
+            metrics.recordResult(device: device, result)
         case .deviceStatus(let status):
             let json = status.json
             let (sequence, slots) = state.withLock { state in
