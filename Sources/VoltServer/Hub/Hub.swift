@@ -10,9 +10,9 @@ public import VoltCore
 /// numbers the event under a short lock (with the state the API reports), frames it once
 /// (``SharedMessage``), and hands it to each event loop that serves clients in one
 /// `eventLoop.execute`, or writes it itself to the clients of a loop on its own CPU or with
-/// few clients (``LoopSlot``). On the loop, its ``LoopRoster`` offers it to every
-/// ``ClientConnection``: written to the socket at once while the socket takes data, else kept
-/// in the client's bounded outbox, which drops the oldest message rather than grow. No task per
+/// few clients (``LoopSlot``). Either way each client's ``ExpressLane`` takes it straight to
+/// the socket while the socket takes data; otherwise its ``ClientConnection`` keeps it in the
+/// client's bounded outbox, which drops the oldest message rather than grow. No task per
 /// client and no hop per client per message.
 public final class Hub: AgentEventSink, Sendable {
     public struct Configuration: Sendable {

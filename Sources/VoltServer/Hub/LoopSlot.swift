@@ -2,19 +2,19 @@ import CVoltSched
 import NIOCore
 import Synchronization
 
-/// One event loop that serves clients, as the hub sees it: its ``LoopRoster`` (touched only on
-/// that loop), the ``ExpressLane`` of each of its clients (through which the publisher may
-/// write itself), and the CPU the loop runs on.
+/// One event loop that serves clients, as the hub sees it: the ``ExpressLane`` of each of its
+/// clients, its ``LoopRoster`` (touched only on that loop), and the CPU the loop runs on.
 ///
-/// The hub delivers a broadcast to a slot one of two ways:
-/// - **On the loop** (``deliverOnLoop(_:)``): one `execute`, and the loop offers the broadcast to
-///   each of its clients. A loop on another CPU works in parallel with the publisher, so at a
-///   thousand clients the loops elsewhere are woken first (``wakeOrder(lastCPUs:publisherCPU:)``):
-///   one woken on the publisher's own CPU would preempt it before it woke the others.
+/// A broadcast is one pass over the lanes: a send to each open lane, and whatever a lane
+/// cannot take (its client is slow, joining or leaving) left for the loop, which delivers it by
+/// the outbox rules. The hub has the pass made one of two ways:
+/// - **On the loop** (``deliverOnLoop(_:)``): one `execute`. A loop on another CPU works in
+///   parallel with the publisher, so at a thousand clients the loops elsewhere are woken first
+///   (``wakeOrder(lastCPUs:publisherCPU:)``): one woken on the publisher's own CPU would preempt
+///   it before it woke the others.
 /// - **By the publisher** (``expressPass(_:lanes:)``), for the loop on the publisher's own CPU and
 ///   for loops with few clients: waking a loop costs more than a few sends, and the loop on the
-///   publisher's CPU could not run before the publisher is done anyway. Only clients whose
-///   lane is open are written; the rest is left to the loop.
+///   publisher's CPU could not run before the publisher is done anyway.
 ///
 /// A slot changes from the first way to the second only once the loop has finished every
 /// broadcast handed to it (``expressLanes(publisherCPU:)``), so no client receives a later
@@ -81,12 +81,14 @@ final class LoopSlot: Sendable {
         return (sent, leftovers)
     }
 
-    /// Hands `message` to the loop, which offers it to each of its clients.
+    /// Hands `message` to the loop, which makes the same pass over the lanes (a compact walk:
+    /// one object per client) and then delivers what was left by the usual rules, at once.
     func deliverOnLoop(_ message: SharedMessage) {
         onLoop.add(1, ordering: .relaxed)
         eventLoop.execute { [self] in
             cpu.store(Self.currentCPU(), ordering: .relaxed)
-            roster.value.deliver(message)
+            let (sent, leftovers) = expressPass(message, lanes: lanes.withLock { $0 })
+            roster.value.deliverLeftovers(leftovers, alreadySent: sent)
             onLoop.subtract(1, ordering: .releasing)
         }
     }
