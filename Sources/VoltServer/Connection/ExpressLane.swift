@@ -32,6 +32,8 @@ final class ExpressLane: Sendable {
 
     struct State: ~Copyable {
         var socket: ChannelSocket?
+        /// The socket's descriptor (-1: none), kept here so a broadcast touches one object.
+        var descriptor: Int32 = -1
         var open = false
         /// The last broadcast `hello` covered: older ones are not sent.
         var coveredThrough: UInt64 = 0
@@ -60,12 +62,12 @@ final class ExpressLane: Sendable {
     func offer(_ message: SharedMessage) -> Offer {
         state.withLock { state in
             guard !state.released, message.sequence > state.coveredThrough else { return .skipped }
-            guard state.open, let socket = state.socket else {
+            guard state.open, state.descriptor >= 0 else {
                 state.mail.append(message)
                 return .leftForLoop
             }
             let frame = message.frame(for: kind)
-            switch socket.send(frame) {
+            switch ChannelSocket.send(frame, to: state.descriptor) {
             case .sent:
                 return .sent
             case .partial(let count):
@@ -91,6 +93,7 @@ final class ExpressLane: Sendable {
                 return
             }
             state.socket = socket
+            state.descriptor = socket?.descriptor ?? -1
         }
     }
 
@@ -152,6 +155,7 @@ final class ExpressLane: Sendable {
             state.rest = nil
             state.socket?.close()
             state.socket = nil
+            state.descriptor = -1
         }
     }
 }
