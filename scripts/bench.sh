@@ -21,7 +21,7 @@ if [ "${1:-}" = "server" ]; then
       echo "== $server, $clients client(s), ${SECONDS_PER_RUN} s at 10 Hz"
       args=(--clients "$clients" --seconds "$SECONDS_PER_RUN")
       [ "$server" = floor ] && args+=(--floor c)
-      python3 scripts/loadtest.py "${args[@]}" | grep -E "delivered|kernel timestamp|CPU"
+      python3 scripts/loadtest.py "${args[@]}" | grep -E "delivered|kernel timestamp|last client|CPU"
     done
   done
   exit 0
