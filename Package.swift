@@ -55,6 +55,8 @@ let package = Package(
         ),
         // sched_getcpu and the affinity mask, for pinning event loops and ordering their wake-ups.
         .target(name: "CVoltSched"),
+        // io_uring for the fan-out: one system call sends a broadcast to a loop's clients.
+        .target(name: "CVoltRing"),
         // The network edge: HTTP API (hummingbird), /ws and /socket.io/ (NIO WebSocket handlers, no
         // task per client), hub with per-client bounded queues, metrics.
         .target(
@@ -62,7 +64,9 @@ let package = Package(
             dependencies: [
                 "VoltCore",
                 "CVoltSched",
+                "CVoltRing",
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

@@ -1,5 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import NIOConcurrencyHelpers
 import NIOCore
-import Synchronization
 
 /// The way into one client's socket that the publisher (the serial reader's thread) may use
 /// itself, without waking the client's event loop.
@@ -19,7 +22,11 @@ import Synchronization
 ///
 /// A send the kernel takes only in part closes the lane and leaves the **rest** here: the loop
 /// writes it before any other byte of that connection (``FrameWriter``).
-final class ExpressLane: Sendable {
+///
+/// A pass over many lanes sends in one batch (``SendBatch``): it takes each open lane's lock
+/// (``claim(_:)``), sends to all, then applies each outcome and lets go (``finish(_:frame:)``).
+/// Locks are always taken in the order of the slot's lane list, and nothing else holds two.
+final class ExpressLane: @unchecked Sendable {
     /// What the publisher did with a broadcast.
     enum Offer: Equatable {
         /// Written to the socket.
@@ -30,7 +37,15 @@ final class ExpressLane: Sendable {
         case leftForLoop
     }
 
-    struct State: ~Copyable {
+    /// What ``claim(_:)`` decided.
+    enum Claim: Equatable {
+        /// Send the frame to this descriptor, then call ``finish(_:frame:)``: the lock is held.
+        case send(descriptor: Int32)
+        case skipped
+        case leftForLoop
+    }
+
+    struct State {
         var socket: ChannelSocket?
         /// The socket's descriptor (-1: none), kept here so a broadcast touches one object.
         var descriptor: Int32 = -1
@@ -43,51 +58,78 @@ final class ExpressLane: Sendable {
     }
 
     let kind: ClientKind
-    private let state: Mutex<State>
+    /// Guards ``state``: a lock with separate lock and unlock, so a batch can hold it across
+    /// its one system call (hence `@unchecked Sendable`: `state` is only touched under it).
+    private let lock = NIOLock()
+    private var _state = State()
 
     init(kind: ClientKind) {
         self.kind = kind
-        state = Mutex(State())
+    }
+
+    /// Runs `body` on the state under the lock.
+    private func withState<Result>(_ body: (inout State) -> Result) -> Result {
+        lock.withLock { body(&_state) }
     }
 
     /// Whether a duplicated socket backs the lane (the connection can write past NIO at all).
-    var hasSocket: Bool { state.withLock { $0.socket != nil } }
+    var hasSocket: Bool { withState { $0.socket != nil } }
 
     /// Whether the publisher may write broadcasts now.
-    var isOpen: Bool { state.withLock { $0.open } }
+    var isOpen: Bool { withState { $0.open } }
 
     // MARK: The publisher's side
 
     /// Writes `message` to the socket if the lane is open, else leaves it for the loop.
     func offer(_ message: SharedMessage) -> Offer {
-        state.withLock { state in
-            guard !state.released, message.sequence > state.coveredThrough else { return .skipped }
-            guard state.open, state.descriptor >= 0 else {
-                state.mail.append(message)
-                return .leftForLoop
-            }
+        switch claim(message) {
+        case .skipped: return .skipped
+        case .leftForLoop: return .leftForLoop
+        case .send(let descriptor):
             let frame = message.frame(for: kind)
-            switch ChannelSocket.send(frame, to: state.descriptor) {
-            case .sent:
-                return .sent
-            case .partial(let count):
-                var rest = frame
-                rest.moveReaderIndex(forwardBy: count)
-                state.rest = rest
-            case .failed:
-                // NIO gets the whole frame and, with it, the error and the close.
-                state.rest = frame
+            let result = frame.withUnsafeReadableBytes { bytes in
+                SendBatch.sendOne(descriptor, bytes.baseAddress, bytes.count)
             }
-            state.open = false
+            return finish(result, frame: frame)
+        }
+    }
+
+    /// The first half of an offer: when the lane is open, takes its lock and keeps it, and
+    /// returns the descriptor to send to; otherwise leaves `message` in the mail (or skips it)
+    /// and lets the lock go.
+    func claim(_ message: SharedMessage) -> Claim {
+        lock.lock()
+        guard !_state.released, message.sequence > _state.coveredThrough else {
+            lock.unlock()
+            return .skipped
+        }
+        guard _state.open, _state.descriptor >= 0 else {
+            _state.mail.append(message)
+            lock.unlock()
             return .leftForLoop
         }
+        return .send(descriptor: _state.descriptor)
+    }
+
+    /// The second half, after a ``Claim/send(descriptor:)``: `result` is what `send(2)` returned
+    /// for `frame` (bytes taken, or -errno). A frame not wholly sent closes the lane and leaves
+    /// its rest for the loop (after an error, all of it: NIO then reports the error). Lets the
+    /// lock go.
+    func finish(_ result: Int, frame: ByteBuffer) -> Offer {
+        defer { lock.unlock() }
+        if result == frame.readableBytes { return .sent }
+        var rest = frame
+        if result > 0 { rest.moveReaderIndex(forwardBy: result) }
+        _state.rest = rest
+        _state.open = false
+        return .leftForLoop
     }
 
     // MARK: The event loop's side
 
     /// Gives the lane its socket, once the channel is in a pipeline.
     func attach(_ socket: ChannelSocket?) {
-        state.withLock { state in
+        withState { state in
             guard !state.released else {
                 socket?.close()
                 return
@@ -99,14 +141,14 @@ final class ExpressLane: Sendable {
 
     /// Notes what `hello` covered; called when the client joins, before the lane opens.
     func setCoveredThrough(_ sequence: UInt64) {
-        state.withLock { $0.coveredThrough = sequence }
+        withState { $0.coveredThrough = sequence }
     }
 
     /// Opens the lane if `mayOpen` and nothing waits here; closes it otherwise.
     /// Returns whether it is open.
     @discardableResult
     func update(mayOpen: Bool) -> Bool {
-        state.withLock { state in
+        withState { state in
             state.open = mayOpen && !state.released && state.socket != nil && state.mail.isEmpty && state.rest == nil
             return state.open
         }
@@ -114,7 +156,7 @@ final class ExpressLane: Sendable {
 
     /// Takes the broadcasts the publisher left, oldest first.
     func takeMail() -> [SharedMessage] {
-        state.withLock { state in
+        withState { state in
             defer { state.mail = [] }
             return state.mail
         }
@@ -126,7 +168,7 @@ final class ExpressLane: Sendable {
     /// was not sent. A frame not wholly sent closes the lane: its rest goes through NIO, and
     /// the loop reopens the lane once NIO has written it.
     func write(_ frame: ByteBuffer, direct: Bool) -> (rest: ByteBuffer?, outcome: ChannelSocket.SendOutcome?) {
-        state.withLock { state in
+        withState { state in
             if let rest = state.rest {
                 state.rest = nil
                 return (rest, nil)
@@ -140,7 +182,7 @@ final class ExpressLane: Sendable {
 
     /// Takes the rest of a frame the publisher began, if any.
     func takeRest() -> ByteBuffer? {
-        state.withLock { state in
+        withState { state in
             defer { state.rest = nil }
             return state.rest
         }
@@ -148,7 +190,7 @@ final class ExpressLane: Sendable {
 
     /// Closes the lane for good and gives up the duplicated socket; the connection is going.
     func release() {
-        state.withLock { state in
+        withState { state in
             state.released = true
             state.open = false
             state.mail = []

@@ -66,16 +66,43 @@ final class LoopSlot: Sendable {
         return here || lanes.count <= Self.expressFanout ? lanes : nil
     }
 
-    /// Writes `message` to every open lane; returns how many were written and the lanes that
-    /// left something for the loop (give those to ``deliverLeftovers(_:)`` on the loop).
+    /// Writes `message` to every open lane, in one batch (``SendBatch``); returns how many were
+    /// written and the lanes that left something for the loop (give those to
+    /// ``deliverLeftovers(_:)`` on the loop).
     func expressPass(_ message: SharedMessage, lanes: [ExpressLane]) -> (sent: Int, leftovers: [ExpressLane]) {
-        var sent = 0
         var leftovers: [ExpressLane] = []
+        var claimed: [ExpressLane] = []
+        var descriptors: [Int32] = []
+        claimed.reserveCapacity(lanes.count)
+        descriptors.reserveCapacity(lanes.count)
+        // Each open lane stays locked from its claim to its finish, so nobody else writes to
+        // its socket while the batch is in flight. Locks are taken in list order.
         for lane in lanes {
-            switch lane.offer(message) {
-            case .sent: sent += 1
-            case .leftForLoop: leftovers.append(lane)
-            case .skipped: break
+            switch lane.claim(message) {
+            case .send(let descriptor):
+                claimed.append(lane)
+                descriptors.append(descriptor)
+            case .leftForLoop:
+                leftovers.append(lane)
+            case .skipped:
+                break
+            }
+        }
+        guard !claimed.isEmpty else { return (0, leftovers) }
+        let results = message.webSocketFrame.withUnsafeReadableBytes { webSocket in
+            message.socketIOFrame.withUnsafeReadableBytes { socketIO in
+                SendBatch.send(
+                    descriptors,
+                    buffers: claimed.map { $0.kind == .webSocket ? webSocket.baseAddress : socketIO.baseAddress },
+                    lengths: claimed.map { UInt32($0.kind == .webSocket ? webSocket.count : socketIO.count) })
+            }
+        }
+        var sent = 0
+        for (lane, result) in zip(claimed, results) {
+            if lane.finish(result, frame: message.frame(for: lane.kind)) == .sent {
+                sent += 1
+            } else {
+                leftovers.append(lane)
             }
         }
         return (sent, leftovers)
