@@ -74,25 +74,14 @@ final class ChannelSocket: @unchecked Sendable {
 
     /// Sends the readable bytes of `frame` without blocking.
     func send(_ frame: ByteBuffer) -> SendOutcome {
-        Self.send(frame, to: descriptor)
-    }
-
-    /// Sends the readable bytes of `frame` to `descriptor` without blocking. For a caller that
-    /// keeps the number beside its other hot state and so saves a pointer chase per client.
-    static func send(_ frame: ByteBuffer, to descriptor: Int32) -> SendOutcome {
         #if os(Linux)
         let count = frame.readableBytes
-        while true {
-            let sent = frame.withUnsafeReadableBytes { bytes in
-                Glibc.send(descriptor, bytes.baseAddress, count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT))
-            }
-            if sent == count { return .sent }
-            if sent >= 0 { return .partial(sent) }
-            switch errno {
-            case EINTR: continue
-            case EAGAIN, EWOULDBLOCK, ENOBUFS: return .partial(0)
-            case let code: return .failed(code)
-            }
+        let sent = frame.withUnsafeReadableBytes { SendBatch.sendOne(descriptor, $0.baseAddress, count) }
+        if sent == count { return .sent }
+        if sent >= 0 { return .partial(sent) }
+        switch Int32(-sent) {
+        case EAGAIN, EWOULDBLOCK, ENOBUFS: return .partial(0)
+        case let code: return .failed(code)
         }
         #else
         return .failed(ENOTSUP)
