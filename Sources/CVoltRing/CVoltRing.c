@@ -2,6 +2,10 @@
 #include "CVoltRing.h"
 
 #ifdef __linux__
+#include <sys/syscall.h>
+#endif
+
+#if defined(__linux__) && defined(__NR_io_uring_setup) && defined(__NR_io_uring_enter)
 #include <errno.h>
 #include <linux/io_uring.h>
 #include <pthread.h>
@@ -9,10 +13,8 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
-#if defined(__NR_io_uring_setup) && defined(__NR_io_uring_enter)
 #define RING_ENTRIES 256
 
 struct ring {
@@ -156,15 +158,7 @@ int cvoltring_send_batch(const int *fds, const void *const *buffers, const unsig
     return 0;
 }
 #else
-int cvoltring_send_batch(const int *fds, const void *const *buffers, const unsigned *lengths, int count,
-                         int *results) {
-    (void)fds; (void)buffers; (void)lengths; (void)count; (void)results;
-    return -1;
-}
-void cvoltring_set_enabled(int on) { (void)on; }
-int cvoltring_available(void) { return 0; }
-#endif
-#else
+/* No io_uring here: every batch is sent one by one by the caller. */
 int cvoltring_send_batch(const int *fds, const void *const *buffers, const unsigned *lengths, int count,
                          int *results) {
     (void)fds; (void)buffers; (void)lengths; (void)count; (void)results;

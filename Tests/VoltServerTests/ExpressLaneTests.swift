@@ -54,11 +54,24 @@ import Testing
     static func primedLink(group: any EventLoopGroup, clientReads: Bool = true) async throws -> Link {
         let link = try await Link.open(group: group, clientReads: clientReads)
         try await link.onLoop { $0.writeAndFlush(ServerFrame.text("hello")) }
-        let deadline = ContinuousClock.now + .seconds(10)
-        while try await !link.onLoop({ $0.isDirect }), ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(5))
-        }
+        try await eventually { try await link.onLoop { $0.isDirect } }
         return link
+    }
+
+    /// Says broadcasts flow on `link`'s connection and returns its lane (open once primed).
+    static func flowingLane(_ link: Link) async throws -> ExpressLane {
+        try await link.onLoop { writer -> ExpressLane in
+            writer.broadcastsFlow = true
+            return writer.lane
+        }
+    }
+
+    /// Waits up to `seconds` for `condition`.
+    static func eventually(seconds: Int = 10, _ condition: () async throws -> Bool) async rethrows {
+        let deadline = ContinuousClock.now + .seconds(seconds)
+        while try await !condition(), ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(5))
+        }
     }
 
     /// What the connection does with leftovers (``ClientConnection/deliverLeftovers(nowMs:)``),
@@ -112,16 +125,10 @@ import Testing
     @Test func theLaneStaysClosedUntilNIOHasWrittenTheHandshakeAndItsBacklog() async throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let link = try await Link.open(group: group)
-        let lane = try await link.onLoop { writer -> ExpressLane in
-            writer.broadcastsFlow = true
-            return writer.lane
-        }
+        let lane = try await Self.flowingLane(link)
         #expect(!lane.isOpen)  // nothing of ours written through NIO yet
         try await link.onLoop { $0.writeAndFlush(ServerFrame.text("hello")) }
-        let deadline = ContinuousClock.now + .seconds(10)
-        while !lane.isOpen, ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(5))
-        }
+        await Self.eventually { lane.isOpen }
         #expect(lane.isOpen)
         await link.close()
         try await group.shutdownGracefully()
@@ -130,10 +137,7 @@ import Testing
     @Test func aFrameTheKernelTakesInPartIsFinishedByTheLoopBeforeAnythingElse() async throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let link = try await Self.primedLink(group: group, clientReads: false)
-        let lane = try await link.onLoop { writer -> ExpressLane in
-            writer.broadcastsFlow = true
-            return writer.lane
-        }
+        let lane = try await Self.flowingLane(link)
         #expect(lane.isOpen)
         // The client reads nothing: the publisher fills the socket until a frame goes in part.
         var number = 0
@@ -156,12 +160,10 @@ import Testing
         }
         link.client.read()
         try await link.client.setOption(.autoRead, value: true).get()
-        let deadline = ContinuousClock.now + .seconds(10)
         var parsed = Self.frames(in: [])
-        while ContinuousClock.now < deadline {
+        await Self.eventually {
             parsed = Self.frames(in: link.received.withLockedValue { $0 })
-            if parsed.whole && parsed.payloads.count == number + 2 { break }  // hello, own, 1...number
-            try await Task.sleep(for: .milliseconds(5))
+            return parsed.whole && parsed.payloads.count == number + 2  // hello, own, 1...number
         }
         let whole = parsed.whole
         #expect(whole, "the stream ended inside a frame")
@@ -172,10 +174,7 @@ import Testing
         let own = try #require(ownIndex, "the loop's frame was lost or mangled")
         #expect(Self.numbers(Array(parsed.payloads[..<own])) == Array(1...(sent + 1)))
         // With NIO's backlog written, the lane opens again.
-        let reopened = ContinuousClock.now + .seconds(10)
-        while !lane.isOpen, ContinuousClock.now < reopened {
-            try await Task.sleep(for: .milliseconds(5))
-        }
+        await Self.eventually { lane.isOpen }
         #expect(lane.isOpen)
         await link.close()
         try await group.shutdownGracefully()
@@ -184,10 +183,7 @@ import Testing
     @Test(.timeLimit(.minutes(1))) func publisherAndLoopWritingAtOnceNeverInterleaveFrames() async throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let link = try await Self.primedLink(group: group)
-        let lane = try await link.onLoop { writer -> ExpressLane in
-            writer.broadcastsFlow = true
-            return writer.lane
-        }
+        let lane = try await Self.flowingLane(link)
         let count = 1_000
         // The loop writes its own frames (as it answers pings and requests) while a publisher
         // thread writes broadcasts; the small socket buffers make some sends partial.
@@ -209,12 +205,10 @@ import Testing
         }
         try await loopFrames.value
         #expect(leftForLoop > 0, "the socket never filled: the test did not exercise a partial send")
-        let deadline = ContinuousClock.now + .seconds(20)
         var parsed = Self.frames(in: [])
-        while ContinuousClock.now < deadline {
+        await Self.eventually(seconds: 20) {
             parsed = Self.frames(in: link.received.withLockedValue { $0 })
-            if parsed.whole && parsed.payloads.count == 1 + 2 * count { break }
-            try await Task.sleep(for: .milliseconds(10))
+            return parsed.whole && parsed.payloads.count == 1 + 2 * count
         }
         let whole = parsed.whole, received = parsed.payloads.count
         #expect(whole, "the stream ended inside a frame")

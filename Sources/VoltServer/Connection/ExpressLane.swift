@@ -10,7 +10,7 @@ import NIOCore
 /// Why: with one or a few clients, handing a broadcast to an event loop costs a thread wake-up
 /// (on this VM about 80 µs, a third of the whole latency) for a few microseconds of work. So
 /// the hub writes broadcasts for the loop on the publisher's own CPU, and for loops with few
-/// clients, straight from the publisher (``LoopSlot/expressPass(_:)``), through this lane.
+/// clients, straight from the publisher (``LoopSlot/expressPass(_:lanes:)``), through this lane.
 ///
 /// The lane holds the connection's duplicated socket (``ChannelSocket``); every direct send,
 /// the publisher's and the event loop's own (``FrameWriter``), happens under its lock, so
