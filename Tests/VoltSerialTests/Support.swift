@@ -105,8 +105,9 @@ func temporaryDirectory() -> String {
     return String(cString: path)
 }
 
-/// Suites that open ptys and descriptors run one at a time: the replug test counts the
-/// process's descriptors, which tests running beside it would change.
+/// Suites that open ptys run one at a time: the replug test counts the process's terminal
+/// descriptors, which another pty test running beside it would change. No suite outside this
+/// one opens a terminal.
 @Suite(.serialized) enum PtyTests {}
 
 /// A bound `AF_UNIX` datagram socket standing in for systemd's notify socket. A name starting
