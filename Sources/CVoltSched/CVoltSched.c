@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include "CVoltSched.h"
+#include <errno.h>
 
 #ifdef __linux__
 #include <sched.h>
@@ -18,7 +19,15 @@ int cvoltsched_allowed_cpus(int *ids, int capacity) {
     }
     return count;
 }
+
+int cvoltsched_affinity_settable(void) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    if (sched_getaffinity(0, sizeof set, &set) != 0) return errno;
+    return sched_setaffinity(0, sizeof set, &set) == 0 ? 0 : errno;
+}
 #else
 int cvoltsched_current_cpu(void) { return -1; }
 int cvoltsched_allowed_cpus(int *ids, int capacity) { (void)ids; (void)capacity; return -1; }
+int cvoltsched_affinity_settable(void) { return ENOSYS; }
 #endif

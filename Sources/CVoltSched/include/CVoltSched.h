@@ -9,4 +9,9 @@ int cvoltsched_current_cpu(void);
  * `ids`, lowest first, and returns how many there are; -1 where unknown. */
 int cvoltsched_allowed_cpus(int *ids, int capacity);
 
+/* Whether this thread may set CPU affinities: sets the calling thread's mask to what it is
+ * already (no change) and returns 0, or the errno that refused it (EPERM under a seccomp
+ * filter such as systemd's SystemCallFilter=~@resources). */
+int cvoltsched_affinity_settable(void);
+
 #endif

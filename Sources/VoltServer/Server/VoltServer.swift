@@ -50,6 +50,9 @@ public struct VoltServer: Service, CustomStringConvertible {
 
     public func run() async throws {
         let loops = EventLoopPlacement.group(pinned: configuration.pinEventLoops)
+        if let reason = loops.notPinned {
+            logger.warning("event loops not pinned", metadata: ["reason": "\(reason)"])
+        }
         defer {
             if loops.owned { loops.group.shutdownGracefully { _ in } }
         }
