@@ -80,11 +80,13 @@ class Agent:
     """A running `voltwatch run --fake SCENARIO --host 127.0.0.1 --port PORT`.
 
     `port` reuses a given port (to restart an agent in place); `env` adds to the environment
-    and `drop_env` removes variables from it; `wait=False` leaves waiting to the caller.
+    and `drop_env` removes variables from it; `wait=False` leaves waiting to the caller;
+    `preexec_fn` runs in the child before the agent is executed (a seccomp filter, say).
     """
 
     def __init__(self, *extra_args, scenario="normal", port=None, env=None, drop_env=(),
-                 config=None, binary=None, stdout=subprocess.DEVNULL, wait=True, log_prefix="voltwatch-test-"):
+                 config=None, binary=None, stdout=subprocess.DEVNULL, wait=True, log_prefix="voltwatch-test-",
+                 preexec_fn=None):
         self.port = port or free_port()
         self.args = [binary or voltwatch_binary(), "run", "--fake", scenario, "--host", "127.0.0.1",
                      "--port", str(self.port), "--config", str(config or ROOT / "config" / "model_config.json"),
@@ -94,7 +96,7 @@ class Agent:
         self.log = open(self.log_path, "w")
         full_env = {k: v for k, v in os.environ.items() if k not in drop_env}
         full_env.update(env or {})
-        self.proc = subprocess.Popen(self.args, stdout=stdout, stderr=self.log, env=full_env)
+        self.proc = subprocess.Popen(self.args, stdout=stdout, stderr=self.log, env=full_env, preexec_fn=preexec_fn)
         if wait:
             self.wait_serving()
 

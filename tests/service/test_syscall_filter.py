@@ -1,0 +1,191 @@
+"""The agent under the unit's system call filter: it serves, pins its event loops, and stops
+cleanly; and where `sched_setaffinity` is refused it still serves, unpinned, and says why.
+
+systemd is not PID 1 here, so the filter is built the way systemd builds it: the unit's own
+`SystemCallFilter=` lines applied in order (the first an allow list, `~` lines taking calls
+out, later plain lines adding them back), each `@group` expanded as this machine's
+`systemd-analyze syscall-filter` lists it, every call outside the list failing with the
+unit's `SystemCallErrorNumber=` (EPERM), calls of other architectures refused
+(`SystemCallArchitectures=native`). It is installed with seccomp in the agent's child process
+before exec, as systemd does.
+
+This caught a crash on start: NIO stops the process when a loop thread cannot set its
+affinity, and the unit's `~@resources` refused `sched_setaffinity`."""
+import asyncio
+import ctypes
+import errno
+import functools
+import json
+import os
+import platform
+import re
+import shutil
+import struct
+import subprocess
+import time
+
+import pytest
+import websockets
+
+from servicekit import ROOT, agentkit  # noqa: F401
+
+UNIT = ROOT / "systemd" / "voltwatch.service"
+AUDIT_ARCH = {"x86_64": 0xC000003E, "aarch64": 0xC00000B7}
+PR_SET_NO_NEW_PRIVS, PR_SET_SECCOMP, SECCOMP_MODE_FILTER = 38, 22, 2
+SECCOMP_RET_ALLOW, SECCOMP_RET_ERRNO = 0x7FFF0000, 0x00050000
+
+
+def unit_settings(key):
+    """Every value of `key=` in the unit, in file order."""
+    return [line.split("=", 1)[1].strip() for line in UNIT.read_text().splitlines() if line.startswith(key + "=")]
+
+
+@functools.cache
+def expand(name):
+    """The system calls `name` stands for: itself, or a group's members, nested groups expanded."""
+    if not name.startswith("@"):
+        return frozenset([name])
+    out = subprocess.run(["systemd-analyze", "syscall-filter", "--no-pager", name],
+                         capture_output=True, text=True, timeout=30, check=True).stdout
+    members = [line.strip() for line in out.splitlines()[1:] if line.startswith("    ")]
+    return frozenset().union(*(expand(m) for m in members if m and not m.startswith("#")))
+
+
+def allowed_by_unit(drop=()):
+    """The names the unit's filter lets through (without those in `drop`)."""
+    lines = unit_settings("SystemCallFilter")
+    assert lines and not lines[0].startswith("~"), "the unit's filter should start with an allow list"
+    allowed = set()
+    for line in lines:
+        deny = line.startswith("~")
+        names = set().union(*(expand(n) for n in line.lstrip("~").split()))
+        allowed = allowed - names if deny else allowed | names
+    return allowed - set(drop)
+
+
+@functools.cache
+def syscall_numbers():
+    """name -> number on this machine, from the C library's <sys/syscall.h>."""
+    compiler = shutil.which("cc") or shutil.which("clang")
+    assert compiler, "a C compiler (cc or clang) is needed to read the system call numbers"
+    out = subprocess.run([compiler, "-E", "-dM", "-include", "sys/syscall.h", "-x", "c", "/dev/null"],
+                         capture_output=True, text=True, timeout=60, check=True).stdout
+    defines = dict(re.findall(r"^#define (__NR\w*) (\S+)$", out, re.M))
+
+    def value(token, depth=0):
+        if token.isdigit():
+            return int(token)
+        return value(defines[token], depth + 1) if token in defines and depth < 5 else None
+
+    numbers = {name[len("__NR_"):]: value(raw) for name, raw in defines.items() if name.startswith("__NR_")}
+    return {name: number for name, number in numbers.items() if number is not None}
+
+
+def seccomp_allow_only(names):
+    """A preexec function installing the filter: `names` allowed, the rest EPERM (as the unit's
+    `SystemCallErrorNumber=EPERM`), other architectures refused."""
+    assert unit_settings("SystemCallErrorNumber") == ["EPERM"]
+    assert unit_settings("SystemCallArchitectures") == ["native"]
+    arch = AUDIT_ARCH.get(platform.machine())
+    assert arch, f"no audit architecture known for {platform.machine()}"
+    numbers = syscall_numbers()
+    allowed = sorted({numbers[n] for n in names if n in numbers})
+    assert len(allowed) > 100, f"only {len(allowed)} of the unit's calls have numbers here"
+
+    def instruction(code, jt, jf, k):
+        return struct.pack("HBBI", code, jt, jf, k)
+    refuse = instruction(0x06, 0, 0, SECCOMP_RET_ERRNO | errno.EPERM)
+    program = [instruction(0x20, 0, 0, 4),          # A = seccomp_data.arch
+               instruction(0x15, 1, 0, arch),       # native: skip the refusal
+               refuse,
+               instruction(0x20, 0, 0, 0)]          # A = seccomp_data.nr
+    for number in allowed:                          # listed: allow; else on to the next
+        program += [instruction(0x15, 0, 1, number), instruction(0x06, 0, 0, SECCOMP_RET_ALLOW)]
+    program.append(refuse)
+    code = b"".join(program)
+
+    def install():
+        buffer = ctypes.create_string_buffer(code)
+        fprog = struct.pack("HxxxxxxP", len(code) // 8, ctypes.addressof(buffer))
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 or \
+                libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.c_char_p(fprog), 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), "seccomp filter not installed")
+    return install
+
+
+def single_cpu_threads(pid):
+    """How many of the process's threads may run on one CPU only."""
+    count = 0
+    for task in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{task}/status") as f:
+                cpus = next(line.split(":", 1)[1].strip() for line in f if line.startswith("Cpus_allowed_list:"))
+        except (OSError, StopIteration):
+            continue
+        count += cpus.isdigit()
+    return count
+
+
+def serve_and_stop(agent, clients=6, results=20):
+    """`clients` WebSocket clients each get `results` results; then SIGTERM stops the agent
+    within two seconds with status 0. Returns the agent's log."""
+    async def client():
+        async with websockets.connect(f"ws://{agent.base}/ws") as ws:
+            assert json.loads(await ws.recv())["event"] == "hello"
+            got = 0
+            while got < results:
+                message = json.loads(await asyncio.wait_for(ws.recv(), 5))
+                got += message["event"] == "anomaly_result"
+            return got
+
+    async def run():
+        return await asyncio.gather(*(client() for _ in range(clients)))
+
+    assert asyncio.run(run()) == [results] * clients
+    status, _, body = agent.get("/api/status")
+    assert status == 200, body
+    agent.proc.send_signal(15)
+    started = time.monotonic()
+    assert agent.proc.wait(timeout=5) == 0, agent.log_text()
+    assert time.monotonic() - started < 2, "the agent took over two seconds to stop under the filter"
+    return agent.log_text()
+
+
+@pytest.fixture
+def make_agent():
+    started = []
+
+    def make(filter_names):
+        agent = agentkit.Agent("--fake-period-ms", "10", preexec_fn=seccomp_allow_only(filter_names))
+        started.append(agent)
+        return agent
+
+    yield make
+    for agent in started:
+        agent.stop()
+
+
+def test_the_filter_is_the_units_and_refuses_what_the_unit_refuses():
+    allowed = allowed_by_unit()
+    for name in ("read", "sendmsg", "epoll_wait", "io_uring_setup", "sched_setaffinity"):
+        assert name in allowed, name
+    for name in ("setuid", "sched_setscheduler", "setrlimit", "reboot", "init_module"):
+        assert name not in allowed, name
+
+
+def test_under_the_units_filter_the_agent_serves_pins_its_loops_and_stops(make_agent):
+    agent = make_agent(allowed_by_unit())
+    if len(os.sched_getaffinity(0)) > 1:
+        assert single_cpu_threads(agent.proc.pid) >= 2, "event loops are not pinned under the unit's filter"
+    log = serve_and_stop(agent)
+    assert "event loops not pinned" not in log, log
+    assert "Fatal error" not in log and "Program crashed" not in log, log
+
+
+def test_without_sched_setaffinity_the_agent_serves_unpinned_and_says_why(make_agent):
+    agent = make_agent(allowed_by_unit(drop=["sched_setaffinity"]))
+    assert single_cpu_threads(agent.proc.pid) == 0 or len(os.sched_getaffinity(0)) == 1
+    log = serve_and_stop(agent)
+    if len(os.sched_getaffinity(0)) > 1:
+        assert "event loops not pinned" in log and "Operation not permitted" in log, log
