@@ -17,8 +17,8 @@ from agentkit import ROOT, free_port, voltwatch_binary  # noqa: E402,F401
 class Agent(agentkit.Agent):
     """The agent with the HTTP helpers the server tests use."""
 
-    def __init__(self, extra_args=(), scenario="normal", env=None):
-        super().__init__(*extra_args, scenario=scenario, env=env)
+    def __init__(self, extra_args=(), scenario="normal", env=None, preexec_fn=None):
+        super().__init__(*extra_args, scenario=scenario, env=env, preexec_fn=preexec_fn)
 
     def http(self, path, token=None, method="GET", body=None):
         request = urllib.request.Request(f"http://{self.base}{path}", method=method, data=body)
