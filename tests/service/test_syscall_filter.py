@@ -153,17 +153,20 @@ def serve_and_stop(agent, clients=6, results=20):
 
 
 @pytest.fixture
-def make_agent():
+def make_agent(tmp_path):
+    """The agent as the unit runs it, recording (its default VOLTWATCH_OPTS), under a filter."""
     started = []
 
     def make(filter_names):
-        agent = agentkit.Agent("--fake-period-ms", "10", preexec_fn=seccomp_allow_only(filter_names))
+        agent = agentkit.Agent("--fake-period-ms", "10", "--record", str(tmp_path / "recordings"),
+                               preexec_fn=seccomp_allow_only(filter_names))
         started.append(agent)
         return agent
 
     yield make
     for agent in started:
         agent.stop()
+    assert any((tmp_path / "recordings").rglob("*")), "nothing was recorded under the filter"
 
 
 def test_the_filter_is_the_units_and_refuses_what_the_unit_refuses():
