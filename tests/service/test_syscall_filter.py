@@ -12,15 +12,12 @@ before exec, as systemd does.
 This caught a crash on start: NIO stops the process when a loop thread cannot set its
 affinity, and the unit's `~@resources` refused `sched_setaffinity`."""
 import asyncio
-import ctypes
-import errno
 import functools
 import json
 import os
 import platform
 import re
 import shutil
-import struct
 import subprocess
 import time
 
@@ -31,8 +28,6 @@ from servicekit import ROOT, agentkit  # noqa: F401
 
 UNIT = ROOT / "systemd" / "voltwatch.service"
 AUDIT_ARCH = {"x86_64": 0xC000003E, "aarch64": 0xC00000B7}
-PR_SET_NO_NEW_PRIVS, PR_SET_SECCOMP, SECCOMP_MODE_FILTER = 38, 22, 2
-SECCOMP_RET_ALLOW, SECCOMP_RET_ERRNO = 0x7FFF0000, 0x00050000
 
 
 def unit_settings(key):
@@ -89,29 +84,9 @@ def seccomp_allow_only(names):
     arch = AUDIT_ARCH.get(platform.machine())
     assert arch, f"no audit architecture known for {platform.machine()}"
     numbers = syscall_numbers()
-    allowed = sorted({numbers[n] for n in names if n in numbers})
+    allowed = {numbers[n] for n in names if n in numbers}
     assert len(allowed) > 100, f"only {len(allowed)} of the unit's calls have numbers here"
-
-    def instruction(code, jt, jf, k):
-        return struct.pack("HBBI", code, jt, jf, k)
-    refuse = instruction(0x06, 0, 0, SECCOMP_RET_ERRNO | errno.EPERM)
-    program = [instruction(0x20, 0, 0, 4),          # A = seccomp_data.arch
-               instruction(0x15, 1, 0, arch),       # native: skip the refusal
-               refuse,
-               instruction(0x20, 0, 0, 0)]          # A = seccomp_data.nr
-    for number in allowed:                          # listed: allow; else on to the next
-        program += [instruction(0x15, 0, 1, number), instruction(0x06, 0, 0, SECCOMP_RET_ALLOW)]
-    program.append(refuse)
-    code = b"".join(program)
-
-    def install():
-        buffer = ctypes.create_string_buffer(code)
-        fprog = struct.pack("HxxxxxxP", len(code) // 8, ctypes.addressof(buffer))
-        libc = ctypes.CDLL(None, use_errno=True)
-        if libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 or \
-                libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.c_char_p(fprog), 0, 0) != 0:
-            raise OSError(ctypes.get_errno(), "seccomp filter not installed")
-    return install
+    return agentkit.seccomp_filter(allowed, listed="allow", native_arch=arch)
 
 
 def single_cpu_threads(pid):
