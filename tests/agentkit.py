@@ -65,15 +65,21 @@ PR_SET_NO_NEW_PRIVS, PR_SET_SECCOMP, SECCOMP_MODE_FILTER = 38, 22, 2
 SECCOMP_RET_ALLOW, SECCOMP_RET_ERRNO = 0x7FFF0000, 0x00050000
 
 
-def seccomp_filter(numbers, listed="deny", native_arch=None):
+def seccomp_filter(numbers, listed="deny", native_arch=None, checks=()):
     """A preexec function that installs a seccomp filter (kept across exec, as systemd's is)
     in the child before the agent runs. `listed="deny"`: the system calls numbered `numbers`
     fail with EPERM, the rest are allowed; `listed="allow"`: only those are allowed, the rest
     fail with EPERM. `native_arch` (an AUDIT_ARCH value): calls of any other architecture fail.
+
+    `checks` look at a call's arguments first, as systemd's `RestrictAddressFamilies=` and
+    `MemoryDenyWriteExecute=` do; each is `(number, argument index, test, errno)`, `test`
+    being `("in", values)` (refused unless the argument is one of them) or
+    `("mask", mask, value)` (refused when argument & mask == value).
     """
     assert listed in ("allow", "deny")
     def instruction(code, jt, jf, k):
         return struct.pack("HBBI", code, jt, jf, k)
+    load_nr = instruction(0x20, 0, 0, 0)                    # A = seccomp_data.nr
     refuse = instruction(0x06, 0, 0, SECCOMP_RET_ERRNO | errno.EPERM)
     allow = instruction(0x06, 0, 0, SECCOMP_RET_ALLOW)
     program = []
@@ -81,7 +87,17 @@ def seccomp_filter(numbers, listed="deny", native_arch=None):
         program += [instruction(0x20, 0, 0, 4),             # A = seccomp_data.arch
                     instruction(0x15, 1, 0, native_arch),   # native: skip the refusal
                     refuse]
-    program.append(instruction(0x20, 0, 0, 0))              # A = seccomp_data.nr
+    for number, argument, test, error in checks:
+        load_arg = instruction(0x20, 0, 0, 16 + 8 * argument)   # A = low word of args[i]
+        fail = instruction(0x06, 0, 0, SECCOMP_RET_ERRNO | error)
+        if test[0] == "in":
+            values = list(test[1])
+            body = [load_arg] + [instruction(0x15, len(values) - i, 0, v) for i, v in enumerate(values)] + [fail]
+        else:
+            _, mask, value = test
+            body = [load_arg, instruction(0x54, 0, 0, mask), instruction(0x15, 0, 1, value), fail]
+        program += [load_nr, instruction(0x15, 0, len(body), number)] + body
+    program.append(load_nr)
     for number in sorted(set(numbers)):                     # listed: its verdict; else on
         program += [instruction(0x15, 0, 1, number), allow if listed == "allow" else refuse]
     program.append(refuse if listed == "allow" else allow)

@@ -1,5 +1,7 @@
 """The agent under the unit's system call filter: it serves, pins its event loops, and stops
 cleanly; and where `sched_setaffinity` is refused it still serves, unpinned, and says why.
+The filter also holds the unit's `RestrictAddressFamilies=` and `MemoryDenyWriteExecute=`,
+which systemd makes with seccomp too.
 
 systemd is not PID 1 here, so the filter is built the way systemd builds it: the unit's own
 `SystemCallFilter=` lines applied in order (the first an allow list, `~` lines taking calls
@@ -12,13 +14,17 @@ before exec, as systemd does.
 This caught a crash on start: NIO stops the process when a loop thread cannot set its
 affinity, and the unit's `~@resources` refused `sched_setaffinity`."""
 import asyncio
+import errno
 import functools
 import json
+import mmap
 import os
 import platform
 import re
 import shutil
+import socket
 import subprocess
+import sys
 import time
 
 import pytest
@@ -76,9 +82,26 @@ def syscall_numbers():
     return {name: number for name, number in numbers.items() if number is not None}
 
 
+def argument_checks():
+    """The unit's other seccomp-made settings, as systemd builds them:
+    `RestrictAddressFamilies=` (socket() of another family fails with EAFNOSUPPORT) and
+    `MemoryDenyWriteExecute=yes` (no writable and executable mapping, no mapping made
+    executable later)."""
+    numbers = syscall_numbers()
+    (families,) = unit_settings("RestrictAddressFamilies")
+    allowed_families = [int(getattr(socket, name)) for name in families.split()]
+    checks = [(numbers["socket"], 0, ("in", allowed_families), errno.EAFNOSUPPORT)]
+    assert unit_settings("MemoryDenyWriteExecute") == ["yes"]
+    write_exec, exec_ = mmap.PROT_WRITE | mmap.PROT_EXEC, mmap.PROT_EXEC
+    checks.append((numbers["mmap"], 2, ("mask", write_exec, write_exec), errno.EPERM))
+    for name in ("mprotect", "pkey_mprotect"):
+        checks.append((numbers[name], 2, ("mask", exec_, exec_), errno.EPERM))
+    return checks
+
+
 def seccomp_allow_only(names):
     """A preexec function installing the filter: `names` allowed, the rest EPERM (as the unit's
-    `SystemCallErrorNumber=EPERM`), other architectures refused."""
+    `SystemCallErrorNumber=EPERM`), other architectures refused, and the argument checks."""
     assert unit_settings("SystemCallErrorNumber") == ["EPERM"]
     assert unit_settings("SystemCallArchitectures") == ["native"]
     arch = AUDIT_ARCH.get(platform.machine())
@@ -86,7 +109,7 @@ def seccomp_allow_only(names):
     numbers = syscall_numbers()
     allowed = {numbers[n] for n in names if n in numbers}
     assert len(allowed) > 100, f"only {len(allowed)} of the unit's calls have numbers here"
-    return agentkit.seccomp_filter(allowed, listed="allow", native_arch=arch)
+    return agentkit.seccomp_filter(allowed, listed="allow", native_arch=arch, checks=argument_checks())
 
 
 def single_cpu_threads(pid):
@@ -150,6 +173,22 @@ def test_the_filter_is_the_units_and_refuses_what_the_unit_refuses():
         assert name in allowed, name
     for name in ("setuid", "sched_setscheduler", "setrlimit", "reboot", "init_module"):
         assert name not in allowed, name
+
+
+def test_the_filter_refuses_other_address_families_and_writable_executable_memory():
+    # Both would succeed without the filter (these tests run as root).
+    probe = "\n".join([
+        "import mmap, socket",
+        "try: socket.socket(socket.AF_PACKET, socket.SOCK_RAW).close(); print('packet socket made')",
+        "except OSError as e: print('packet socket', e.errno)",
+        "try: mmap.mmap(-1, 4096, prot=mmap.PROT_READ | mmap.PROT_WRITE | mmap.PROT_EXEC).close(); print('wx made')",
+        "except OSError as e: print('wx', e.errno)",
+        "socket.socket(socket.AF_INET6).close(); print('inet6 made')",
+    ])
+    out = subprocess.run([sys.executable, "-c", probe], preexec_fn=seccomp_allow_only(allowed_by_unit()),
+                         capture_output=True, text=True, timeout=30)
+    assert out.stdout.splitlines() == [f"packet socket {errno.EAFNOSUPPORT}", f"wx {errno.EPERM}", "inet6 made"], \
+        out.stdout + out.stderr
 
 
 def test_under_the_units_filter_the_agent_serves_pins_its_loops_and_stops(make_agent):
