@@ -45,6 +45,9 @@ public struct VoltServer: Service, CustomStringConvertible {
         self.logger = logger
     }
 
+    /// Most open connections of any kind (``VoltServerConfiguration/maxConnections``).
+    var maxConnections: Int { configuration.maxConnections ?? configuration.hub.maxClients + 256 }
+
     /// What service-lifecycle logs: the address, never the configuration (it holds the token).
     public var description: String { "VoltServer(\(configuration.host):\(configuration.port))" }
 
@@ -52,6 +55,10 @@ public struct VoltServer: Service, CustomStringConvertible {
         let loops = EventLoopPlacement.group(pinned: configuration.pinEventLoops)
         if let reason = loops.notPinned {
             logger.warning("event loops not pinned", metadata: ["reason": "\(reason)"])
+        }
+        if let shortfall = DescriptorLimit.raise(maxClients: configuration.hub.maxClients,
+                                                 maxConnections: maxConnections) {
+            logger.warning("too few descriptors for the clients allowed", metadata: ["reason": "\(shortfall)"])
         }
         defer {
             if loops.owned { loops.group.shutdownGracefully { _ in } }
@@ -83,8 +90,7 @@ public struct VoltServer: Service, CustomStringConvertible {
             configuration: ApplicationConfiguration(
                 address: .hostname(configuration.host, port: configuration.port),
                 serverName: "voltwatch/\(VoltwatchVersion.string)",
-                availableConnectionsDelegate: MaximumAvailableConnections(
-                    configuration.maxConnections ?? configuration.hub.maxClients + 256, logger: logger)
+                availableConnectionsDelegate: MaximumAvailableConnections(maxConnections, logger: logger)
             ),
             onServerRunning: onServerRunning,
             eventLoopGroupProvider: .shared(eventLoopGroup ?? MultiThreadedEventLoopGroup.singleton),
