@@ -45,9 +45,6 @@ public struct VoltServer: Service, CustomStringConvertible {
         self.logger = logger
     }
 
-    /// Most open connections of any kind (``VoltServerConfiguration/maxConnections``).
-    var maxConnections: Int { configuration.maxConnections ?? configuration.hub.maxClients + 256 }
-
     /// What service-lifecycle logs: the address, never the configuration (it holds the token).
     public var description: String { "VoltServer(\(configuration.host):\(configuration.port))" }
 
@@ -57,7 +54,7 @@ public struct VoltServer: Service, CustomStringConvertible {
             logger.warning("event loops not pinned", metadata: ["reason": "\(reason)"])
         }
         if let shortfall = DescriptorLimit.raise(maxClients: configuration.hub.maxClients,
-                                                 maxConnections: maxConnections) {
+                                                 maxConnections: configuration.connectionLimit) {
             logger.warning("too few descriptors for the clients allowed", metadata: ["reason": "\(shortfall)"])
         }
         defer {
@@ -90,7 +87,7 @@ public struct VoltServer: Service, CustomStringConvertible {
             configuration: ApplicationConfiguration(
                 address: .hostname(configuration.host, port: configuration.port),
                 serverName: "voltwatch/\(VoltwatchVersion.string)",
-                availableConnectionsDelegate: MaximumAvailableConnections(maxConnections, logger: logger)
+                availableConnectionsDelegate: MaximumAvailableConnections(configuration.connectionLimit, logger: logger)
             ),
             onServerRunning: onServerRunning,
             eventLoopGroupProvider: .shared(eventLoopGroup ?? MultiThreadedEventLoopGroup.singleton),

@@ -21,6 +21,8 @@ public struct VoltServerConfiguration: Sendable, CustomStringConvertible {
     /// accepting until one closes, so a flood of sockets cannot exhaust descriptors or memory.
     /// Nil: ``Hub/Configuration/maxClients`` plus 256 for the HTTP API.
     public var maxConnections: Int?
+    /// ``maxConnections``, or its default when nil: the cap the server applies.
+    public var connectionLimit: Int { maxConnections ?? hub.maxClients + 256 }
     /// How long a new connection may take to send its first complete request (a WebSocket
     /// handshake or an HTTP request), and how long an HTTP connection may sit idle between
     /// requests, milliseconds. A connection that sends nothing would otherwise hold its place
