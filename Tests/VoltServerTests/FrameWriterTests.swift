@@ -118,6 +118,20 @@ import Testing
         try await group.shutdownGracefully()
     }
 
+    @Test func aFullScanReachesEveryOpenDescriptorButStopsAtTheTableNotTheLimit() throws {
+        // A descriptor numbered 3,000 (or near the soft limit, if that is lower): the table
+        // grows to hold it, and the scan must reach it.
+        let wanted = Int32(min(3_000, sysconf(Int32(_SC_OPEN_MAX)) - 64))
+        let high = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, wanted)
+        try #require(high >= wanted)
+        defer { close(high) }
+        let size = try #require(ChannelSocket.descriptorTableSize())
+        #expect(size > high)
+        // The kernel sizes the table in powers of two as numbers are used (4,096 here), far
+        // below a container's million-descriptor limit, which a scan must not walk.
+        #expect(size <= 8_192)
+    }
+
     @Test func firstFrameGoesThroughNIOThenFramesGoDirect() async throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let link = try await Link.open(group: group)

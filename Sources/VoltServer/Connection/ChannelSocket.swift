@@ -116,14 +116,36 @@ final class ChannelSocket: @unchecked Sendable {
 
     private static func find(_ wanted: AddressPair, fast: Bool) -> Int32? {
         let claimed = fast ? claims.withLock { $0 } : [:]
-        var end = Int32(clamping: min(sysconf(Int32(_SC_OPEN_MAX)), 1 << 20))  // the soft RLIMIT_NOFILE
-        if fast {
-            end = min(end, (claimed.keys.max() ?? 0) + fastScanSlack)
-        }
+        let softLimit = Int32(clamping: min(sysconf(Int32(_SC_OPEN_MAX)), 1 << 20))
+        let end = fast ? min(softLimit, (claimed.keys.max() ?? 0) + fastScanSlack)
+            : min(softLimit, descriptorTableSize() ?? softLimit)
         for number in Int32(0)..<end where claimed[number] == nil {
             if AddressPair(descriptor: number) == wanted { return number }
         }
         return nil
+    }
+
+    /// The size of the process's descriptor table (`FDSize` in /proc/self/status): every open
+    /// number is below it, and the kernel grows it only as far as the highest number used
+    /// needs. A full scan stops there rather than at the soft limit, which hosts and
+    /// containers often set to a million: a client that connects and closes at once makes
+    /// the scan miss, and must not cost the loop a million system calls. Nil where unreadable.
+    static func descriptorTableSize() -> Int32? {
+        let fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { Glibc.close(fd) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            guard count > 0 else { break }
+            bytes += chunk[0..<count]
+        }
+        let text = String(decoding: bytes, as: UTF8.self)
+        guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix("FDSize:") }),
+              let size = Int32(line.dropFirst("FDSize:".count).filter { !$0.isWhitespace })
+        else { return nil }
+        return size
     }
     #endif
 }
