@@ -8,20 +8,17 @@
   waited for (`/api/health`), stopped with SIGTERM.
 - `raw_handshake()`: a WebSocket handshake over a plain socket, for tests that must control
   every byte (never reading, never answering pings, a refused handshake).
-- `seccomp_filter()`: a seccomp filter for `Agent(preexec_fn=...)`, to run the agent where
-  some system calls fail with EPERM (as under systemd's `SystemCallFilter=`).
+- `seccomp_filter()` (from tests/seccomp.py): a seccomp filter for `Agent(preexec_fn=...)`,
+  to run the agent where some system calls fail (as under systemd's `SystemCallFilter=`).
 
 Test directories import it after putting this folder on sys.path (their harness modules do).
 """
 import base64
-import ctypes
-import errno
 import glob
 import os
 import pathlib
 import signal
 import socket
-import struct
 import subprocess
 import tempfile
 import time
@@ -29,6 +26,8 @@ import urllib.error
 import urllib.request
 
 import pytest
+
+from seccomp import seccomp_filter  # noqa: E402,F401 (tests/ is on sys.path wherever agentkit is)
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
@@ -59,58 +58,6 @@ def raw_handshake(port, path="/ws", origin=None, receive_buffer=None):
             break
         rest += chunk
     return s, head.decode(), rest
-
-
-PR_SET_NO_NEW_PRIVS, PR_SET_SECCOMP, SECCOMP_MODE_FILTER = 38, 22, 2
-SECCOMP_RET_ALLOW, SECCOMP_RET_ERRNO = 0x7FFF0000, 0x00050000
-
-
-def seccomp_filter(numbers, listed="deny", native_arch=None, checks=()):
-    """A preexec function that installs a seccomp filter (kept across exec, as systemd's is)
-    in the child before the agent runs. `listed="deny"`: the system calls numbered `numbers`
-    fail with EPERM, the rest are allowed; `listed="allow"`: only those are allowed, the rest
-    fail with EPERM. `native_arch` (an AUDIT_ARCH value): calls of any other architecture fail.
-
-    `checks` look at a call's arguments first, as systemd's `RestrictAddressFamilies=` and
-    `MemoryDenyWriteExecute=` do; each is `(number, argument index, test, errno)`, `test`
-    being `("in", values)` (refused unless the argument is one of them) or
-    `("mask", mask, value)` (refused when argument & mask == value).
-    """
-    assert listed in ("allow", "deny")
-    def instruction(code, jt, jf, k):
-        return struct.pack("HBBI", code, jt, jf, k)
-    load_nr = instruction(0x20, 0, 0, 0)                    # A = seccomp_data.nr
-    refuse = instruction(0x06, 0, 0, SECCOMP_RET_ERRNO | errno.EPERM)
-    allow = instruction(0x06, 0, 0, SECCOMP_RET_ALLOW)
-    program = []
-    if native_arch is not None:
-        program += [instruction(0x20, 0, 0, 4),             # A = seccomp_data.arch
-                    instruction(0x15, 1, 0, native_arch),   # native: skip the refusal
-                    refuse]
-    for number, argument, test, error in checks:
-        load_arg = instruction(0x20, 0, 0, 16 + 8 * argument)   # A = low word of args[i]
-        fail = instruction(0x06, 0, 0, SECCOMP_RET_ERRNO | error)
-        if test[0] == "in":
-            values = list(test[1])
-            body = [load_arg] + [instruction(0x15, len(values) - i, 0, v) for i, v in enumerate(values)] + [fail]
-        else:
-            _, mask, value = test
-            body = [load_arg, instruction(0x54, 0, 0, mask), instruction(0x15, 0, 1, value), fail]
-        program += [load_nr, instruction(0x15, 0, len(body), number)] + body
-    program.append(load_nr)
-    for number in sorted(set(numbers)):                     # listed: its verdict; else on
-        program += [instruction(0x15, 0, 1, number), allow if listed == "allow" else refuse]
-    program.append(refuse if listed == "allow" else allow)
-    code = b"".join(program)
-
-    def install():
-        buffer = ctypes.create_string_buffer(code)
-        fprog = struct.pack("HxxxxxxP", len(code) // 8, ctypes.addressof(buffer))
-        libc = ctypes.CDLL(None, use_errno=True)
-        if libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 or \
-                libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.c_char_p(fprog), 0, 0) != 0:
-            raise OSError(ctypes.get_errno(), "seccomp filter not installed")
-    return install
 
 
 def voltwatch_binary():

@@ -1,10 +1,13 @@
 #!/usr/bin/python3
-"""Hot-plug driver: run under `umockdev-wrapper /usr/bin/python3 hotplug_driver.py VOLTWATCH`.
+"""Hot-plug driver: run under `umockdev-wrapper /usr/bin/python3 hotplug_driver.py VOLTWATCH
+[SECCOMP_PROGRAM]`.
 
 Creates a umockdev testbed, starts `voltwatch run` as a child (it inherits the testbed), then
 plugs an Arduino Uno in (add_device emits an "add" uevent) and pulls it out
 (uevent "remove"). Polling is set to ten minutes, so only the agent's libudev netlink monitor
 can notice either event. Exits 0 when the agent logged both, 1 otherwise (with its log).
+With SECCOMP_PROGRAM (a file holding a program from tests/seccomp.py), the agent runs under
+that filter, installed before exec as systemd installs the unit's.
 """
 import os
 import queue
@@ -22,12 +25,18 @@ SERIAL = "85736323838351E0C1A1"
 DEVICE_ID = "arduino-uno-" + SERIAL
 
 
-def main(voltwatch):
+def main(voltwatch, seccomp_program=None):
     testbed = UMockdev.Testbed.new()
+    preexec = None
+    if seccomp_program:
+        sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        import seccomp
+        with open(seccomp_program, "rb") as f:
+            preexec = seccomp.installer(f.read())
     agent = subprocess.Popen(
         [voltwatch, "run", "--no-serve", "--print", "--poll-ms", "600000", "--reset-delay-ms", "0",
          "--backoff-ms", "200", "--log-level", "info"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, preexec_fn=preexec)
     lines = queue.Queue()
     log = []
     threading.Thread(target=lambda: [lines.put(l) for l in agent.stderr], daemon=True).start()
@@ -88,4 +97,4 @@ def main(voltwatch):
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1]))
+    sys.exit(main(*sys.argv[1:3]))
