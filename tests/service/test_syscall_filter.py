@@ -8,6 +8,7 @@ import asyncio
 import errno
 import json
 import os
+import select
 import socket
 import subprocess
 import sys
@@ -108,7 +109,11 @@ def discovery_log(preexec_fn):
         log = ""
         deadline = time.monotonic() + 10
         while "no board found yet" not in log and time.monotonic() < deadline:
-            log += agent.stderr.readline()
+            ready, _, _ = select.select([agent.stderr], [], [], max(0.0, deadline - time.monotonic()))
+            line = agent.stderr.readline() if ready else ""
+            if ready and not line:
+                break       # the agent exited
+            log += line
         return log
     finally:
         agent.terminate()
