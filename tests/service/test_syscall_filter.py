@@ -109,11 +109,13 @@ def discovery_log(preexec_fn):
         log = ""
         deadline = time.monotonic() + 10
         while "no board found yet" not in log and time.monotonic() < deadline:
-            ready, _, _ = select.select([agent.stderr], [], [], max(0.0, deadline - time.monotonic()))
-            line = agent.stderr.readline() if ready else ""
-            if ready and not line:
-                break       # the agent exited
-            log += line
+            # The descriptor itself, not the buffered file: select cannot see what a buffered
+            # reader already holds.
+            ready, _, _ = select.select([agent.stderr.fileno()], [], [], max(0.0, deadline - time.monotonic()))
+            chunk = os.read(agent.stderr.fileno(), 65536) if ready else b""
+            if not chunk:
+                break       # the deadline passed or the agent exited
+            log += chunk.decode(errors="replace")
         return log
     finally:
         agent.terminate()
