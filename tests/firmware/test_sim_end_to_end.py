@@ -35,6 +35,7 @@ from __future__ import annotations
 import asyncio
 import json
 import math
+import re
 import socket
 import subprocess
 import sys
@@ -265,11 +266,23 @@ def test_firmware_on_simulated_board_end_to_end(tmp_path: Path) -> None:
         by_phase.setdefault(simlib.phase(sent[r["seq"]].uptime_ms / 1000), []).append(r)
     brief = lambda rs: [(r["seq"], r["voltage"], round(r["anomaly_score"], 3), r["kinds"]) for r in rs]  # noqa: E731
 
-    false_alarms = [r for r in by_phase.get("steady", []) if r["is_anomaly"]]
-    # A host too busy to run the simulation in real time shows up here first (late frames
-    # look like dropouts); voltsim says so on stderr.
+    # A host too busy to run the simulation in real time holds the board's lines back and then
+    # lets them out in a burst: the agent rightly sees a gap in what it received. voltsim notes
+    # each such stretch with the simulated time it began at; a dropout flagged within a couple
+    # of seconds of one is the detector telling the truth about the delivered stream. Anything
+    # else on the steady level is a false alarm.
+    stalls = [float(t) for t in re.findall(r"behind wall time at ([\d.]+) s simulated", sim_err.read_text())]
+
+    def host_stall(r):
+        t = sent[r["seq"]].uptime_ms / 1000
+        return r["kinds"] == ["dropout"] and any(s - 1.0 <= t <= s + 2.0 for s in stalls)
+
+    steady_alarms = [r for r in by_phase.get("steady", []) if r["is_anomaly"]]
+    false_alarms = [r for r in steady_alarms if not host_stall(r)]
     assert not false_alarms, (f"anomalies on the steady level: {brief(false_alarms)[:10]}\n"
                               f"voltsim:\n{sim_err.read_text()}")
+    if len(false_alarms) < len(steady_alarms):
+        print(f"dropouts at host stalls (not counted as false alarms): {brief(steady_alarms)}")
 
     spike = [r for r in by_phase.get("spike", []) if r["is_anomaly"] and "spike" in r["kinds"]]
     assert spike, f"the spike was not reported: {brief(by_phase.get('spike', []))}"
