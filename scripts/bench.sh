@@ -8,7 +8,10 @@
 #         (--jobs 1: one core; then the default, one file per core)
 #   scripts/bench.sh server   WebSocket fan-out (scripts/loadtest.py): 1 and 1,000 clients at
 #                             10 Hz, each run followed by the minimal C server (--floor c) under
-#                             the same clients, the floor this machine allows any server
+#                             the same clients, the floor this machine allows any server; with
+#                             clients that read in batches between frames (nearest to phones on
+#                             other machines) and clients woken by every arrival
+#                             (BENCH_CLIENT_READS="batch" or "wake" runs one kind only)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,12 +19,14 @@ if [ "${1:-}" = "server" ]; then
   swift build -c release --product voltwatch 2>&1 | grep -v "unhandled" | tail -1
   export VOLTWATCH_BIN="$(swift build -c release --show-bin-path)/voltwatch"
   SECONDS_PER_RUN="${BENCH_SECONDS:-20}"
-  for clients in 1 1000; do
-    for server in voltwatch floor; do
-      echo "== $server, $clients client(s), ${SECONDS_PER_RUN} s at 10 Hz"
-      args=(--clients "$clients" --seconds "$SECONDS_PER_RUN")
-      [ "$server" = floor ] && args+=(--floor c)
-      python3 scripts/loadtest.py "${args[@]}" | grep -E "delivered|kernel timestamp|last client|CPU"
+  for reads in ${BENCH_CLIENT_READS:-batch wake}; do
+    for clients in 1 1000; do
+      for server in voltwatch floor; do
+        echo "== $server, $clients client(s), client reads: $reads, ${SECONDS_PER_RUN} s at 10 Hz"
+        args=(--clients "$clients" --seconds "$SECONDS_PER_RUN" --client-reads "$reads")
+        [ "$server" = floor ] && args+=(--floor c)
+        python3 scripts/loadtest.py "${args[@]}" | grep -E "delivered|kernel timestamp|last client|CPU"
+      done
     done
   done
   exit 0

@@ -7,8 +7,13 @@ Measures, per frame and client, end-to-end latency from the frame being written 
 the client receiving its anomaly_result, plus delivery, and the server's CPU, RSS and threads,
 and the client processes' CPU (if it nears their share of the cores, the clients are the limit).
 
-Each client process holds its connections as raw sockets on one asyncio loop (handshake and
-frame parsing by hand, pings answered), a tenth of the CPU of a `websockets` client per message.
+Each client process holds its connections as raw sockets (handshake and frame parsing by hand,
+pings answered), a tenth of the CPU of a `websockets` client per message. By default
+(--client-reads wake) an asyncio loop reads each socket as data arrives, so the server's sends
+wake the clients on the server's own cores. With --client-reads batch the clients watch no
+socket: they read every socket once per frame period, half a period after each frame, so the
+server's sends wake nobody and no client runs during a fan-out, which is as close as loopback
+gets to phones on other machines.
 Latency is reported twice: to the kernel's receive timestamp of the client socket
 (SO_TIMESTAMPNS: the server's latency, whatever the client process is doing) and to the moment
 the client process read it (adds the client's own scheduling on a shared machine).
@@ -17,6 +22,7 @@ the client process read it (adds the client's own scheduling on a shared machine
     scripts/loadtest.py --clients 1000 --processes 8 --seconds 30
     scripts/loadtest.py --clients 1000 --endpoint socket.io
     scripts/loadtest.py --clients 1000 --floor c   # the machine's floor, without voltwatch
+    scripts/loadtest.py --clients 1000 --client-reads batch
 
 --floor swaps voltwatch for a minimal fan-out server: `c` (scripts/floor/floor_server.c, built
 with cc) or `python` (`floor_server` below). It reads the same pty and sends one pre-framed
@@ -30,6 +36,7 @@ import argparse
 import asyncio
 import base64
 import glob
+import math
 import multiprocessing as mp
 import os
 import re
@@ -204,11 +211,66 @@ def floor_server(pty_path, port, threads=2):
                     inbox.put(frame)
 
 
-def client_process(port, endpoint, count, ready, stop, out, low_priority):
-    """One process holding `count` raw connections on an asyncio loop (a reader callback per
-    socket). Records, per anomaly_result, (seq, kernel receive time, application read time),
-    both CLOCK_REALTIME: the kernel stamp is when the bytes reached this client's socket (the
-    server's latency); the read time adds this process's own scheduling (the client's)."""
+def read_socket(conn):
+    """One recvmsg: (data, kernel receive time, read time), both CLOCK_REALTIME. b"" when the
+    server closed the connection, None when nothing waits."""
+    try:
+        data, ancdata, _, _ = conn.sock.recvmsg(65536, 64)
+    except (BlockingIOError, InterruptedError):
+        return None
+    except OSError:
+        data, ancdata = b"", []
+    now = time.time()
+    kernel = now
+    for level, kind, cdata in ancdata:
+        if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS:
+            sec, nsec = TIMESPEC.unpack(cdata[:TIMESPEC.size])
+            kernel = sec + nsec / 1e9
+    return data, kernel, now
+
+
+def handle_frames(conn, kernel, now, received, ready):
+    """Answers pings and Socket.IO's handshake, notes `hello`, and records each anomaly_result
+    as (seq, kernel time, read time). Returns how many anomaly_results the data held and whether
+    it held any other frame from the server."""
+    results, other = 0, False
+    for opcode, payload in conn.frames():
+        if opcode == 0x9:
+            conn.send_pong(payload)
+            other = True
+        elif opcode == 0x8:
+            return results, True
+        elif opcode == 0x1:
+            if b"anomaly_result" in payload:
+                m = SEQ.search(payload)
+                if m:
+                    received.append((int(m.group(1)), kernel, now))
+                    results += 1
+                continue
+            other = True
+            if payload == b"2":
+                conn.send_text("3")
+            elif payload.startswith(b"0{"):
+                conn.send_text("40")
+            elif b"hello" in payload[:20] and not conn.ready:
+                conn.ready = True
+                ready.put(1)
+    return results, other
+
+
+def client_process(port, endpoint, count, ready, stop, out, low_priority, reads, schedule, period):
+    """One process holding `count` raw connections. Records, per anomaly_result, (seq, kernel
+    receive time, application read time), both CLOCK_REALTIME: the kernel stamp is when the
+    bytes reached this client's socket (the server's latency); the read time adds this
+    process's own scheduling (the client's).
+
+    reads="wake": an asyncio loop with a reader callback per socket, so every arrival may wake
+    this process on the server's cores, as an app on the same machine would.
+    reads="batch": no socket is watched; the process sleeps and reads every socket once per
+    frame period, half a period after each frame is written (`schedule` holds when the first
+    frame is written, CLOCK_MONOTONIC). Phones on other machines cost the server's cores
+    nothing; this is the closest loopback gets: the server's sends wake no client and the
+    clients never run during a fan-out. The kernel stamp still says when the bytes arrived."""
 
     if low_priority:
         # The clients stand in for phones on other machines: let them yield the CPU to the server
@@ -217,56 +279,66 @@ def client_process(port, endpoint, count, ready, stop, out, low_priority):
         os.sched_setscheduler(0, os.SCHED_BATCH, os.sched_param(0))
         os.nice(19)
 
+    received = []
+    if reads == "batch":
+        conns = [handshake(port, endpoint) for _ in range(count)]
+        for conn in conns:
+            handle_frames(conn, time.time(), time.time(), received, ready)
+        open_conns, closed = list(conns), 0
+        while not stop.is_set():
+            first, now = schedule.value, time.monotonic()
+            if first:
+                # The next mid-point between two frames.
+                k = math.floor((now - first) / period - 0.5) + 1
+                time.sleep(max(0.0, first + (k + 0.5) * period - now))
+            else:
+                time.sleep(period / 2)
+            for conn in list(open_conns):
+                while True:
+                    got = read_socket(conn)
+                    if got is None:
+                        break
+                    data, kernel, now = got
+                    if not data:
+                        open_conns.remove(conn)
+                        closed += 1
+                        break
+                    conn.buf += data
+                    mark = len(received)
+                    results, other = handle_frames(conn, kernel, now, received, ready)
+                    if other and results:
+                        # The kernel stamps a read with its last packet's time and merges
+                        # packets queued together: a ping read with a result may carry the
+                        # ping's time. Leave such results out (they are as likely to be fast as
+                        # slow): they count as delivered, not in the latencies.
+                        received[mark:] = [(seq, None, None) for seq, _, _ in received[mark:]]
+        for conn in conns:
+            conn.sock.close()
+        out.put((received, closed))
+        return
+
     async def main():
         loop = asyncio.get_running_loop()
-        received = []
         conns = []
         closed = [0]
 
         def on_readable(conn):
-            try:
-                data, ancdata, _, _ = conn.sock.recvmsg(65536, 64)
-            except (BlockingIOError, InterruptedError):
+            got = read_socket(conn)
+            if got is None:
                 return
-            except OSError:
-                data = b""
-            now = time.time()
+            data, kernel, now = got
             if not data:
                 loop.remove_reader(conn.sock.fileno())
                 closed[0] += 1
                 return
-            kernel = now
-            for level, kind, cdata in ancdata:
-                if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS:
-                    sec, nsec = TIMESPEC.unpack(cdata[:TIMESPEC.size])
-                    kernel = sec + nsec / 1e9
             conn.buf += data
-            handle(conn, kernel, now)
-
-        def handle(conn, kernel, now):
-            for opcode, payload in conn.frames():
-                if opcode == 0x9:
-                    conn.send_pong(payload)
-                elif opcode == 0x8:
-                    return
-                elif opcode == 0x1:
-                    if b"anomaly_result" in payload:
-                        m = SEQ.search(payload)
-                        if m:
-                            received.append((int(m.group(1)), kernel, now))
-                    elif payload == b"2":
-                        conn.send_text("3")
-                    elif payload.startswith(b"0{"):
-                        conn.send_text("40")
-                    elif b"hello" in payload[:20] and not conn.ready:
-                        conn.ready = True
-                        ready.put(1)
+            handle_frames(conn, kernel, now, received, ready)
 
         for i in range(count):
             conn = await loop.run_in_executor(None, handshake, port, endpoint)
             conns.append(conn)
             loop.add_reader(conn.sock.fileno(), on_readable, conn)
-            handle(conn, time.time(), time.time())
+            handle_frames(conn, time.time(), time.time(), received, ready)
         while not stop.is_set():
             await asyncio.sleep(0.1)
         for conn in conns:
@@ -320,6 +392,10 @@ def main():
     ap.add_argument("--client-priority", choices=["low", "normal"], default="low",
                     help="low (default): client processes run SCHED_BATCH at nice 19, so they do not preempt "
                          "the server on the shared cores; normal: same priority as the server")
+    ap.add_argument("--client-reads", choices=["wake", "batch"], default="wake",
+                    help="wake (default): each client reads as its data arrives, waking on the server's cores; "
+                         "batch: clients read once per period, between frames, so the server's sends wake "
+                         "nobody, as with phones on other machines (see client_process)")
     ap.add_argument("--floor", choices=["c", "python"],
                     help="measure a minimal fan-out server instead of voltwatch (see above)")
     ap.add_argument("--floor-threads", type=int, default=2,
@@ -367,8 +443,10 @@ def main():
 
         ready, out = mp.Queue(), mp.Queue()
         stop = mp.Event()
+        schedule = mp.Value("d", 0.0, lock=False)  # CLOCK_MONOTONIC of the first counted frame
         per = [args.clients // processes + (1 if i < args.clients % processes else 0) for i in range(processes)]
-        procs = [mp.Process(target=client_process, args=(port, args.endpoint, n, ready, stop, out, args.client_priority == "low")) for n in per if n]
+        procs = [mp.Process(target=client_process, args=(port, args.endpoint, n, ready, stop, out, args.client_priority == "low",
+                                                           args.client_reads, schedule, 1 / args.rate)) for n in per if n]
         for p in procs:
             p.start()
         for _ in range(args.clients):
@@ -383,6 +461,7 @@ def main():
         rss_peak = rss_mb(server.pid)
         period = 1 / args.rate
         next_at = time.monotonic()
+        schedule.value = next_at + period
         for i in range(frames):
             seq = first_seq + i
             next_at += period
@@ -399,7 +478,7 @@ def main():
         client_cpu = (sum(cpu_seconds(p.pid) for p in procs) - client_cpu0) / (t1 - t0) * 100
         rss_peak = max(rss_peak, rss_mb(server.pid))
         stop.set()
-        latencies, app_latencies, delivered, closed = [], [], 0, 0
+        latencies, app_latencies, delivered, closed, ambiguous = [], [], 0, 0, 0
         by_frame = {}
         for _ in procs:
             received, closed_here = out.get(timeout=60)
@@ -407,6 +486,9 @@ def main():
             for seq, kernel_at, read_at in received:
                 if seq in written:
                     delivered += 1
+                    if kernel_at is None:
+                        ambiguous += 1
+                        continue
                     latencies.append((kernel_at - written[seq]) * 1000)
                     by_frame.setdefault(seq, []).append(latencies[-1])
                     app_latencies.append((read_at - written[seq]) * 1000)
@@ -416,8 +498,9 @@ def main():
         app_latencies.sort()
         expected = frames * args.clients
         cpu = (cpu1 - cpu0) / (t1 - t0) * 100
-        print(f"server={'floor (minimal ' + args.floor + ' fan-out)' if args.floor else 'voltwatch'} endpoint={args.endpoint} clients={args.clients} client_processes={len(procs)} frames={frames} @ {args.rate:g} Hz")
-        print(f"delivered {delivered}/{expected} = {100 * delivered / expected:.3f} %; connections closed by the server: {closed}")
+        print(f"server={'floor (minimal ' + args.floor + ' fan-out)' if args.floor else 'voltwatch'} endpoint={args.endpoint} clients={args.clients} client_processes={len(procs)} client_reads={args.client_reads} frames={frames} @ {args.rate:g} Hz")
+        print(f"delivered {delivered}/{expected} = {100 * delivered / expected:.3f} %; connections closed by the server: {closed}"
+              + (f"; {ambiguous} read with a ping, left out of the latencies" if ambiguous else ""))
         for name, values in (("latency ms (frame written -> bytes at client socket, kernel timestamp)", latencies),
                              ("latency ms (frame written -> read by the client process)", app_latencies)):
             print(f"{name}: p50 {percentile(values, 50):.3f}  p90 {percentile(values, 90):.3f}  "
