@@ -86,9 +86,8 @@ struct FileReplay: Sendable {
             report.unreadable = 1
         }
         if progress && lastProgress > 0 { StandardError.write("\r\u{1B}[K") }
-        if replayer.format == nil && report.unreadable == 0 {
-            report.errorCount += 1
-            report.errors.append("\(input): the file is empty")
+        if report.unreadable == 0, let reason = replayer.nothingScoredReason {
+            report.unusable.append("\(input): \(reason)")
         }
         report.invalid = replayer.counters.invalid
         report.lost = replayer.counters.lost

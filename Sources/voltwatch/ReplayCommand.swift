@@ -15,19 +15,20 @@ struct ReplayCommand: AsyncParsableCommand {
         abstract: "Score recorded files offline, exactly as the live agent would have.",
         discussion: """
             Reads, detecting the format of each file by itself:
-              - the agent's recordings (voltwatch run --record): <epoch_ms><TAB><line as received>
+              - the agent's recordings (voltwatch run --record):
+                <epoch_ms><TAB><line as received>
               - plain serial captures: one $VOLT/$HELLO frame or bare number per line
                 (times come from the frames' uptime, or one sample period apart)
-              - CSV with a header naming a time column (timestamp or timestamp_ms: epoch seconds,
-                epoch milliseconds or ISO 8601 such as 2014-04-01 00:00:00) and a value column
-                (voltage or value); an optional label column (0/1) adds precision, recall and F1
-                to the summary.
+              - CSV with a header naming a time column (timestamp or timestamp_ms:
+                epoch seconds, epoch milliseconds or ISO 8601 such as
+                2014-04-01 00:00:00) and a value column (voltage or value); an optional
+                label column (0/1) adds precision, recall and F1 to the summary.
 
             Writes one anomaly_result JSON object per sample: to standard output, or with \
             --out-dir one <input name>.jsonl per input (files are then scored in parallel). A \
             summary goes to standard error. Lines that do not fit a file's format are reported \
-            with file and line, skipped, and make the exit status 65; unreadable files 66; a bad \
-            configuration 78.
+            with file and line, skipped, and make the exit status 65, as does a file with nothing \
+            to score (empty, or every line refused); unreadable files 66; a bad configuration 78.
 
             Examples:
               voltwatch replay day.rec > day.jsonl
@@ -112,7 +113,7 @@ struct ReplayCommand: AsyncParsableCommand {
         if !quiet { StandardError.write(total.text(seconds: seconds)) }
         if total.unreadable > 0 { throw ExitCode(ExitStatus.noInput) }
         if !total.writeFailures.isEmpty { throw ExitCode(ExitStatus.cannotCreate) }
-        if total.errorCount > 0 { throw ExitCode(ExitStatus.dataError) }
+        if total.errorCount > 0 || !total.unusable.isEmpty { throw ExitCode(ExitStatus.dataError) }
     }
 
     /// Scores files on up to `jobs` threads; each file is independent (its own scorer).

@@ -13,6 +13,9 @@ struct ReplayReport: Sendable {
     /// `file: line N: message`, the first few per file.
     var errors: [String] = []
     var errorCount = 0
+    /// `file: reason` for a file that gave nothing to score as a whole (empty, or every line
+    /// refused); like line errors, they make the exit status 65.
+    var unusable: [String] = []
     var unreadable = 0
     var writeFailures: [String] = []
 
@@ -37,6 +40,7 @@ struct ReplayReport: Sendable {
         }
         errors += other.errors
         errorCount += other.errorCount
+        unusable += other.unusable
         unreadable += other.unreadable
         writeFailures += other.writeFailures
     }
@@ -51,8 +55,7 @@ struct ReplayReport: Sendable {
         let kinds = AnomalyKind.allCases.enumerated().filter { byKind[$0.offset] > 0 }
             .map { "\($0.element.rawValue) \(byKind[$0.offset])" }
         lines.append("  anomalies: \(anomalies) samples" + (kinds.isEmpty ? "" : " (\(kinds.joined(separator: ", ")))"))
-        lines.append("  invalid lines: \(invalid.total) (checksum \(invalid.checksum), syntax \(invalid.syntax), "
-            + "too_long \(invalid.tooLong), out_of_range \(invalid.outOfRange)); lost frames: \(lost)")
+        lines.append("  invalid lines: \(invalid.total) (\(invalid.breakdown)); lost frames: \(lost)")
         if let labels {
             lines.append("  labels: precision \(FixedPoint.format(labels.precision, digits: 4)), recall \(FixedPoint.format(labels.recall, digits: 4)), "
                 + "F1 \(FixedPoint.format(labels.f1, digits: 4)) (tp \(labels.truePositives), fp \(labels.falsePositives), "
@@ -63,6 +66,7 @@ struct ReplayReport: Sendable {
             lines += errors.map { "    \($0)" }
             if errorCount > errors.count { lines.append("    ... and \(errorCount - errors.count) more") }
         }
+        lines += unusable.map { "  nothing to score in \($0)" }
         if unreadable > 0 { lines.append("  \(unreadable) file\(unreadable == 1 ? "" : "s") could not be read") }
         lines += writeFailures.map { "  \($0)" }
         return lines.joined(separator: "\n") + "\n"

@@ -205,6 +205,31 @@ struct TraceReplayerTests {
         #expect(Self.results(steps).count == 2)
     }
 
+    // MARK: A file with nothing to score
+
+    @Test func aFileOfRefusedLinesIsNamedAsSuch() {
+        let (_, replayer) = Self.replay("\u{00}\u{FF}\u{01} binary\n$VOLT,1,100,512,2.500*00\n")
+        #expect(replayer.nothingScoredReason
+            == "no line could be scored: 2 invalid lines (checksum 1, syntax 1, too_long 0, out_of_range 0)")
+    }
+
+    @Test func oneScoredLineMakesTheRefusedOnesOrdinary() {
+        let (_, replayer) = Self.replay("garbage\n2.5\n")
+        #expect(replayer.counters.invalid.total == 1)
+        #expect(replayer.nothingScoredReason == nil)
+    }
+
+    @Test func anEmptyFileIsNamedAsSuch() {
+        #expect(Self.replay("\n  \n").replayer.nothingScoredReason == "the file is empty")
+    }
+
+    @Test func aRecordingOfEventsOnlyIsNotAnError() {
+        let text = "# \(Bench.startMs) \(RecordingEvent.header) device=x\n# \(Bench.startMs + 1) connected /dev/ttyACM0\n"
+        let (_, replayer) = Self.replay(text)
+        #expect(replayer.format == .recording)
+        #expect(replayer.nothingScoredReason == nil)
+    }
+
     // MARK: CSV
 
     @Test("CSV time columns", arguments: [

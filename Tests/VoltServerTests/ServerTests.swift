@@ -232,6 +232,13 @@ import VoltCore
                 #expect(response.status == .badRequest)
                 #expect(String(buffer: response.body).hasPrefix("{\"error\":"))
             }
+            // Bytes that are no trace at all: a 400 that says so, not an empty 200.
+            for uri in ["/api/replay", "/api/replay?summary=1"] {
+                try await client.execute(uri: uri, method: .post, body: ByteBuffer(bytes: [0x00, 0xFF, 0x24, 0x0A, 0x89, 0x50])) { response in
+                    #expect(response.status == .badRequest)
+                    #expect(String(buffer: response.body).contains("no line could be scored: 2 invalid lines"))
+                }
+            }
         }
         let small = Self.makeServer { $0.maxReplayUploadBytes = 100 }
         try await small.makeApplication().test(.live) { client in

@@ -60,6 +60,12 @@ public struct RejectionCounts: Sendable, Equatable, Codable {
         for reason in RejectionReason.allCases { self[reason] += other[reason] }
     }
 
+    /// Every reason with its count, `checksum 0, syntax 3, too_long 0, out_of_range 0`, for
+    /// summaries a person reads.
+    public var breakdown: String {
+        RejectionReason.allCases.map { "\($0) \(self[$0])" }.joined(separator: ", ")
+    }
+
     enum CodingKeys: String, CodingKey {
         case checksum, syntax
         case tooLong = "too_long"

@@ -40,6 +40,18 @@ public struct TraceReplayer: Sendable {
 
     public var counters: StreamCounters { stream.counters }
 
+    /// Why the input as a whole gave nothing to score, asked once every line is fed: it was
+    /// empty, or every frame in it was refused (a binary file, a capture taken at the wrong
+    /// baud rate). Each refused line alone is only counted, as live; a file of nothing else is
+    /// almost certainly the wrong file, and saying so beats an empty, successful answer.
+    /// nil when something was scored, or the input held only events and greetings.
+    public var nothingScoredReason: String? {
+        guard format != nil else { return "the file is empty" }
+        let invalid = counters.invalid
+        guard counters.frames == 0, invalid.total > 0 else { return nil }
+        return "no line could be scored: \(invalid.total) invalid line\(invalid.total == 1 ? "" : "s") (\(invalid.breakdown))"
+    }
+
     /// Feeds one line of the file (terminator removed); `number` is 1-based, for errors.
     public mutating func feed(line: UnsafeBufferPointer<UInt8>, number: Int) -> Step {
         var bytes = line

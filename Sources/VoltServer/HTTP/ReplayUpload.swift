@@ -107,9 +107,11 @@ struct ReplayPass: Sendable {
             throw APIError(.badRequest, "not a recording, serial capture or CSV voltwatch can read: "
                 + firstErrors.prefix(3).joined(separator: "; "))
         }
-        if samples == 0 && replayer.format == nil {
+        guard samples == 0, let reason = replayer.nothingScoredReason else { return }
+        if replayer.format == nil {
             throw APIError(.badRequest, "the upload is empty: send a recording, a serial capture or a CSV as the request body")
         }
+        throw APIError(.badRequest, "not a recording, serial capture or CSV voltwatch can read: " + reason)
     }
 
     func summaryJSON() -> String {
