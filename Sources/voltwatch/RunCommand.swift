@@ -22,10 +22,10 @@ struct RunCommand: AsyncParsableCommand {
             pings and a status line; `voltwatch doctor` explains a board it cannot read.
 
             Examples:
-              voltwatch run                                   auto-discovery, serve on :5000
-              voltwatch run --device /dev/ttyACM0 --print     one port, results on stdout
+              voltwatch run                                 discover boards, serve on :5000
+              voltwatch run --device /dev/ttyACM0 --print   one port, results on stdout
               voltwatch run --device 2341:0043 --record /var/lib/voltwatch/rec
-              voltwatch run --fake spikes                     an in-process fake board
+              voltwatch run --fake spikes                   an in-process fake board
             """
     )
 
