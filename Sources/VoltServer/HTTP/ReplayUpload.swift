@@ -101,17 +101,16 @@ struct ReplayPass: Sendable {
         }
     }
 
-    /// A pass that produced nothing but errors is a bad request, not an empty result.
+    /// A pass that produced nothing but errors, or nothing at all, is a bad request.
     func checkUsable() throws {
+        let unreadable = "not a recording, serial capture or CSV voltwatch can read: "
         if samples == 0 && replayer.errorCount > 0 {
-            throw APIError(.badRequest, "not a recording, serial capture or CSV voltwatch can read: "
-                + firstErrors.prefix(3).joined(separator: "; "))
+            throw APIError(.badRequest, unreadable + firstErrors.prefix(3).joined(separator: "; "))
         }
         guard samples == 0, let reason = replayer.nothingScoredReason else { return }
-        if replayer.format == nil {
-            throw APIError(.badRequest, "the upload is empty: send a recording, a serial capture or a CSV as the request body")
-        }
-        throw APIError(.badRequest, "not a recording, serial capture or CSV voltwatch can read: " + reason)
+        throw APIError(.badRequest, replayer.format == nil
+            ? "the upload is empty: send a recording, a serial capture or a CSV as the request body"
+            : unreadable + reason)
     }
 
     func summaryJSON() -> String {
