@@ -12,7 +12,6 @@ let swiftSettings: [SwiftSetting] = [
 
 let package = Package(
     name: "voltwatch",
-    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "voltwatch", targets: ["voltwatch"]),
         .library(name: "VoltCore", targets: ["VoltCore"]),
@@ -53,18 +52,12 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // sched_getcpu and the affinity mask, for pinning event loops and ordering their wake-ups.
-        .target(name: "CVoltSched"),
-        // io_uring for the fan-out: one system call sends a broadcast to a loop's clients.
-        .target(name: "CVoltRing"),
         // The network edge: HTTP API (hummingbird), /ws and /socket.io/ (NIO WebSocket handlers, no
         // task per client), hub with per-client bounded queues, metrics.
         .target(
             name: "VoltServer",
             dependencies: [
                 "VoltCore",
-                "CVoltSched",
-                "CVoltRing",
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -79,6 +72,12 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
+            ],
+            // The dashboard page, embedded in the binary: nothing to install beside it.
+            resources: [
+                .embedInCode("Dashboard/Assets/index.html"),
+                .embedInCode("Dashboard/Assets/dashboard.css"),
+                .embedInCode("Dashboard/Assets/dashboard.js"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -133,6 +132,7 @@ let package = Package(
                 "VoltServer",
                 "VoltCore",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOWebSocket", package: "swift-nio"),

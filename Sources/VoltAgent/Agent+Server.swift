@@ -53,7 +53,6 @@ extension AgentServerFactory {
         configuration.pingIntervalMs = Int64(options.pingIntervalSeconds * 1000)
         configuration.pingTimeoutMs = max(Int64(options.pingIntervalSeconds * 800), 1000)
         configuration.idleTimeoutMs = Int64(options.idleTimeoutSeconds * 1000)
-        configuration.pinEventLoops = options.pinEventLoops
         configuration.maxConnections = options.maxConnections
         configuration.hub.maxClients = options.maxClients
         configuration.hub.queueCapacity = max(options.clientQueueCapacity, 1)

@@ -49,8 +49,6 @@ public struct AgentOptions: Sendable {
     /// How long a connection may take to send a complete request, and an HTTP connection may
     /// sit idle between requests, seconds.
     public var idleTimeoutSeconds = 30.0
-    /// One event loop per allowed CPU, each pinned to its CPU (``VoltServerConfiguration/pinEventLoops``).
-    public var pinEventLoops = true
     /// Most open connections of any kind; nil: `maxClients` plus 256.
     public var maxConnections: Int?
 

@@ -62,12 +62,6 @@ struct ServerOptions: ParsableArguments {
         discussion: "Closes connections that open and send nothing. WebSocket clients are kept by their pings instead."))
     var idleTimeout = 30.0
 
-    @Flag(name: .customLong("pin-event-loops"), inversion: .prefixedNo, help: ArgumentHelp(
-        "Run one network event loop per CPU, each pinned to its CPU.",
-        discussion: "A result reaches every client sooner when each loop keeps its own CPU (see docs/server.md). "
-            + "Turn it off when the agent shares its CPUs with busy work it should yield to."))
-    var pinEventLoops = true
-
     mutating func validate() throws {
         guard (0...65_535).contains(port) else { throw ValidationError("--port must be from 0 to 65535, got \(port)") }
         if token != nil && tokenFile != nil {
@@ -106,7 +100,6 @@ struct ServerOptions: ParsableArguments {
         options.clientQueueCapacity = clientQueue
         options.slowClientGraceSeconds = slowClientGrace
         options.idleTimeoutSeconds = idleTimeout
-        options.pinEventLoops = pinEventLoops
     }
 
     /// `--token`, else `--token-file`, else `$VOLTWATCH_TOKEN`, else none. A token file that

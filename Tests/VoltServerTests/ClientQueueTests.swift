@@ -132,20 +132,4 @@ import Testing
         let opened = outbox.open()
         #expect(!opened)
     }
-
-    @Test func framesEachEncodingOnceAsAWebSocketTextFrame() {
-        let message = SharedMessage(event: "anomaly_result", dataJSON: "{\"a\":1}", sequence: 7)
-        let ws = "{\"event\":\"anomaly_result\",\"data\":{\"a\":1}}"
-        let sio = "42[\"anomaly_result\",{\"a\":1}]"
-        // FIN + text opcode, unmasked length, then the payload: one write per client.
-        #expect(Array(message.webSocketFrame.readableBytesView) == [0x81, UInt8(ws.utf8.count)] + Array(ws.utf8))
-        #expect(Array(message.socketIOFrame.readableBytesView) == [0x81, UInt8(sio.utf8.count)] + Array(sio.utf8))
-        #expect(message.sequence == 7)
-        // A copy for another event loop has equal bytes in storage of its own.
-        let copy = message.copy()
-        #expect(copy.webSocketFrame == message.webSocketFrame && copy.sequence == 7)
-        copy.webSocketFrame.withUnsafeReadableBytes { a in
-            message.webSocketFrame.withUnsafeReadableBytes { b in #expect(a.baseAddress != b.baseAddress) }
-        }
-    }
 }

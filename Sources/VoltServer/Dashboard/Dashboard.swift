@@ -5,12 +5,19 @@ import NIOCore
 /// The live dashboard at `GET /` (docs/dashboard.md): one self-contained page, its style and
 /// script inline, so a gateway with no internet serves everything a browser needs itself.
 ///
-/// The page is assembled once from ``markup``, ``style`` and ``script``. Its
-/// Content-Security-Policy allows exactly that style and script (by SHA-256), connections to
-/// this origin only, and nothing else: no outside request can be made even by mistake.
-/// Whether the agent steers a simulation (`--fake`) is the one thing that differs between
-/// servers; it is written into the page as `<body data-simulation>`, outside the hashed parts.
+/// The page lives in real files, `Assets/index.html`, `dashboard.css` and `dashboard.js`,
+/// embedded in the binary at build time (SwiftPM's `embedInCode`), so nothing needs installing
+/// beside it. It is assembled once: the template's `{{style}}` and `{{script}}` take the two
+/// files. Its Content-Security-Policy allows exactly that style and script (by SHA-256),
+/// connections to this origin only, and nothing else: no outside request can be made even by
+/// mistake. Whether the agent steers a simulation (`--fake`) is the one thing that differs
+/// between servers; it is written into the page as `<body data-simulation>`, outside the
+/// hashed parts.
 enum Dashboard {
+    static let template = String(decoding: PackageResources.index_html, as: UTF8.self)
+    static let style = String(decoding: PackageResources.dashboard_css, as: UTF8.self)
+    static let script = String(decoding: PackageResources.dashboard_js, as: UTF8.self)
+
     struct Page: Sendable {
         let body: ByteBuffer
         let etag: String
@@ -25,14 +32,17 @@ enum Dashboard {
     static let withoutSimulation = page(simulation: false)
 
     private static func page(simulation: Bool) -> Page {
-        let html = markupHead + "<style>" + style + "</style>\n</head>\n<body data-simulation=\"\(simulation)\">\n"
-            + compact(markupBody) + "<script>" + servedScript + "</script>\n</body>\n</html>\n"
+        let html = compact(template)
+            .replacingOccurrences("{{simulation}}", with: "\(simulation)")
+            .replacingOccurrences("{{style}}", with: style)
+            .replacingOccurrences("{{script}}", with: servedScript)
         let digest = SHA256.base64Digest(html)
         return Page(body: ByteBuffer(string: html), etag: "\"" + digest.prefix(22) + "\"")
     }
 
     /// The script as served: without indentation and whole-line comments, which are a tenth
-    /// of its size and nothing to the browser (the script has no multi-line strings).
+    /// of its size and nothing to the browser (the script has no multi-line strings). The
+    /// markup is served the same way.
     static let servedScript = compact(script)
 
     static func compact(_ text: String) -> String {
@@ -68,5 +78,13 @@ enum Dashboard {
             return Response(status: .notModified, headers: headers)
         }
         return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: page.body))
+    }
+}
+
+extension String {
+    /// This text with every `target` replaced by `replacement`. (FoundationEssentials has no
+    /// `replacingOccurrences(of:with:)`.)
+    fileprivate func replacingOccurrences(_ target: String, with replacement: String) -> String {
+        split(separator: target, omittingEmptySubsequences: false).joined(separator: replacement)
     }
 }

@@ -15,16 +15,3 @@ enum JSONResponse {
         ok("{\"error\":" + JSONText.string(message) + "}", status: status)
     }
 }
-
-/// An HTTP error carrying the message clients see in `{"error": message}`.
-struct APIError: Error, Sendable, CustomStringConvertible {
-    var status: HTTPResponse.Status
-    var message: String
-
-    init(_ status: HTTPResponse.Status, _ message: String) {
-        self.status = status
-        self.message = message
-    }
-
-    var description: String { "\(status.code) \(message)" }
-}

@@ -14,7 +14,7 @@ struct ReplayUpload: Sendable {
     static let chunkBytes = 64 * 1024
 
     func respond(to request: Request, context: some RequestContext) async throws -> Response {
-        let tooLarge = APIError(.contentTooLarge, "upload larger than \(maxBytes) bytes: split the file or raise --max-replay-upload")
+        let tooLarge = HTTPError(.contentTooLarge, message: "upload larger than \(maxBytes) bytes: split the file or raise --max-replay-upload")
         if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > maxBytes { throw tooLarge }
         var request = request
         let body: ByteBuffer
@@ -105,10 +105,10 @@ struct ReplayPass: Sendable {
     func checkUsable() throws {
         let unreadable = "not a recording, serial capture or CSV voltwatch can read: "
         if samples == 0 && replayer.errorCount > 0 {
-            throw APIError(.badRequest, unreadable + firstErrors.prefix(3).joined(separator: "; "))
+            throw HTTPError(.badRequest, message: unreadable + firstErrors.prefix(3).joined(separator: "; "))
         }
         guard samples == 0, let reason = replayer.nothingScoredReason else { return }
-        throw APIError(.badRequest, replayer.format == nil
+        throw HTTPError(.badRequest, message: replayer.format == nil
             ? "the upload is empty: send a recording, a serial capture or a CSV as the request body"
             : unreadable + reason)
     }

@@ -49,18 +49,11 @@ public struct VoltServer: Service, CustomStringConvertible {
     public var description: String { "VoltServer(\(configuration.host):\(configuration.port))" }
 
     public func run() async throws {
-        let loops = EventLoopPlacement.group(pinned: configuration.pinEventLoops)
-        if let reason = loops.notPinned {
-            logger.warning("event loops not pinned", metadata: ["reason": "\(reason)"])
-        }
         if let shortfall = DescriptorLimit.raise(maxClients: configuration.hub.maxClients,
                                                  maxConnections: configuration.connectionLimit) {
             logger.warning("too few descriptors for the clients allowed", metadata: ["reason": "\(shortfall)"])
         }
-        defer {
-            if loops.owned { loops.group.shutdownGracefully { _ in } }
-        }
-        try await makeApplication(eventLoopGroup: loops.group, onServerRunning: { [listening] _ in listening.fire() }).run()
+        try await makeApplication(onServerRunning: { [listening] _ in listening.fire() }).run()
         // WebSocket clients outlive hummingbird's connection tasks: give them the close timeout
         // to answer their close frames before the process moves on.
         let deadline = ContinuousClock.now + .milliseconds(configuration.closeTimeoutMs + 100)

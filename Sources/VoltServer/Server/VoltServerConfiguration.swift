@@ -28,9 +28,6 @@ public struct VoltServerConfiguration: Sendable, CustomStringConvertible {
     /// requests, milliseconds. A connection that sends nothing would otherwise hold its place
     /// for good. WebSocket clients are kept or dropped by the pings instead.
     public var idleTimeoutMs: Int64 = 30_000
-    /// Pins each event loop to one of the CPUs the process may use, a loop per CPU (see
-    /// ``EventLoopPlacement``). Off: NIO's shared loops, placed by the kernel.
-    public var pinEventLoops = true
     /// How long shutdown waits for a client to answer the close frame, milliseconds.
     public var closeTimeoutMs: Int64 = 500
     /// Queues, limits and history of the hub.

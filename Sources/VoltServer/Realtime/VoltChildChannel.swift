@@ -14,7 +14,7 @@ import VoltCore
 /// serves them. A WebSocket handshake on `/ws` or `/socket.io/` turns the connection into a
 /// ``ClientConnection`` channel handler, and its task ends there: a connected phone costs a
 /// few small objects on an event loop rather than a suspended task with its stack, and a
-/// broadcast is written to it without any hop. Graceful shutdown reaches those handlers as
+/// broadcast reaches it with one hop per event loop, not one per client. Graceful shutdown reaches those handlers as
 /// NIO's `ChannelShouldQuiesceEvent`, which hummingbird's server sends every open connection.
 ///
 /// The pipeline is hummingbird-websocket's (NIO's typed HTTP upgrade); only what follows the
@@ -53,13 +53,11 @@ struct VoltChildChannel: ServerChildChannel, HTTPChannelHandler {
                             throw ChannelError.inappropriateOperationForState
                         }
                         let pipeline = channel.pipeline.syncOperations
-                        let writer = FrameWriter(kind: kind)
-                        try pipeline.addHandler(writer, position: .before(pipeline.handler(type: WebSocketFrameEncoder.self)))
                         try pipeline.addHandler(NIOWebSocketFrameAggregator(
                             minNonFinalFragmentSize: 1, maxAccumulatedFrameCount: 64,
                             maxAccumulatedFrameSize: server.configuration.maxClientMessageBytes))
                         try pipeline.addHandler(ClientConnection(
-                            server: server, kind: kind, credentials: credentials, writer: writer, logger: logger))
+                            server: server, kind: kind, credentials: credentials, logger: logger))
                         return .webSocket
                     }
                 })

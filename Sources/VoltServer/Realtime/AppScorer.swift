@@ -16,7 +16,7 @@ final class AppScorer: Sendable {
 
     /// Scores one sample and returns the `anomaly_result` data JSON.
     func score(volts: Double, timestampMs: Int64?) -> String {
-        let sample = Sample(volts: volts, receivedAtMs: timestampMs ?? Clock.epochMs())
+        let sample = Sample(volts: volts, receivedAtMs: timestampMs ?? Now.epochMs)
         let start = ContinuousClock.now
         let config = hub.modelConfig
         let result = stream.withLock { stream in

@@ -1,7 +1,8 @@
 import CoreMetrics
 import Logging
-import Synchronization
 import NIOCore
+import NIOWebSocket
+import Synchronization
 import VoltCore
 
 /// The hub's side of a connection: joining, `hello`, and the broadcasts, written at once while
@@ -17,54 +18,29 @@ extension ClientConnection {
         else { return false }
         registration = joined.client
         coveredThrough = joined.coveredThrough
-        writer.lane.setCoveredThrough(joined.coveredThrough)
         welcome()
         sendText(helloText(joined.helloJSON))
         _ = outbox.open()
-        // The lane opens once NIO reports `hello` written.
-        updateLane()
         return true
     }
 
-    /// Tells the writer whether broadcasts may skip the outbox now, which opens or closes the
-    /// publisher's lane (``ExpressLane``).
-    func updateLane() {
-        writer.broadcastsFlow = phase == .open && registration != nil && outbox.flows(writable: writable)
-    }
-
-    /// What the publisher left for this loop: the rest of a frame it began, then the
-    /// broadcasts it could not write, by the usual rules. Returns how many were written now.
-    func deliverLeftovers(nowMs: Int64) -> Int {
-        writer.writePublishersRest()
-        var written = 0
-        for message in writer.lane.takeMail() where deliver(message, nowMs: nowMs) {
-            written += 1
-        }
-        // Nothing waits in the lane now: it may open again.
-        writer.updateLane()
-        return written
-    }
-
-    /// Offers one broadcast; true when it was written to the socket now.
-    func deliver(_ message: SharedMessage, nowMs: Int64) -> Bool {
-        guard message.sequence > coveredThrough else { return false }
-        switch outbox.offer(message, writable: writable, nowMs: nowMs) {
+    /// Offers one broadcast (``BroadcastReceiver``); true when it was written to the socket now.
+    func receive(_ broadcast: Broadcast, nowMs: Int64) -> Bool {
+        guard broadcast.sequence > coveredThrough, let context else { return false }
+        switch outbox.offer(broadcast, writable: writable, nowMs: nowMs) {
         case .write:
-            writer.writeAndFlush(message.frame(for: kind))
+            context.writeAndFlush(wrapOutboundOut(.serverText(broadcast.text(for: kind))), promise: nil)
             return true
         case .queued, .closed:
-            updateLane()
             return false
         case .droppedOldest:
             tally.dropped.wrappingAdd(1, ordering: .relaxed)
-            updateLane()
             return false
         case .overBudget:
             tally.dropped.wrappingAdd(1, ordering: .relaxed)
-            updateLane()
             hub.metrics.clientsDisconnectedSlow.increment()
             logger.info("client fell behind for too long: disconnecting it")
-            context?.close(promise: nil)
+            context.close(promise: nil)
             return false
         }
     }
@@ -74,7 +50,6 @@ extension ClientConnection {
         if writable {
             writeWaiting(context)
         }
-        updateLane()
         context.fireChannelWritabilityChanged()
     }
 
@@ -85,13 +60,13 @@ extension ClientConnection {
             hub.metrics.messagesDropped.increment(by: missed)
             let notice = WireText.text(kind, event: "missed",
                 dataJSON: "{\"count\":\(missed),\"message\":\"you fell behind: \(missed) messages were dropped\"}")
-            writer.write(ServerFrame.text(notice, allocator: context.channel.allocator))
+            context.write(wrapOutboundOut(.serverText(context.channel.allocator.buffer(string: notice))), promise: nil)
         }
         for message in batch {
-            writer.write(message.frame(for: kind))
+            context.write(wrapOutboundOut(.serverText(message.text(for: kind))), promise: nil)
         }
         hub.metrics.messagesSent.increment(by: batch.count)
         batch.removeAll(keepingCapacity: true)
-        writer.flush()
+        context.flush()
     }
 }

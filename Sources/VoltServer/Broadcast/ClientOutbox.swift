@@ -1,7 +1,7 @@
 /// One client's delivery rules, as a pure value: whether a broadcast goes straight to the socket,
 /// waits in the bounded queue, or disconnects the client.
 ///
-/// The channel handler that owns it (``ClientOutlet``) feeds it the socket's writability; keeping
+/// The channel handler that owns it (``ClientConnection``) feeds it the socket's writability; keeping
 /// the rules here lets them be tested without a socket. A message is written at once while the
 /// socket takes data and nothing waits; otherwise it waits in a ``ClientQueue`` that drops the
 /// oldest message when full, and a client that keeps dropping for `overBudgetGraceMs` is over
@@ -42,6 +42,10 @@ struct ClientOutbox<Message: Sendable>: Sendable {
 
     /// Messages dropped over the client's life.
     var totalDropped: Int { queue.totalDropped }
+
+    /// Messages dropped since the client was last told (by a `missed` event when its socket
+    /// drained).
+    var unannouncedDrops: Int { queue.missed }
 
     /// A broadcast for this client; `writable` is the socket's writability right now.
     mutating func offer(_ message: Message, writable: Bool, nowMs: Int64) -> Delivery {

@@ -7,13 +7,11 @@ public import VoltCore
 /// API reports.
 ///
 /// ``publish(_:)`` is called by the serial reader for every sample and must never wait: it
-/// numbers the event under a short lock (with the state the API reports), frames it once
-/// (``SharedMessage``), and hands it to each event loop that serves clients in one
-/// `eventLoop.execute`, or writes it itself to the clients of a loop on its own CPU or with
-/// few clients (``LoopSlot``). Either way each client's ``ExpressLane`` takes it straight to
-/// the socket while the socket takes data; otherwise its ``ClientConnection`` keeps it in the
-/// client's bounded outbox, which drops the oldest message rather than grow. No task per
-/// client and no hop per client per message.
+/// numbers the event under a short lock (with the state the API reports), encodes it once
+/// (``Broadcast``), and hands it to each event loop that serves clients in one
+/// `eventLoop.execute`. On its loop each client (a ``BroadcastReceiver``) writes it through NIO
+/// at once while its socket takes data, and otherwise keeps it in its bounded outbox, which
+/// drops the oldest message rather than grow. No task per client, no hop per client per message.
 public final class Hub: AgentEventSink, Sendable {
     public struct Configuration: Sendable {
         /// Messages a client may have waiting before the oldest are dropped.
@@ -33,27 +31,27 @@ public final class Hub: AgentEventSink, Sendable {
     }
 
     /// A registered client, as the hub sees it: enough for the counts `/api/status` reports.
-    /// The connection itself is only touched on its event loop, through its ``LoopRoster``.
+    /// The connection itself is only touched on its event loop, through ``EventLoopClients``.
     final class Client: Sendable {
         let id: Int
         let kind: ClientKind
         let tally: ClientTally
-        let slot: LoopSlot
+        let loop: NIOLoopBound<EventLoopClients>
 
-        init(id: Int, kind: ClientKind, tally: ClientTally, slot: LoopSlot) {
+        init(id: Int, kind: ClientKind, tally: ClientTally, loop: NIOLoopBound<EventLoopClients>) {
             self.id = id
             self.kind = kind
             self.tally = tally
-            self.slot = slot
+            self.loop = loop
         }
     }
 
     fileprivate struct State: Sendable {
         var clients: [Int: Client] = [:]
-        /// One slot per event loop that has served a client; a broadcast copies this array.
-        var slots: [LoopSlot] = []
+        /// The clients of each event loop that has served one; a broadcast copies this array.
+        var loops: [NIOLoopBound<EventLoopClients>] = []
         var nextID = 1
-        /// Broadcasts numbered so far (``SharedMessage/sequence``).
+        /// Broadcasts numbered so far (``Broadcast/sequence``).
         var published: UInt64 = 0
         var devices: [String: DeviceRecord] = [:]
         var recent: RecentRing<String>
@@ -72,7 +70,7 @@ public final class Hub: AgentEventSink, Sendable {
     private let state: Mutex<State>
     let metrics: ServerMetrics
     /// When the hub was created (the agent's uptime), monotonic milliseconds.
-    let startedMs = Clock.monotonicMs()
+    let startedMs = Now.monotonicMs
 
     public init(configuration: Configuration = .init(), modelConfig: ModelConfig, modelConfigSource: String,
                 metricsFactory: any MetricsFactory) {
@@ -90,20 +88,20 @@ public final class Hub: AgentEventSink, Sendable {
         switch event {
         case .result(let device, let result):
             let json = ResultEncoder.json(result, device: device)
-            let (sequence, slots) = state.withLock { state in
+            let (sequence, loops) = state.withLock { state in
                 state.record(result, device: device, json: json)
                 return state.nextBroadcast()
             }
-            broadcast(SharedMessage(event: "anomaly_result", dataJSON: json, sequence: sequence), to: slots)
+            broadcast(Broadcast(event: "anomaly_result", dataJSON: json, sequence: sequence), to: loops)
             // After the clients: the counters can wait a few microseconds, the phones should not.
             metrics.recordResult(device: device, result)
         case .deviceStatus(let status):
             let json = status.json
-            let (sequence, slots) = state.withLock { state in
+            let (sequence, loops) = state.withLock { state in
                 state.devices[status.device, default: DeviceRecord()].status = status
                 return state.nextBroadcast()
             }
-            broadcast(SharedMessage(event: "device_status", dataJSON: json, sequence: sequence), to: slots)
+            broadcast(Broadcast(event: "device_status", dataJSON: json, sequence: sequence), to: loops)
         case .hello(let device, let hello):
             state.withLock { $0.devices[device, default: DeviceRecord()].hello = hello }
         case .counters(let device, let counters):
@@ -117,35 +115,12 @@ public final class Hub: AgentEventSink, Sendable {
         }
     }
 
-    /// Loops elsewhere are handed the broadcast first, in ``LoopSlot/wakeOrder(lastCPUs:publisherCPU:)``,
-    /// so they write in parallel; then the publisher writes itself to the clients of the loop
-    /// on its own CPU and of loops with few clients (``LoopSlot``), which saves a thread
-    /// wake-up on the way to them.
-    ///
-    /// Every loop handed the broadcast but the first gets its own copy of the frames: a
-    /// thousand writes retain and release the buffer a thousand times, and two cores doing that
-    /// to one shared reference count would pass its cache line back and forth on every write.
-    private func broadcast(_ message: SharedMessage, to slots: [LoopSlot]) {
-        let publisherCPU = LoopSlot.currentCPU()
-        var onLoops: [LoopSlot] = []
-        var express: [(slot: LoopSlot, lanes: [ExpressLane])] = []
-        for slot in slots {
-            if let lanes = slot.expressLanes(publisherCPU: publisherCPU) {
-                express.append((slot, lanes))
-            } else {
-                onLoops.append(slot)
-            }
-        }
-        let order = LoopSlot.wakeOrder(lastCPUs: onLoops.map(\.lastCPU), publisherCPU: publisherCPU)
-        for (position, index) in order.enumerated() {
-            onLoops[index].deliverOnLoop(position == 0 && express.isEmpty ? message : message.copy())
-        }
-        for (slot, lanes) in express {
-            let (sent, leftovers) = slot.expressPass(message, lanes: lanes)
-            if sent > 0 { metrics.messagesSent.increment(by: sent) }
-            if !leftovers.isEmpty {
-                slot.eventLoop.execute { slot.deliverLeftovers(leftovers) }
-            }
+    /// Hands `broadcast` to every event loop that serves clients; the first gets the buffers
+    /// as they are, every other loop a copy of its own (``Broadcast/copy()``).
+    private func broadcast(_ broadcast: Broadcast, to loops: [NIOLoopBound<EventLoopClients>]) {
+        for (index, loop) in loops.enumerated() {
+            let message = index == 0 ? broadcast : broadcast.copy()
+            loop.eventLoop.execute { loop.value.deliver(message) }
         }
     }
 
@@ -167,36 +142,35 @@ public final class Hub: AgentEventSink, Sendable {
         let coveredThrough: UInt64
     }
 
-    /// Joins a connection, on its event loop; nil when ``Configuration/maxClients`` are
-    /// already connected. Broadcasts reach it from the next one on; the caller writes `hello`
-    /// before returning to the loop, so it always comes first.
-    func register(_ connection: ClientConnection, kind: ClientKind, tally: ClientTally, on eventLoop: any EventLoop) -> Registration? {
+    /// Joins a client, on its event loop; nil when ``Configuration/maxClients`` are already
+    /// connected. Broadcasts reach it from the next one on; the caller writes `hello` before
+    /// returning to the loop, so it always comes first.
+    func register(_ receiver: any BroadcastReceiver, kind: ClientKind, tally: ClientTally,
+                  on eventLoop: any EventLoop) -> Registration? {
         let registration = state.withLock { state -> Registration? in
             guard state.clients.count < configuration.maxClients else { return nil }
-            let slot: LoopSlot
-            if let existing = state.slots.first(where: { $0.eventLoop === eventLoop }) {
-                slot = existing
+            let loop: NIOLoopBound<EventLoopClients>
+            if let existing = state.loops.first(where: { $0.eventLoop === eventLoop }) {
+                loop = existing
             } else {
-                slot = LoopSlot(roster: NIOLoopBound(LoopRoster(sent: metrics.messagesSent), eventLoop: eventLoop))
-                state.slots.append(slot)
+                loop = NIOLoopBound(EventLoopClients(sent: metrics.messagesSent), eventLoop: eventLoop)
+                state.loops.append(loop)
             }
-            let client = Client(id: state.nextID, kind: kind, tally: tally, slot: slot)
+            let client = Client(id: state.nextID, kind: kind, tally: tally, loop: loop)
             state.nextID += 1
             state.clients[client.id] = client
-            // In the same lock as `coveredThrough`: a broadcast numbered after it finds the lane.
-            slot.join(connection.writer.lane)
             return Registration(client: client, helloJSON: helloJSON(state), coveredThrough: state.published)
         }
         guard let registration else { return nil }
-        registration.client.slot.roster.value.add(connection)
+        // On the loop, before any broadcast numbered after `coveredThrough` can run there.
+        registration.client.loop.value.add(receiver)
         metrics.clients[kind]?.increment()
         return registration
     }
 
-    /// Leaves, on the connection's event loop.
-    func unregister(_ client: Client, connection: ClientConnection) {
-        client.slot.leave(connection.writer.lane)
-        client.slot.roster.value.remove(connection)
+    /// Leaves, on the client's event loop.
+    func unregister(_ client: Client, receiver: any BroadcastReceiver) {
+        client.loop.value.remove(receiver)
         let removed = state.withLock { state -> Bool in
             guard state.clients.removeValue(forKey: client.id) != nil else { return false }
             state.droppedTotal += client.tally.dropped.load(ordering: .relaxed)
@@ -227,8 +201,8 @@ public final class Hub: AgentEventSink, Sendable {
 
     /// `/api/status`: devices and their stream health, clients, uptime.
     func statusJSON() -> String {
-        let nowMs = Clock.epochMs()
-        let uptimeMs = Clock.monotonicMs() - startedMs
+        let nowMs = Now.epochMs
+        let uptimeMs = Now.monotonicMs - startedMs
         return state.withLock { state in
             var ws = 0, sio = 0
             var dropped = state.droppedTotal
@@ -252,9 +226,9 @@ public final class Hub: AgentEventSink, Sendable {
 
 extension Hub.State {
     /// Numbers a broadcast and names the loops it goes to.
-    fileprivate mutating func nextBroadcast() -> (UInt64, [LoopSlot]) {
+    fileprivate mutating func nextBroadcast() -> (UInt64, [NIOLoopBound<EventLoopClients>]) {
         published += 1
-        return (published, slots)
+        return (published, loops)
     }
 
     fileprivate mutating func record(_ result: ScoredResult, device: String, json: String) {

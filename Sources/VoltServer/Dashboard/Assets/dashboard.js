@@ -1,8 +1,6 @@
-extension Dashboard {
-    /// The page's whole behaviour. Messages only update state; drawing and DOM updates happen
-    /// once per animation frame, and every buffer has a fixed size, so a 10 Hz stream (or a
-    /// 50× simulation) neither stalls the page nor grows its memory.
-    static let script = #"""
+// The page's whole behaviour. Messages only update state; drawing and DOM updates happen
+// once per animation frame, and every buffer has a fixed size, so a 10 Hz stream (or a
+// 50x simulation) neither stalls the page nor grows its memory.
 'use strict';
 (() => {
 const $ = (id) => document.getElementById(id);
@@ -519,5 +517,3 @@ connect();
 requestAnimationFrame(frame);
 })();
 
-"""#
-}

@@ -12,7 +12,7 @@ extension ClientConnection {
             pingTimeoutMs: server.configuration.pingTimeoutMs,
             maxPayload: server.configuration.maxClientMessageBytes)
         let session = SocketIOSession(engineSID: Self.randomID(), socketSID: Self.randomID(),
-                                      configuration: configuration, nowMs: Clock.monotonicMs())
+                                      configuration: configuration, nowMs: Now.monotonicMs)
         socketIO = session
         sendText(session.openPacket())
         scheduleHeartbeat()
@@ -29,10 +29,10 @@ extension ClientConnection {
     /// connection. The timer wakes at the session's next deadline.
     private func scheduleHeartbeat() {
         guard phase == .open, let context, let session = socketIO else { return }
-        let wait = max(session.nextDeadlineMs - Clock.monotonicMs(), 1)
+        let wait = max(session.nextDeadlineMs - Now.monotonicMs, 1)
         heartbeat = context.eventLoop.assumeIsolated().scheduleTask(in: .milliseconds(wait)) { [self] in
             guard var session = socketIO else { return }
-            let actions = session.tick(nowMs: Clock.monotonicMs())
+            let actions = session.tick(nowMs: Now.monotonicMs)
             socketIO = session
             perform(actions)
             scheduleHeartbeat()

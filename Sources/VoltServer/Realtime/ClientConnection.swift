@@ -1,3 +1,4 @@
+import CoreMetrics
 import Logging
 import NIOCore
 import NIOWebSocket
@@ -7,16 +8,17 @@ import VoltCore
 /// frames, answers pings and requests, sends keep-alive pings, runs the close handshake and
 /// graceful shutdown, and receives the hub's broadcasts.
 ///
-/// There is no task per connection. A thousand phones cost a thousand small objects, and a
-/// broadcast reaches each socket in one `write(2)` straight from the event loop.
+/// There is no task per connection: a connected phone costs a few small objects, and a
+/// broadcast is written to it from its event loop through NIO's pipeline, like every other
+/// frame.
 ///
 /// It sits at the end of the pipeline, behind NIO's frame decoder and fragment aggregator, and
-/// writes finished frames (``ServerFrame``) itself, through a ``FrameWriter`` placed before
-/// NIO's frame encoder.
+/// writes `WebSocketFrame`s through NIO's frame encoder.
 /// The protocol spoken on top lives in the `+WebSocket` (`/ws`) and `+SocketIO` extensions,
 /// the broadcast path in `+Broadcast`, and client requests in `+Requests`.
-final class ClientConnection: ChannelInboundHandler, RemovableChannelHandler {
+final class ClientConnection: ChannelInboundHandler, RemovableChannelHandler, BroadcastReceiver {
     typealias InboundIn = WebSocketFrame
+    typealias OutboundOut = WebSocketFrame
 
     enum Phase {
         case open
@@ -29,7 +31,6 @@ final class ClientConnection: ChannelInboundHandler, RemovableChannelHandler {
     let kind: ClientKind
     let credentials: ClientCredentials
     let logger: Logger
-    let writer: FrameWriter
     var context: ChannelHandlerContext?
     var phase = Phase.open
 
@@ -41,9 +42,9 @@ final class ClientConnection: ChannelInboundHandler, RemovableChannelHandler {
     // Hub: see +Broadcast.
     var registration: Hub.Client?
     var coveredThrough: UInt64 = 0
-    var outbox: ClientOutbox<SharedMessage>
+    var outbox: ClientOutbox<Broadcast>
     var writable = true
-    var batch: [SharedMessage] = []
+    var batch: [Broadcast] = []
     let tally = ClientTally()
 
     // Requests: see +Requests.
@@ -54,9 +55,8 @@ final class ClientConnection: ChannelInboundHandler, RemovableChannelHandler {
     var socketIO: SocketIOSession?
     var heartbeat: Scheduled<Void>?
 
-    init(server: VoltServer, kind: ClientKind, credentials: ClientCredentials, writer: FrameWriter, logger: Logger) {
+    init(server: VoltServer, kind: ClientKind, credentials: ClientCredentials, logger: Logger) {
         self.server = server
-        self.writer = writer
         self.kind = kind
         self.credentials = credentials
         self.logger = logger
@@ -93,7 +93,9 @@ final class ClientConnection: ChannelInboundHandler, RemovableChannelHandler {
     /// Leaves the hub and stops every timer; safe to call more than once.
     private func finish() {
         phase = .closed
-        writer.release()
+        // Drops the client was never told of (it left or was cut off before its socket
+        // drained) count too; close() forgets them, so a second call adds nothing.
+        if outbox.unannouncedDrops > 0 { hub.metrics.messagesDropped.increment(by: outbox.unannouncedDrops) }
         outbox.close()
         keepAlive?.cancel()
         keepAlive = nil
@@ -104,7 +106,7 @@ final class ClientConnection: ChannelInboundHandler, RemovableChannelHandler {
         waitingRequests.removeAll()
         if let client = registration {
             registration = nil
-            hub.unregister(client, connection: self)
+            hub.unregister(client, receiver: self)
         }
     }
 
@@ -130,7 +132,7 @@ final class ClientConnection: ChannelInboundHandler, RemovableChannelHandler {
                 "binary messages are not supported: send JSON text"), ackID: nil)
         case .ping:
             guard phase != .closed else { return }
-            send(ServerFrame.control(.pong, payload: frame.unmaskedData, allocator: context.channel.allocator))
+            send(WebSocketFrame(fin: true, opcode: .pong, data: frame.unmaskedData))
         case .pong:
             awaitingPong = false
         case .connectionClose:
@@ -172,11 +174,10 @@ final class ClientConnection: ChannelInboundHandler, RemovableChannelHandler {
         case .open:
             phase = .closing
             outbox.close()
-            updateLane()
             var payload = payload
             let code = payload.readInteger(as: UInt16.self) ?? WebSocketErrorCode.normalClosure.code
-            closeAfter(ServerFrame.close(code: Self.isSendable(code) ? code : WebSocketErrorCode.normalClosure.code,
-                                         reason: "", allocator: context.channel.allocator))
+            closeAfter(.serverClose(code: Self.isSendable(code) ? code : WebSocketErrorCode.normalClosure.code,
+                                    reason: "", allocator: context.channel.allocator))
         case .closing:
             context.close(promise: nil)
         case .closed:
@@ -186,15 +187,15 @@ final class ClientConnection: ChannelInboundHandler, RemovableChannelHandler {
 
     // MARK: Writing
 
-    /// Writes a finished frame now (replies, pings, the close frame): these do not queue
-    /// behind broadcasts.
-    func send(_ frame: ByteBuffer) {
-        writer.writeAndFlush(frame)
+    /// Writes a frame now (replies, pings, the close frame): these do not queue behind
+    /// broadcasts.
+    func send(_ frame: WebSocketFrame) {
+        context?.writeAndFlush(wrapOutboundOut(frame), promise: nil)
     }
 
     func sendText(_ text: String) {
         guard let context else { return }
-        send(ServerFrame.text(text, allocator: context.channel.allocator))
+        send(.serverText(context.channel.allocator.buffer(string: text)))
     }
 
     /// Starts the close handshake: no more broadcasts, a close frame, and the connection is
@@ -203,8 +204,7 @@ final class ClientConnection: ChannelInboundHandler, RemovableChannelHandler {
         guard phase == .open, let context else { return }
         phase = .closing
         outbox.close()
-        updateLane()
-        send(ServerFrame.close(code: code.code, reason: reason, allocator: context.channel.allocator))
+        send(.serverClose(code: code.code, reason: reason, allocator: context.channel.allocator))
         closeDeadline = context.eventLoop.assumeIsolated().scheduleTask(
             in: .milliseconds(server.configuration.closeTimeoutMs)
         ) { [self] in
@@ -222,13 +222,12 @@ final class ClientConnection: ChannelInboundHandler, RemovableChannelHandler {
         }
         phase = .closing
         outbox.close()
-        updateLane()
-        closeAfter(ServerFrame.close(code: code.code, reason: reason, allocator: context.channel.allocator))
+        closeAfter(.serverClose(code: code.code, reason: reason, allocator: context.channel.allocator))
     }
 
-    private func closeAfter(_ frame: ByteBuffer) {
+    private func closeAfter(_ frame: WebSocketFrame) {
         guard let context else { return }
-        writer.writeAndFlush(frame, on: context.eventLoop).assumeIsolated().whenComplete { [self] _ in
+        context.writeAndFlush(wrapOutboundOut(frame)).assumeIsolated().whenComplete { [self] _ in
             self.context?.close(promise: nil)
         }
     }
@@ -250,8 +249,7 @@ final class ClientConnection: ChannelInboundHandler, RemovableChannelHandler {
             return
         }
         awaitingPong = true
-        send(ServerFrame.control(.ping, payload: context.channel.allocator.buffer(string: "voltwatch"),
-                                 allocator: context.channel.allocator))
+        send(WebSocketFrame(fin: true, opcode: .ping, data: context.channel.allocator.buffer(string: "voltwatch")))
         scheduleKeepAlive()
     }
 

@@ -13,7 +13,7 @@ extension VoltServer {
 
         router.get("/") { [simulation = simulation != nil] request, _ in Dashboard.response(to: request, simulation: simulation) }
         router.get("/api/health") { _, _ in
-            let uptime = Clock.monotonicMs() - hub.startedMs
+            let uptime = Now.monotonicMs - hub.startedMs
             return JSONResponse.ok("{\"status\":\"healthy\",\"version\":" + JSONText.string(VoltwatchVersion.string)
                 + ",\"uptime_seconds\":" + JSONText.seconds(fromMilliseconds: uptime) + "}")
         }
@@ -24,7 +24,7 @@ extension VoltServer {
             let limit: Int
             if let text = request.uri.queryParameters["limit"] {
                 guard let n = Int(text), n >= 0 else {
-                    throw APIError(.badRequest, "limit must be a whole number from 0 to \(hub.configuration.anomalyHistory)")
+                    throw HTTPError(.badRequest, message: "limit must be a whole number from 0 to \(hub.configuration.anomalyHistory)")
                 }
                 limit = min(n, hub.configuration.anomalyHistory)
             } else {
@@ -56,10 +56,9 @@ extension VoltServer {
         }
         // The WebSocket endpoints answer here only when a request was not an upgrade.
         router.get("/ws") { _, _ -> Response in
-            throw APIError(.upgradeRequired, "/ws is a WebSocket endpoint: connect with a WebSocket client")
+            throw HTTPError(.upgradeRequired, message: "/ws is a WebSocket endpoint: connect with a WebSocket client")
         }
-        let polling = APIError(.badRequest,
-            "long-polling is not supported: connect with transports: ['websocket'] (EIO=4&transport=websocket)")
+        let polling = HTTPError(.badRequest, message: "long-polling is not supported: connect with transports: ['websocket'] (EIO=4&transport=websocket)")
         router.get("/socket.io") { _, _ -> Response in throw polling }
         router.post("/socket.io") { _, _ -> Response in throw polling }
         return router
