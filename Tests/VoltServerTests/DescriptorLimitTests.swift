@@ -4,9 +4,9 @@ import Testing
 /// The server raises its soft descriptor limit as far as its connection limits need and the
 /// hard limit allows, and says how many clients fit when that is not enough.
 @Suite struct DescriptorLimitTests {
-    @Test func aWebSocketClientNeedsTwoDescriptorsAnHTTPConnectionOne() {
+    @Test func everyConnectionNeedsOneDescriptor() {
         // The defaults: 2,000 clients and 256 more connections for the HTTP API.
-        #expect(DescriptorLimit.needed(maxClients: 2_000, maxConnections: 2_256) == 4_000 + 256 + 64)
+        #expect(DescriptorLimit.needed(maxClients: 2_000, maxConnections: 2_256) == 2_256 + 64)
         #expect(DescriptorLimit.needed(maxClients: 0, maxConnections: 0) == UInt64(DescriptorLimit.reserve))
     }
 
@@ -26,14 +26,14 @@ import Testing
 
     @Test func aShortLimitSaysHowManyClientsFitAndWhatToChange() throws {
         let tight = DescriptorLimit(soft: 1_024, hard: 1_024)
-        #expect(tight.clientsServed == (1_024 - 64) / 2)
-        let message = try #require(tight.shortfall(needed: 4_320, maxClients: 2_000))
+        #expect(tight.clientsServed == 1_024 - 64)
+        let message = try #require(tight.shortfall(needed: 2_320, maxClients: 2_000))
         #expect(message.contains("limit is 1024 (hard limit 1024)"))
-        #expect(message.contains("about 480 of the 2000 clients"))
-        #expect(message.contains("ulimit -n 4320"))
+        #expect(message.contains("about 960 of the 2000 clients"))
+        #expect(message.contains("ulimit -n 2320"))
         #expect(message.contains("LimitNOFILE="))
         #expect(message.contains("--max-clients"))
-        #expect(DescriptorLimit(soft: 4_320, hard: 4_320).shortfall(needed: 4_320, maxClients: 2_000) == nil)
+        #expect(DescriptorLimit(soft: 2_320, hard: 2_320).shortfall(needed: 2_320, maxClients: 2_000) == nil)
     }
 
     @Test func theProcessLimitReadsAndSetsItself() throws {

@@ -23,25 +23,24 @@ struct DeviceRecord: Sendable {
     }
 
     /// `/api/status`'s entry. `staleAfterMs` is how long a connected stream may be silent.
-    func statusJSON(device: String, nowMs: Int64, staleAfterMs: Int64) -> String {
+    func report(device: String, nowMs: Int64, staleAfterMs: Int64) -> DeviceReport {
         let last = lastReceivedMs
         let age = last.map { nowMs - $0 }
-        let state = status?.state.rawValue ?? (device == "app" ? "app" : "connected")
-        let stale = last == nil || (age ?? 0) > staleAfterMs
-        let firmware = status?.firmware ?? hello.map { "\($0.firmware) \($0.version)" }
-        let frames = max(counters?.frames ?? 0, results)
         let invalid = counters?.invalid ?? RejectionCounts()
-        var out = "{\"device\":" + JSONText.string(device)
-        out += ",\"state\":\"" + state + "\""
-        out += ",\"path\":" + (status?.path.map(JSONText.string) ?? "null")
-        out += ",\"firmware\":" + (firmware.map(JSONText.string) ?? "null")
-        out += ",\"last_received\":" + (last.map { JSONText.seconds(fromMilliseconds: $0) } ?? "null")
-        out += ",\"last_received_age_seconds\":" + (age.map { JSONText.seconds(fromMilliseconds: $0) } ?? "null")
-        out += ",\"stale\":" + (stale ? "true" : "false")
-        out += ",\"frames\":\(frames),\"results\":\(results),\"anomalies\":\(anomalies)"
-        out += ",\"invalid\":\(invalid.total),\"invalid_by_reason\":{\"checksum\":\(invalid.checksum),\"syntax\":\(invalid.syntax)"
-        out += ",\"too_long\":\(invalid.tooLong),\"out_of_range\":\(invalid.outOfRange)}"
-        out += ",\"lost\":\(counters?.lost ?? 0)}"
-        return out
+        return DeviceReport(
+            device: device,
+            state: status?.state.rawValue ?? (device == "app" ? "app" : "connected"),
+            path: status?.path,
+            firmware: status?.firmware ?? hello.map { "\($0.firmware) \($0.version)" },
+            lastReceived: last.map(Double.init(secondsFromMilliseconds:)),
+            lastReceivedAgeSeconds: age.map(Double.init(secondsFromMilliseconds:)),
+            stale: last == nil || (age ?? 0) > staleAfterMs,
+            frames: max(counters?.frames ?? 0, results),
+            results: results,
+            anomalies: anomalies,
+            invalid: invalid.total,
+            invalidByReason: .init(checksum: invalid.checksum, syntax: invalid.syntax,
+                                   tooLong: invalid.tooLong, outOfRange: invalid.outOfRange),
+            lost: counters?.lost ?? 0)
     }
 }

@@ -200,7 +200,7 @@ public final class Hub: AgentEventSink, Sendable {
     }
 
     /// `/api/status`: devices and their stream health, clients, uptime.
-    func statusJSON() -> String {
+    func statusReport() -> StatusReport {
         let nowMs = Now.epochMs
         let uptimeMs = Now.monotonicMs - startedMs
         return state.withLock { state in
@@ -211,17 +211,18 @@ public final class Hub: AgentEventSink, Sendable {
                 dropped += client.tally.dropped.load(ordering: .relaxed)
             }
             let devices = state.devices.keys.sorted().map {
-                state.devices[$0]!.statusJSON(device: $0, nowMs: nowMs, staleAfterMs: configuration.staleAfterMs)
+                state.devices[$0]!.report(device: $0, nowMs: nowMs, staleAfterMs: configuration.staleAfterMs)
             }
-            var out = "{\"status\":\"ok\",\"version\":" + JSONText.string(VoltwatchVersion.string)
-            out += ",\"uptime_seconds\":" + JSONText.seconds(fromMilliseconds: uptimeMs)
-            out += ",\"devices\":[" + devices.joined(separator: ",") + "]"
-            out += ",\"clients\":{\"connected\":\(ws + sio),\"ws\":\(ws),\"socketio\":\(sio),\"max\":\(configuration.maxClients)"
-            out += ",\"dropped_messages\":\(dropped)}"
-            out += ",\"anomalies_kept\":\(state.anomalies.count)}"
-            return out
+            return StatusReport(
+                uptimeSeconds: Double(secondsFromMilliseconds: uptimeMs), devices: devices,
+                clients: .init(connected: ws + sio, ws: ws, socketio: sio, max: configuration.maxClients,
+                               droppedMessages: dropped),
+                anomaliesKept: state.anomalies.count)
         }
     }
+
+    /// How long the agent has run (`/api/health`).
+    var uptimeMs: Int64 { Now.monotonicMs - startedMs }
 }
 
 extension Hub.State {

@@ -1,9 +1,16 @@
+import FoundationEssentials
 import Hummingbird
 import VoltCore
 
-/// JSON bodies built as text: the results are already encoded by hand (``ResultEncoder``), so
-/// the API answers are too, with no second encoding pass.
+/// JSON bodies: reports are `Encodable` values (``StatusReport``); results, already encoded
+/// once by hand for the live stream (``ResultEncoder``), are passed on as text.
 enum JSONResponse {
+    static func ok(_ value: some Encodable) throws -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return ok(String(decoding: try encoder.encode(value), as: UTF8.self))
+    }
+
     static func ok(_ json: String, status: HTTPResponse.Status = .ok) -> Response {
         var headers = HTTPFields()
         headers[.contentType] = "application/json"

@@ -13,12 +13,10 @@ extension VoltServer {
 
         router.get("/") { [simulation = simulation != nil] request, _ in Dashboard.response(to: request, simulation: simulation) }
         router.get("/api/health") { _, _ in
-            let uptime = Now.monotonicMs - hub.startedMs
-            return JSONResponse.ok("{\"status\":\"healthy\",\"version\":" + JSONText.string(VoltwatchVersion.string)
-                + ",\"uptime_seconds\":" + JSONText.seconds(fromMilliseconds: uptime) + "}")
+            try JSONResponse.ok(HealthReport(uptimeSeconds: Double(secondsFromMilliseconds: hub.uptimeMs)))
         }
         router.get("/api/status") { _, _ in
-            JSONResponse.ok(hub.statusJSON())
+            try JSONResponse.ok(hub.statusReport())
         }
         router.get("/api/anomalies") { request, _ in
             let limit: Int

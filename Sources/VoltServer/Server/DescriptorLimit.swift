@@ -1,15 +1,16 @@
 #if canImport(Glibc)
 import Glibc
+#elseif canImport(Musl)
+import Musl
 #endif
 
 /// The process's open-descriptor limit, measured against what the server's connection limits
 /// need.
 ///
-/// A WebSocket client holds two descriptors (its socket, and the duplicate its
-/// ``ExpressLane`` sends through), an HTTP connection one, and the agent a few dozen of its own
-/// (the board, the listening socket, event loops, rings, recordings). A shell on a stock
-/// Debian box starts programs with a soft limit of 1,024: about 480 clients, where the default
-/// allows 2,000. The hard limit is usually far higher, and any process may raise its soft
+/// Every connection, WebSocket client or HTTP request, holds one descriptor, and the agent a
+/// few dozen of its own (the board, the listening socket, event loops, recordings). A shell on
+/// a stock Debian box starts programs with a soft limit of 1,024: about 960 clients, where the
+/// default allows 2,000. The hard limit is usually far higher, and any process may raise its soft
 /// limit up to it, so the server does, as Go's runtime does for every program; the systemd unit
 /// sets both with `LimitNOFILE=`. When even the hard limit is short, the operator is told
 /// how many clients fit and what to change.
@@ -20,10 +21,10 @@ struct DescriptorLimit: Equatable, Sendable {
     var soft: UInt64
     var hard: UInt64
 
-    /// Descriptors needed to serve `maxClients` WebSocket clients and the rest of
-    /// `maxConnections` as HTTP connections, all at once.
+    /// Descriptors needed to serve `maxConnections` connections at once, `maxClients` of them
+    /// WebSocket clients: one each, whatever the kind.
     static func needed(maxClients: Int, maxConnections: Int) -> UInt64 {
-        UInt64(max(0, maxClients) * 2 + max(0, maxConnections - maxClients) + reserve)
+        UInt64(max(0, maxClients, maxConnections) + reserve)
     }
 
     /// The soft limit to ask for: what is `needed`, within the hard limit, never lower
@@ -34,7 +35,7 @@ struct DescriptorLimit: Equatable, Sendable {
 
     /// How many WebSocket clients the soft limit serves at once, with no HTTP connection open.
     var clientsServed: Int {
-        max(0, (Int(clamping: soft) - Self.reserve) / 2)
+        max(0, Int(clamping: soft) - Self.reserve)
     }
 
     /// What to tell the operator when the limit stays below `needed`; nil when it does not.
@@ -49,7 +50,7 @@ struct DescriptorLimit: Equatable, Sendable {
 
     /// The limit in force; nil where it cannot be read.
     static func current() -> DescriptorLimit? {
-        #if canImport(Glibc)
+        #if canImport(Glibc) || canImport(Musl)
         var limit = rlimit()
         guard getrlimit(resource, &limit) == 0 else { return nil }
         return DescriptorLimit(soft: UInt64(limit.rlim_cur), hard: UInt64(limit.rlim_max))
@@ -60,7 +61,7 @@ struct DescriptorLimit: Equatable, Sendable {
 
     /// Sets this soft limit; returns the errno that refused it, or 0.
     func apply() -> Int32 {
-        #if canImport(Glibc)
+        #if canImport(Glibc) || canImport(Musl)
         var limit = rlimit(rlim_cur: rlim_t(soft), rlim_max: rlim_t(hard))
         return setrlimit(Self.resource, &limit) == 0 ? 0 : errno
         #else
@@ -70,6 +71,8 @@ struct DescriptorLimit: Equatable, Sendable {
 
     #if canImport(Glibc)
     private static let resource = __rlimit_resource_t(RLIMIT_NOFILE.rawValue)
+    #elseif canImport(Musl)
+    private static let resource = Int32(RLIMIT_NOFILE)
     #endif
 
     /// Raises the process's soft limit as far as `maxClients` and `maxConnections` need and
