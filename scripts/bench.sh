@@ -6,12 +6,13 @@
 #     (a) the core alone: framing + parsing + scoring of in-memory $VOLT frames, one core
 #     (b) `voltwatch replay --fast` over the whole labelled voltage set, JSON output to files
 #         (--jobs 1: one core; then the default, one file per core)
-#   scripts/bench.sh server   WebSocket fan-out (scripts/loadtest.py): 1 and 1,000 clients at
+#   scripts/bench.sh server   WebSocket fan-out (scripts/loadtest.py): 10, 100 and 1,000 clients at
 #                             10 Hz, each run followed by the minimal C server (--floor c) under
 #                             the same clients, the floor this machine allows any server; with
 #                             clients that read in batches between frames (nearest to phones on
 #                             other machines) and clients woken by every arrival
-#                             (BENCH_CLIENT_READS="batch" or "wake" runs one kind only)
+#                             (BENCH_CLIENT_READS="batch" or "wake" runs one kind only;
+#                             BENCH_CLIENTS="1 1000" picks the client counts)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,7 +21,7 @@ if [ "${1:-}" = "server" ]; then
   export VOLTWATCH_BIN="$(swift build -c release --show-bin-path)/voltwatch"
   SECONDS_PER_RUN="${BENCH_SECONDS:-20}"
   for reads in ${BENCH_CLIENT_READS:-batch wake}; do
-    for clients in 1 1000; do
+    for clients in ${BENCH_CLIENTS:-10 100 1000}; do
       for server in voltwatch floor; do
         echo "== $server, $clients client(s), client reads: $reads, ${SECONDS_PER_RUN} s at 10 Hz"
         args=(--clients "$clients" --seconds "$SECONDS_PER_RUN" --client-reads "$reads")

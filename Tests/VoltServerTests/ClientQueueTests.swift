@@ -110,6 +110,30 @@ import Testing
         #expect(outbox.offer(5, writable: true, nowMs: 200) == .closed)
     }
 
+    @Test func dropsNeverAnnouncedAreTakenOnceEvenAfterTheOutboxClosed() {
+        var outbox = ClientOutbox<Int>(capacity: 1, overBudgetGraceMs: 100)
+        _ = outbox.open()
+        _ = outbox.offer(1, writable: false, nowMs: 0)
+        _ = outbox.offer(2, writable: false, nowMs: 0)  // drops 1
+        _ = outbox.offer(3, writable: false, nowMs: 100)  // drops 2, over budget: closed
+        #expect(outbox.phase == .closed)
+        #expect(outbox.takeUnannouncedDrops() == 2)
+        #expect(outbox.takeUnannouncedDrops() == 0)
+    }
+
+    @Test func dropsAnnouncedByAMissedEventAreNotTakenAgain() {
+        var outbox = ClientOutbox<Int>(capacity: 1, overBudgetGraceMs: 1_000)
+        _ = outbox.open()
+        _ = outbox.offer(1, writable: false, nowMs: 0)
+        _ = outbox.offer(2, writable: false, nowMs: 0)  // drops 1
+        var batch: [Int] = []
+        #expect(outbox.drain(into: &batch) == 1)  // the client is told: `missed {count: 1}`
+        _ = outbox.offer(3, writable: false, nowMs: 0)
+        _ = outbox.offer(4, writable: false, nowMs: 0)  // drops 3
+        outbox.close()
+        #expect(outbox.takeUnannouncedDrops() == 1)
+    }
+
     @Test func catchingUpStopsTheBudgetClock() {
         var outbox = ClientOutbox<Int>(capacity: 1, overBudgetGraceMs: 100)
         _ = outbox.open()

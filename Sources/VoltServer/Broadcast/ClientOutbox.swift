@@ -43,9 +43,16 @@ struct ClientOutbox<Message: Sendable>: Sendable {
     /// Messages dropped over the client's life.
     var totalDropped: Int { queue.totalDropped }
 
-    /// Messages dropped since the client was last told (by a `missed` event when its socket
-    /// drained).
-    var unannouncedDrops: Int { queue.missed }
+    /// Messages dropped that the client was never told of (by a `missed` event when its
+    /// socket drained), kept through ``close()``.
+    private var unannounced = 0
+
+    /// Returns the messages dropped that the client was never told of, and forgets them, so
+    /// they are counted once when the client goes.
+    mutating func takeUnannouncedDrops() -> Int {
+        defer { unannounced = 0 }
+        return unannounced + queue.missed
+    }
 
     /// A broadcast for this client; `writable` is the socket's writability right now.
     mutating func offer(_ message: Message, writable: Bool, nowMs: Int64) -> Delivery {
@@ -89,6 +96,6 @@ struct ClientOutbox<Message: Sendable>: Sendable {
     mutating func close() {
         phase = .closed
         var discarded: [Message] = []
-        _ = queue.drain(into: &discarded)
+        unannounced += queue.drain(into: &discarded)
     }
 }

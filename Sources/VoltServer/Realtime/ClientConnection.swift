@@ -93,10 +93,11 @@ final class ClientConnection: ChannelInboundHandler, RemovableChannelHandler, Br
     /// Leaves the hub and stops every timer; safe to call more than once.
     private func finish() {
         phase = .closed
-        // Drops the client was never told of (it left or was cut off before its socket
-        // drained) count too; close() forgets them, so a second call adds nothing.
-        if outbox.unannouncedDrops > 0 { hub.metrics.messagesDropped.increment(by: outbox.unannouncedDrops) }
         outbox.close()
+        // Drops the client was never told of (it left or was cut off before its socket
+        // drained) count too, once.
+        let unannounced = outbox.takeUnannouncedDrops()
+        if unannounced > 0 { hub.metrics.messagesDropped.increment(by: unannounced) }
         keepAlive?.cancel()
         keepAlive = nil
         closeDeadline?.cancel()
@@ -122,9 +123,15 @@ final class ClientConnection: ChannelInboundHandler, RemovableChannelHandler, Br
         switch frame.opcode {
         case .text:
             guard phase == .open else { return }
+            // A text message that is not UTF-8 fails the connection (RFC 6455 §8.1), 1007.
+            let text = frame.unmaskedData
+            guard Self.isUTF8(text) else {
+                abort(code: .dataInconsistentWithMessage, reason: "text message is not valid UTF-8")
+                return
+            }
             switch kind {
-            case .webSocket: receivedWebSocket(text: frame.unmaskedData)
-            case .socketIO: receivedSocketIO(text: frame.unmaskedData)
+            case .webSocket: receivedWebSocket(text: text)
+            case .socketIO: receivedSocketIO(text: text)
             }
         case .binary:
             guard phase == .open else { return }
@@ -158,6 +165,8 @@ final class ClientConnection: ChannelInboundHandler, RemovableChannelHandler, Br
         case NIOWebSocketError.invalidFrameLength, NIOWebSocketFrameAggregator.Error.accumulatedFrameSizeIsTooLarge:
             abort(code: .messageTooLarge,
                   reason: "message over \(server.configuration.maxClientMessageBytes) bytes")
+        case is MaskedFramesOnly.UnmaskedFrame:
+            abort(code: .protocolError, reason: "client frames must be masked")
         case is NIOWebSocketError, is NIOWebSocketFrameAggregator.Error:
             abort(code: .protocolError, reason: "WebSocket protocol error")
         default:
@@ -251,6 +260,10 @@ final class ClientConnection: ChannelInboundHandler, RemovableChannelHandler, Br
         awaitingPong = true
         send(WebSocketFrame(fin: true, opcode: .ping, data: context.channel.allocator.buffer(string: "voltwatch")))
         scheduleKeepAlive()
+    }
+
+    static func isUTF8(_ buffer: ByteBuffer) -> Bool {
+        buffer.withUnsafeReadableBytes { String(validating: $0, as: UTF8.self) != nil }
     }
 
     /// Close codes an endpoint may put on the wire (RFC 6455 §7.4).

@@ -53,6 +53,9 @@ struct VoltChildChannel: ServerChildChannel, HTTPChannelHandler {
                             throw ChannelError.inappropriateOperationForState
                         }
                         let pipeline = channel.pipeline.syncOperations
+                        // HTTP is over: the parse-error responder would see WebSocket frames.
+                        pipeline.removeHandler(name: HTTPParseErrorResponder.name, promise: nil)
+                        try pipeline.addHandler(MaskedFramesOnly())
                         try pipeline.addHandler(NIOWebSocketFrameAggregator(
                             minNonFinalFragmentSize: 1, maxAccumulatedFrameCount: 64,
                             maxAccumulatedFrameSize: server.configuration.maxClientMessageBytes))
@@ -81,10 +84,13 @@ struct VoltChildChannel: ServerChildChannel, HTTPChannelHandler {
                 })
             var configuration = NIOUpgradableHTTPServerPipelineConfiguration<Negotiated>(upgradeConfiguration: upgrade)
             configuration.enablePipelining = false  // NIOAsyncChannel takes one request at a time
-            configuration.enableErrorHandling = false  // hummingbird answers parse errors
+            configuration.enableErrorHandling = false  // HTTPParseErrorResponder answers parse errors
             configuration.enableResponseHeaderValidation = false  // swift-http-types validates
-            let negotiated = try channel.pipeline.syncOperations.configureUpgradableHTTPServerPipeline(
-                configuration: configuration)
+            let pipeline = channel.pipeline.syncOperations
+            let negotiated = try pipeline.configureUpgradableHTTPServerPipeline(configuration: configuration)
+            // Parse errors (an 80 KB+ head, garbage) get a status at once, not silence.
+            try pipeline.addHandler(HTTPParseErrorResponder(), name: HTTPParseErrorResponder.name,
+                                    position: .after(pipeline.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self)))
             // A connection that never completes its first request is closed: it would otherwise
             // hold a channel and a task for good.
             let deadline = channel.eventLoop.scheduleTask(in: .milliseconds(server.configuration.idleTimeoutMs)) {
