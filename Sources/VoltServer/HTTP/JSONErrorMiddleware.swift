@@ -13,7 +13,10 @@ struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             let message = error.body ?? (error.status == .notFound
                 ? "no such endpoint: \(request.method) \(request.uri.path)"
                 : error.status.reasonPhrase)
-            return JSONResponse.error(message, status: error.status)
+            var response = JSONResponse.error(message, status: error.status)
+            // Headers the error carries (`Retry-After`, `WWW-Authenticate`) go out with it.
+            for field in error.headers { response.headers.append(field) }
+            return response
         } catch let error as any HTTPResponseError {
             return JSONResponse.error(error.status.reasonPhrase, status: error.status)
         } catch {

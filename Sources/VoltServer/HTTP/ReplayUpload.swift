@@ -3,39 +3,49 @@ import NIOCore
 import VoltCore
 
 /// `POST /api/replay`: scores an uploaded recording, serial capture or CSV with the same
-/// ``TraceReplayer`` as `voltwatch replay`, and answers JSON lines of results (streamed, so a
-/// large upload never builds a large answer in memory) or, with `?summary=1`, one summary
-/// object with precision, recall and F1 when the CSV has a `label` column.
+/// ``TraceReplayer`` as `voltwatch replay`, and answers JSON lines of results or, with
+/// `?summary=1`, one summary object with precision, recall and F1 when the CSV has a `label`
+/// column.
+///
+/// The upload is scored as it arrives, chunk by chunk, and the results leave as they are made,
+/// so an upload costs one body chunk and one output chunk of memory whatever its size (a
+/// 60 MB day of logs used to be held whole). At most ``UploadGate/limit`` uploads are scored at
+/// once; the next is answered 503 with `Retry-After`, so a burst of uploads cannot take the
+/// gateway's memory or its cores from the live stream. Scoring yields between chunks.
 struct ReplayUpload: Sendable {
-    let config: ModelConfig
+    /// The scoring configuration in effect when an upload starts (it follows reloads).
+    let config: @Sendable () -> ModelConfig
     let maxBytes: Int
     let metrics: ServerMetrics
+    let gate: UploadGate
     /// Output is written in chunks of about this many bytes.
     static let chunkBytes = 64 * 1024
 
     func respond(to request: Request, context: some RequestContext) async throws -> Response {
-        let tooLarge = HTTPError(.contentTooLarge, message: "upload larger than \(maxBytes) bytes: split the file or raise --max-replay-upload")
-        if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > maxBytes { throw tooLarge }
-        var request = request
-        let body: ByteBuffer
-        do {
-            body = try await request.collectBody(upTo: maxBytes)
-        } catch {
-            throw tooLarge
+        if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > maxBytes {
+            throw HTTPError(.contentTooLarge, message: UploadBody.tooLargeMessage(maxBytes))
         }
+        guard let ticket = gate.enter() else {
+            var headers = HTTPFields()
+            headers[.retryAfter] = "5"
+            throw HTTPError(.serviceUnavailable, headers: headers, message:
+                "\(gate.limit) uploads are being scored already: try again in a few seconds")
+        }
+        let body = UploadBody(request.body, maxBytes: maxBytes)
         let query = request.uri.queryParameters
         let device = query["device"].map(String.init) ?? "replay"
-        var pass = ReplayPass(replayer: TraceReplayer(device: device, config: config), body: body)
+        var pass = ReplayPass(replayer: TraceReplayer(device: device, config: config()))
         if ["1", "true", "yes"].contains(query["summary"].map(String.init) ?? "") {
             var sink = ""
-            while !pass.finished { pass.run(into: &sink, untilBytes: Int.max, keepOutput: false) }
+            while try await pass.run(body, into: &sink, untilBytes: Int.max, keepOutput: false) {}
             try pass.checkUsable()
+            withExtendedLifetime(ticket) {}
             return JSONResponse.ok(pass.summaryJSON())
         }
-        // The first chunk is scored before answering, so a file that is not a trace at all
+        // The first output is scored before answering, so a file that is not a trace at all
         // gets a 400 with the reason instead of an empty 200.
         var first = ""
-        pass.run(into: &first, untilBytes: Self.chunkBytes, keepOutput: true)
+        let more = try await pass.run(body, into: &first, untilBytes: Self.chunkBytes, keepOutput: true)
         try pass.checkUsable()
         let start = pass
         let firstChunk = first
@@ -44,60 +54,91 @@ struct ReplayUpload: Sendable {
         return Response(status: .ok, headers: headers, body: ResponseBody { writer in
             var pass = start
             if !firstChunk.isEmpty { try await writer.write(ByteBuffer(string: firstChunk)) }
-            while !pass.finished {
+            var more = more
+            while more {
                 var chunk = ""
                 chunk.reserveCapacity(Self.chunkBytes + 512)
-                pass.run(into: &chunk, untilBytes: Self.chunkBytes, keepOutput: true)
+                more = try await pass.run(body, into: &chunk, untilBytes: Self.chunkBytes, keepOutput: true)
                 if !chunk.isEmpty { try await writer.write(ByteBuffer(string: chunk)) }
             }
             try await writer.finish(nil)
+            withExtendedLifetime(ticket) {}
         })
     }
 }
 
-/// The replay of one upload, resumable chunk by chunk.
+/// The replay of one upload, resumable chunk by chunk as the body arrives.
 struct ReplayPass: Sendable {
     var replayer: TraceReplayer
-    let body: ByteBuffer
-    var offset = 0
+    /// The start of a line whose end has not arrived yet.
+    var partialLine: [UInt8] = []
     var lineNumber = 0
     var samples = 0
     var anomalies = 0
     var byKind = [Int](repeating: 0, count: AnomalyKind.allCases.count)
     var firstErrors: [String] = []
 
-    init(replayer: TraceReplayer, body: ByteBuffer) {
+    /// A line is cut here (the rest is counted with it as one invalid line): no frame, CSV row
+    /// or recording line comes near it, and a body with no newline must not grow a buffer.
+    static let maxLineBytes = 64 * 1024
+
+    init(replayer: TraceReplayer) {
         self.replayer = replayer
-        self.body = body
     }
 
-    var finished: Bool { offset >= body.readableBytes }
-
-    /// Scores lines until about `untilBytes` of output were produced or the input ends.
-    mutating func run(into out: inout String, untilBytes: Int, keepOutput: Bool) {
-        let device = replayer.stream.device
-        body.withUnsafeReadableBytes { raw in
-            let bytes = raw.bindMemory(to: UInt8.self)
-            while offset < bytes.count && out.utf8.count < untilBytes {
-                var end = offset
-                while end < bytes.count && bytes[end] != 0x0A { end += 1 }
-                lineNumber += 1
-                let step = replayer.feed(line: UnsafeBufferPointer(rebasing: bytes[offset..<end]), number: lineNumber)
-                offset = end + 1
-                switch step {
-                case .result(let result):
-                    samples += 1
-                    if result.isAnomaly {
-                        anomalies += 1
-                        for (i, kind) in AnomalyKind.allCases.enumerated() where result.kinds.contains(kind) { byKind[i] += 1 }
-                    }
-                    if keepOutput { out += ResultEncoder.jsonLine(result, device: device) }
-                case .error(let error):
-                    if firstErrors.count < 10 { firstErrors.append(error.description) }
-                default:
-                    break
+    /// Scores the body's lines until about `untilBytes` of output were produced or the body
+    /// ends; returns false once the body is done. Yields between body chunks, so scoring an
+    /// upload never holds a thread the live stream needs for long.
+    mutating func run(_ body: UploadBody, into out: inout String, untilBytes: Int, keepOutput: Bool) async throws -> Bool {
+        while out.utf8.count < untilBytes {
+            guard let chunk = try await body.next() else {
+                if !partialLine.isEmpty {
+                    let line = partialLine
+                    partialLine = []
+                    line.withUnsafeBufferPointer { score($0, into: &out, keepOutput: keepOutput) }
                 }
+                return false
             }
+            chunk.withUnsafeReadableBytes { raw in
+                let bytes = raw.bindMemory(to: UInt8.self)
+                var start = 0
+                while let newline = bytes[start...].firstIndex(of: 0x0A) {
+                    if partialLine.isEmpty {
+                        score(UnsafeBufferPointer(rebasing: bytes[start..<newline]), into: &out, keepOutput: keepOutput)
+                    } else {
+                        appendPartial(bytes[start..<newline])
+                        let line = partialLine
+                        partialLine = []
+                        line.withUnsafeBufferPointer { score($0, into: &out, keepOutput: keepOutput) }
+                    }
+                    start = newline + 1
+                }
+                appendPartial(bytes[start...])
+            }
+            await Task.yield()
+        }
+        return true
+    }
+
+    private mutating func appendPartial(_ bytes: Slice<UnsafeBufferPointer<UInt8>>) {
+        let room = Self.maxLineBytes - partialLine.count
+        if room > 0 { partialLine.append(contentsOf: bytes.prefix(room)) }
+    }
+
+    private mutating func score(_ line: UnsafeBufferPointer<UInt8>, into out: inout String, keepOutput: Bool) {
+        lineNumber += 1
+        switch replayer.feed(line: line, number: lineNumber) {
+        case .result(let result):
+            samples += 1
+            if result.isAnomaly {
+                anomalies += 1
+                for (i, kind) in AnomalyKind.allCases.enumerated() where result.kinds.contains(kind) { byKind[i] += 1 }
+            }
+            if keepOutput { out += ResultEncoder.jsonLine(result, device: replayer.stream.device) }
+        case .error(let error):
+            if firstErrors.count < 10 { firstErrors.append(error.description) }
+        default:
+            break
         }
     }
 

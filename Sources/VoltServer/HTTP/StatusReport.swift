@@ -9,6 +9,18 @@ struct StatusReport: Encodable, Sendable {
     var devices: [DeviceReport]
     var clients: Clients
     var anomaliesKept: Int
+    /// `POST /api/replay` uploads being scored, and how many may be at once.
+    var uploads = Uploads(inProgress: 0, max: 0)
+
+    struct Uploads: Encodable, Sendable {
+        var inProgress: Int
+        var max: Int
+
+        enum CodingKeys: String, CodingKey {
+            case max
+            case inProgress = "in_progress"
+        }
+    }
 
     struct Clients: Encodable, Sendable {
         var connected: Int
@@ -24,7 +36,7 @@ struct StatusReport: Encodable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case status, version, devices, clients
+        case status, version, devices, clients, uploads
         case uptimeSeconds = "uptime_seconds"
         case anomaliesKept = "anomalies_kept"
     }

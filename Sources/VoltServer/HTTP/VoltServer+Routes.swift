@@ -15,8 +15,11 @@ extension VoltServer {
         router.get("/api/health") { _, _ in
             try JSONResponse.ok(HealthReport(uptimeSeconds: Double(secondsFromMilliseconds: hub.uptimeMs)))
         }
+        let uploads = self.uploads
         router.get("/api/status") { _, _ in
-            try JSONResponse.ok(hub.statusReport())
+            var report = hub.statusReport()
+            report.uploads = .init(inProgress: uploads.current, max: uploads.limit)
+            return try JSONResponse.ok(report)
         }
         router.get("/api/anomalies") { request, _ in
             let limit: Int
@@ -48,7 +51,8 @@ extension VoltServer {
             registry.emit(into: &buffer)
             return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: buffer)))
         }
-        let replay = ReplayUpload(config: hub.modelConfig, maxBytes: configuration.maxReplayUploadBytes, metrics: hub.metrics)
+        let replay = ReplayUpload(config: { hub.modelConfig }, maxBytes: configuration.maxReplayUploadBytes,
+                                  metrics: hub.metrics, gate: uploads)
         router.post("/api/replay") { request, context in
             try await replay.respond(to: request, context: context)
         }

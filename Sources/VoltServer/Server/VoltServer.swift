@@ -20,6 +20,8 @@ public struct VoltServer: Service, CustomStringConvertible {
     let registry: PrometheusCollectorRegistry
     let policy: AccessPolicy
     let appScorer: AppScorer
+    /// `POST /api/replay` uploads in progress, at most ``VoltServerConfiguration/maxConcurrentUploads``.
+    let uploads: UploadGate
     let logger: Logger
     private let listening = ListeningSignal()
 
@@ -42,6 +44,7 @@ public struct VoltServer: Service, CustomStringConvertible {
         self.simulation = simulation
         self.policy = AccessPolicy(token: configuration.token, allowedOrigins: configuration.allowedOrigins)
         self.appScorer = AppScorer(hub: hub)
+        self.uploads = UploadGate(limit: configuration.maxConcurrentUploads)
         self.logger = logger
     }
 

@@ -12,6 +12,8 @@ public struct VoltServerConfiguration: Sendable, CustomStringConvertible {
     public var maxClientMessageBytes = 16 * 1024
     /// Largest `POST /api/replay` upload, bytes.
     public var maxReplayUploadBytes = 64 * 1024 * 1024
+    /// Uploads scored at once by `POST /api/replay`; more are answered 503 (``UploadGate``).
+    public var maxConcurrentUploads = 2
     /// WebSocket ping period on `/ws` and Engine.IO `pingInterval` on `/socket.io/`,
     /// milliseconds. A client that does not answer within the timeout is dropped.
     public var pingIntervalMs: Int64 = 25_000
