@@ -3,7 +3,6 @@ same session's recording."""
 import pathlib
 import signal
 import subprocess
-import time
 
 import pytest
 
@@ -15,12 +14,19 @@ def test_recording_replays_to_the_printed_results(voltwatch, tmp_path, scenario)
         [voltwatch, "run", "--fake", scenario, "--fake-period-ms", "10", "--print", "--no-serve",
          "--record", str(record)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    time.sleep(3)
+    # Stop once 150 results were printed (what a recording needs to be worth comparing), not
+    # after some seconds: the test waits for results, however fast the machine.
+    printed = []
+    while len(printed) < 150:
+        line = live.stdout.readline()
+        if not line:
+            break
+        printed.append(line)
     live.send_signal(signal.SIGTERM)
-    out, err = live.communicate(timeout=20)
+    out, err = live.communicate(timeout=60)
     assert live.returncode == 0, err.decode()
-    live_lines = out.decode().splitlines()
-    assert len(live_lines) > 100
+    live_lines = b"".join(printed + [out]).decode().splitlines()
+    assert len(live_lines) >= 150, err.decode()
     files = sorted(record.glob("*.rec"))
     assert len(files) == 1, files
     text = files[0].read_text(errors="replace")
