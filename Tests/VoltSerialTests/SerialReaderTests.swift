@@ -1,7 +1,9 @@
 #if canImport(Glibc)
 import Glibc
+#elseif canImport(Musl)
+import Musl
 #endif
-import CUdev
+import CLinuxShims
 import Testing
 import VoltCore
 @testable import VoltSerial

@@ -3,7 +3,7 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
-import CUdev
+import CLinuxShims
 
 /// A pseudo-terminal pair: the fake device writes the master, the agent opens the slave by
 /// path through the very termios path a real board takes.

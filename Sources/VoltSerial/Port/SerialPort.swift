@@ -3,7 +3,7 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
-import CUdev
+import CLinuxShims
 
 /// An open serial port in raw 8N1 mode, owned by one reader thread.
 ///

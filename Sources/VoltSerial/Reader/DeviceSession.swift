@@ -4,7 +4,7 @@ import Glibc
 import Musl
 #endif
 public import Logging
-import CUdev
+import CLinuxShims
 import Synchronization
 public import VoltCore
 

@@ -3,7 +3,7 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
-import CUdev
+import CLinuxShims
 
 /// Runs blocking work (poll/read on a serial port) on its own OS thread and awaits it.
 ///
