@@ -61,25 +61,25 @@ final class TestPty: @unchecked Sendable {
 
     /// Closes the test's own slave descriptor (the reader keeps its own).
     func closeSlave() {
-        if slave >= 0 { Glibc.close(slave); slave = -1 }
+        if slave >= 0 { SystemCall.close(slave); slave = -1 }
     }
 
     func write(_ text: String) {
         var copy = text
-        copy.withUTF8 { _ = Glibc.write(master, $0.baseAddress, $0.count) }
+        copy.withUTF8 { _ = SystemCall.write(master, $0.baseAddress, $0.count) }
     }
 
     func writeBytewise(_ text: String, pauseMicroseconds: UInt32 = 300) {
         for byte in text.utf8 {
             var b = byte
-            _ = Glibc.write(master, &b, 1)
+            _ = SystemCall.write(master, &b, 1)
             usleep(pauseMicroseconds)
         }
     }
 
     func close() {
         closeSlave()
-        Glibc.close(master)
+        SystemCall.close(master)
     }
 }
 
@@ -147,7 +147,7 @@ final class DatagramReceiver: @unchecked Sendable {
     }
 
     func close() {
-        Glibc.close(fd)
+        SystemCall.close(fd)
         if !name.hasPrefix("@") { unlink(name) }
     }
 }

@@ -48,7 +48,7 @@ final class Pty: Sendable {
         bytes.withUnsafeBytes { raw in
             var offset = 0
             while offset < raw.count {
-                let n = Glibc.write(master, raw.baseAddress! + offset, raw.count - offset)
+                let n = SystemCall.write(master, raw.baseAddress! + offset, raw.count - offset)
                 if n < 0 {
                     if errno == EINTR { continue }
                     return false

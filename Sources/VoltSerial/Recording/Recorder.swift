@@ -120,7 +120,7 @@ public final class Recorder: Service, Sendable {
         files.withLock { files in
             for key in files.keys {
                 write(&files[key]!)
-                Glibc.close(files[key]!.fd)
+                SystemCall.close(files[key]!.fd)
             }
             files.removeAll()
         }
@@ -134,7 +134,7 @@ public final class Recorder: Service, Sendable {
             if var file = files[device] {
                 if file.hour != hour || file.bytes + file.buffer.count >= options.maxFileBytes {
                     write(&file)
-                    Glibc.close(file.fd)
+                    SystemCall.close(file.fd)
                     files[device] = nil
                 }
             }
@@ -157,7 +157,7 @@ public final class Recorder: Service, Sendable {
                 index += 1
                 continue
             }
-            let fd = Glibc.open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+            let fd = SystemCall.open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
             guard fd >= 0 else {
                 logger.error("\(RecorderError(path: path, errno: errno).description)")
                 return nil
