@@ -142,9 +142,9 @@ public final class DeviceSession: Sendable {
                 logger.warning("disconnected: \(Self.describe(end)); reconnecting", metadata: ["path": "\(path)"])
                 action = machine.connectionLost(devicePresent: currentPath() != nil)
             case .retry(let ms):
-                let deadline = Posix.monotonicMilliseconds() + Int64(ms)
+                let deadline = MonotonicTime.milliseconds() + Int64(ms)
                 while !stopped {
-                    let remaining = deadline - Posix.monotonicMilliseconds()
+                    let remaining = deadline - MonotonicTime.milliseconds()
                     if remaining <= 0 { break }
                     wakeup.wait(milliseconds: min(Int(remaining), LoopHeartbeats.tickMs))
                     upkeep.pass(stream: &stream, logger: logger)
@@ -177,7 +177,7 @@ public final class DeviceSession: Sendable {
         var framer = LineFramer(maxLineLength: options.maxLineLength)
         var seenOverlong = 0
         var dropper = PartialLineDropper(active: options.resetDelayMs == 0)
-        let openedAt = Posix.monotonicMilliseconds()
+        let openedAt = MonotonicTime.milliseconds()
         // While settling after the board's reset, lines are leftovers until a $HELLO.
         var settling = options.resetDelayMs > 0
         var lastData = openedAt
@@ -187,7 +187,7 @@ public final class DeviceSession: Sendable {
                    pollfd(fd: wakeup.fd, events: Int16(POLLIN), revents: 0)]
         while !stopped {
             upkeep.pass(stream: &stream, logger: logger)
-            let now = Posix.monotonicMilliseconds()
+            let now = MonotonicTime.milliseconds()
             let periodMs = Double(stream.hello?.periodMs ?? 0) > 0 ? Double(stream.hello!.periodMs) : stream.config.periodMs
             let watchdogMs = Int64(max(1, periodMs * Double(options.watchdogPeriods)))
             let graceUntil = openedAt + Int64(options.resetDelayMs)
@@ -225,7 +225,7 @@ public final class DeviceSession: Sendable {
             case .hangUp(let code):
                 return .hangUp(errno: code)
             case .bytes(let count):
-                lastData = Posix.monotonicMilliseconds()
+                lastData = MonotonicTime.milliseconds()
                 let receivedAt = Posix.epochMilliseconds()
                 machine.dataReceived()
                 buffer.withUnsafeBufferPointer { all in

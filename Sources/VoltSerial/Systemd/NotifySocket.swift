@@ -56,11 +56,4 @@ public final class NotifySocket: Sendable {
         let bytes = address.isAbstract ? [UInt8(ascii: "@")] + address.pathBytes.dropFirst() : address.pathBytes
         return String(decoding: bytes, as: UTF8.self)
     }
-
-    /// `CLOCK_MONOTONIC` now, microseconds, for `MONOTONIC_USEC=`.
-    public static func monotonicMicroseconds() -> UInt64 {
-        var now = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &now)
-        return UInt64(now.tv_sec) * 1_000_000 + UInt64(now.tv_nsec) / 1_000
-    }
 }
