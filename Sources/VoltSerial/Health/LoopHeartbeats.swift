@@ -57,6 +57,12 @@ public final class LoopHeartbeats: Sendable {
         }.sorted { $0.silentMs > $1.silentMs }
     }
 
+    /// When the loop named `name` last reported (``MonotonicTime`` milliseconds), if it is
+    /// tracked.
+    func lastBeatMs(of name: String) -> Int64? {
+        beats.withLock { $0.values.first { $0.name == name } }?.lastMs.load(ordering: .relaxed)
+    }
+
     /// How many loops report.
     public var count: Int { beats.withLock { $0.count } }
 }

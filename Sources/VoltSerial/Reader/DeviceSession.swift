@@ -45,6 +45,7 @@ public final class DeviceSession: Sendable {
     private let wakeup = Wakeup()
     private let stopRequested = Atomic<Bool>(false)
     private let reconnects = Atomic<Int>(0)
+    private let appliedGeneration = Atomic<Int>(0)
 
     public init(
         device: String, source: Source, options: ReaderOptions,
@@ -66,6 +67,12 @@ public final class DeviceSession: Sendable {
 
     /// Connections after the first one.
     public var reconnectCount: Int { reconnects.load(ordering: .relaxed) }
+
+    /// The ``LiveConfig/generation`` this session's stream scores with: after a reload it
+    /// catches up within one pass of the loop (one heartbeat tick at most). Every line read
+    /// after it moved is scored with the new configuration, which is what a test of a reload
+    /// waits for instead of sleeping.
+    public var configGeneration: Int { appliedGeneration.load(ordering: .acquiring) }
 
     /// Reads until the task is cancelled (or ``stop()``).
     public func run() async {
@@ -98,7 +105,9 @@ public final class DeviceSession: Sendable {
     private func loop() {
         let initial = liveConfig?.snapshot() ?? (config: options.config, generation: 0)
         var stream = DeviceStream(device: device, config: initial.config)
-        var upkeep = Upkeep(beat: heartbeats?.register("serial reader \(device)"), liveConfig: liveConfig, generation: initial.generation)
+        appliedGeneration.store(initial.generation, ordering: .releasing)
+        var upkeep = Upkeep(beat: heartbeats?.register("serial reader \(device)"), liveConfig: liveConfig,
+                            generation: initial.generation) { self.appliedGeneration.store($0, ordering: .releasing) }
         defer { if let beat = upkeep.beat { heartbeats?.unregister(beat) } }
         var timing = ScorerTiming(every: timingEvery)
         var machine = ReconnectMachine(policy: options.reconnect)
@@ -289,6 +298,8 @@ struct Upkeep {
     let liveConfig: LiveConfig?
     /// The ``LiveConfig/generation`` the stream was last given.
     var generation: Int
+    /// Told each generation once the stream has it (``DeviceSession/configGeneration``).
+    let applied: (Int) -> Void
 
     mutating func pass(stream: inout DeviceStream, logger: Logger) {
         beat?.beat()
@@ -296,6 +307,7 @@ struct Upkeep {
         let next = liveConfig.snapshot()
         generation = next.generation
         stream.apply(next.config)
+        applied(generation)
         logger.info("applied the reloaded configuration", metadata: ["anomaly_threshold": "\(next.config.anomalyThreshold)"])
     }
 }
