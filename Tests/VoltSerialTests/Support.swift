@@ -196,7 +196,7 @@ final class DatagramReceiver: @unchecked Sendable {
 
     init(_ name: String) throws {
         self.name = name
-        fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        fd = socket(AF_UNIX, SystemCall.datagramCloseOnExec, 0)
         var addr = sockaddr_un()
         addr.sun_family = sa_family_t(AF_UNIX)
         var bytes = Array(name.utf8)

@@ -25,6 +25,16 @@ package enum SystemCall {
 
     @discardableResult
     package static func close(_ fd: Int32) -> Int32 { libcClose(fd) }
+
+    /// `SOCK_DGRAM | SOCK_CLOEXEC`, for `socket(2)`: glibc's headers make the socket types an
+    /// enum (Swift sees a struct with a `rawValue`), musl's plain integers.
+    package static let datagramCloseOnExec: Int32 = {
+        #if canImport(Glibc)
+        Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
+        #else
+        SOCK_DGRAM | SOCK_CLOEXEC
+        #endif
+    }()
 }
 
 // At file scope nothing hides the C functions.

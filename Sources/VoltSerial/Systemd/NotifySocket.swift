@@ -13,7 +13,7 @@ public final class NotifySocket: Sendable {
 
     /// Opens a socket for `address`. Fails only when the process cannot create a socket.
     public init(address: NotifySocketAddress) throws(NotifySocketError) {
-        let fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        let fd = socket(AF_UNIX, SystemCall.datagramCloseOnExec, 0)
         guard fd >= 0 else { throw NotifySocketError("cannot create the sd_notify socket: \(Posix.describe(errno))") }
         self.fd = fd
         self.address = address
