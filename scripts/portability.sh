@@ -25,6 +25,14 @@ for cc in gcc musl-gcc; do
   command -v "$cc" >/dev/null || { echo "portability: $cc not found — run scripts/setup.sh (Debian package musl-tools)" >&2; exit 2; }
 done
 CFLAGS=(-std=gnu11 -Wall -Wextra -Werror -O2)
+# musl-gcc sees musl's headers only; a musl system takes the kernel's UAPI headers (linux/,
+# asm/) from a separate package, as Alpine does. Give it Debian's, and nothing of glibc.
+uapi="$work/uapi"
+mkdir -p "$uapi"
+ln -s /usr/include/linux "$uapi/linux"
+ln -s /usr/include/asm-generic "$uapi/asm-generic"
+ln -s "/usr/include/$(gcc -dumpmachine)/asm" "$uapi/asm"
+MUSL_UAPI=(-isystem "$uapi")
 
 # 1. Every C target, both C libraries.
 for target in Sources/*/; do
@@ -36,7 +44,9 @@ for target in Sources/*/; do
   target_ok=1
   for cc in gcc musl-gcc; do
     for source in $sources; do
-      if ! "$cc" "${CFLAGS[@]}" "${include[@]}" -c "$source" -o "$work/$name.o" 2>"$work/err"; then
+      extra=()
+      [ "$cc" = musl-gcc ] && extra=("${MUSL_UAPI[@]}")
+      if ! "$cc" "${CFLAGS[@]}" "${extra[@]}" "${include[@]}" -c "$source" -o "$work/$name.o" 2>"$work/err"; then
         fail "$name ($(basename "$source")) does not compile with $cc:"; sed 's/^/    /' "$work/err" >&2
         target_ok=0
       fi
