@@ -145,6 +145,9 @@ final class TestPty: @unchecked Sendable {
         copy.withUTF8 { _ = SystemCall.write(master, $0.baseAddress, $0.count) }
     }
 
+    /// Writes one byte at a time with a pause between, so the reader's reads mostly return
+    /// single bytes. The pause shapes the input; nothing waits on it: the results must be the
+    /// same however the bytes end up split into reads.
     func writeBytewise(_ text: String, pauseMicroseconds: UInt32 = 300) {
         for byte in text.utf8 {
             var b = byte
