@@ -34,18 +34,22 @@ let package = Package(
             name: "VoltCore",
             swiftSettings: swiftSettings
         ),
-        // libudev, termios, pty and ioctl constants that Swift cannot see directly.
+        // libudev, for discovery and hot-plug: nothing else.
         .systemLibrary(
             name: "CUdev",
             pkgConfig: "libudev",
             providers: [.apt(["libudev-dev"])]
         ),
+        // The Linux calls Swift cannot make directly (variadic ioctl and prctl, termios speed
+        // macros), with every non-POSIX constant guarded; glibc and musl alike.
+        .target(name: "CLinuxShims"),
         // The serial edge: udev discovery and hot-plug, termios ports, reader, fake device, recorder.
         .target(
             name: "VoltSerial",
             dependencies: [
                 "VoltCore",
                 "CUdev",
+                "CLinuxShims",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -123,7 +127,7 @@ let package = Package(
         ),
         .testTarget(
             name: "VoltSerialTests",
-            dependencies: ["VoltSerial", "VoltCore", "CUdev"],
+            dependencies: ["VoltSerial", "VoltCore", "CLinuxShims"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

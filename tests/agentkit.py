@@ -8,6 +8,10 @@
   waited for (`/api/health`), stopped with SIGTERM.
 - `raw_handshake()`: a WebSocket handshake over a plain socket, for tests that must control
   every byte (never reading, never answering pings, a refused handshake).
+- `wait_until()`: waits for a condition (a status field, a log line, a closed socket) with a
+  deadline that only a failing test ever reaches; tests wait for events, never for time.
+- `accept_queue_length()`: connections the kernel holds for a listening port that the agent
+  has not accepted yet.
 - `seccomp_filter()` (from tests/seccomp.py): a seccomp filter for `Agent(preexec_fn=...)`,
   to run the agent where some system calls fail (as under systemd's `SystemCallFilter=`).
 
@@ -58,6 +62,35 @@ def raw_handshake(port, path="/ws", origin=None, receive_buffer=None):
             break
         rest += chunk
     return s, head.decode(), rest
+
+
+# How long a test waits for an event before it fails. Generous: only a failing test waits this
+# long, and a loaded CI machine must not turn a slow pass into a failure.
+EVENT_TIMEOUT = 30.0
+
+
+def wait_until(condition, timeout=EVENT_TIMEOUT, interval=0.02):
+    """Checks `condition` until it holds (returns True) or `timeout` seconds pass (returns
+    False, after one last check)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(interval)
+    return bool(condition())
+
+
+def accept_queue_length(port):
+    """Connections waiting in the accept queue of the IPv4 socket listening on `port` (for a
+    listening socket, /proc/net/tcp's rx_queue is the accept backlog); None if none listens."""
+    with open("/proc/net/tcp") as f:
+        next(f)
+        for line in f:
+            fields = line.split()
+            local, state, queues = fields[1], fields[3], fields[4]
+            if state == "0A" and int(local.split(":")[1], 16) == port:
+                return int(queues.split(":")[1], 16)
+    return None
 
 
 def voltwatch_binary():

@@ -9,6 +9,8 @@
 import VoltCore
 #if canImport(Glibc)
 import Glibc
+#elseif canImport(Musl)
+import Musl
 #endif
 
 func seconds(_ d: Duration) -> Double {

@@ -1,6 +1,8 @@
 import ArgumentParser
 #if canImport(Glibc)
 import Glibc
+#elseif canImport(Musl)
+import Musl
 #endif
 import Logging
 import ServiceLifecycle
@@ -114,7 +116,7 @@ enum StandardOutput {
     static func write(_ bytes: UnsafeBufferPointer<UInt8>) {
         var offset = 0
         while offset < bytes.count {
-            let n = Glibc.write(1, bytes.baseAddress! + offset, bytes.count - offset)
+            let n = SystemCall.write(1, bytes.baseAddress! + offset, bytes.count - offset)
             if n <= 0 { if errno == EINTR { continue } else { return } }
             offset += n
         }

@@ -1,4 +1,5 @@
 import VoltAgent
+import VoltSerial
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -55,7 +56,7 @@ final class OutputFile {
         var offset = 0
         buffer.withUnsafeBytes { bytes in
             while offset < bytes.count {
-                let n = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
+                let n = SystemCall.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
                 if n < 0 {
                     if errno == EINTR { continue }
                     failure = "cannot write \(path): \(String(cString: strerror(errno)))"
@@ -68,7 +69,7 @@ final class OutputFile {
 
     func close() {
         flush()
-        if ownsDescriptor { _ = Glibc.close(fd) }
+        if ownsDescriptor { _ = SystemCall.close(fd) }
     }
 }
 
@@ -83,12 +84,12 @@ struct LineReader: ~Copyable {
         guard fd >= 0 else { throw FileReadError(path: path, errno: errno) }
         var info = stat()
         if fstat(fd, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR {
-            Glibc.close(fd)
+            SystemCall.close(fd)
             throw FileReadError(path: path, errno: EISDIR)
         }
     }
 
-    deinit { Glibc.close(fd) }
+    deinit { SystemCall.close(fd) }
 
     /// The file's size in bytes, when it is a regular file (for progress).
     var size: Int? {

@@ -5,6 +5,7 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import VoltSerial
 
 /// Unbuffered writes to standard error, for summaries, progress and errors.
 enum StandardError {
@@ -13,7 +14,7 @@ enum StandardError {
         copy.withUTF8 { bytes in
             var offset = 0
             while offset < bytes.count {
-                let n = Glibc.write(2, bytes.baseAddress! + offset, bytes.count - offset)
+                let n = SystemCall.write(2, bytes.baseAddress! + offset, bytes.count - offset)
                 if n <= 0 { if errno == EINTR { continue } else { return } }
                 offset += n
             }

@@ -1,5 +1,7 @@
 #if canImport(Glibc)
 import Glibc
+#elseif canImport(Musl)
+import Musl
 #endif
 import CoreMetrics
 import Synchronization
@@ -156,9 +158,11 @@ extension PtyTests {
             _ = await sink.wait { $0.results.count >= 5 }
             var strict = ModelConfig()
             strict.maxVolts = 1.0
+            #expect(session.configGeneration == 0)
             live.replace(with: strict)
-            // The loop applies it on its next pass (at the latest one heartbeat tick).
-            try? await Task.sleep(for: .milliseconds(50))
+            // The loop applies it on its next pass (at the latest one heartbeat tick); every
+            // line read from then on is scored with it.
+            #expect(await eventually { session.configGeneration == 1 })
             for seq in 5..<10 { pty.write(frame(seq)) }
             _ = await sink.wait { $0.results.count >= 10 }
             group.cancelAll()
@@ -173,18 +177,26 @@ extension PtyTests {
 
     /// A reader waiting for a board that is not there still reports alive: waiting is
     /// healthy, only a stuck loop must stop the watchdog pings.
+    ///
+    /// The retry delay is an hour, so the reader spends the whole test in one wait: a beat
+    /// stamped two ticks after the first can only come from inside that wait.
     @Test func aWaitingReaderKeepsReportingAlive() async {
         let sink = CollectingSink()
         let heartbeats = LoopHeartbeats()
         var options = fastReaderOptions()
-        options.reconnect = ReconnectPolicy(initialDelayMs: 5_000, maxDelayMs: 5_000)
+        options.reconnect = ReconnectPolicy(initialDelayMs: 3_600_000, maxDelayMs: 3_600_000)
         let session = DeviceSession(device: "absent", source: .path("/dev/ttyNOPE\(getpid())"), options: options, sink: sink,
                                     logger: testLogger, heartbeats: heartbeats)
+        let name = "serial reader absent"
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await session.run() }
-            try? await Task.sleep(for: .milliseconds(2_500))
+            #expect(await sink.wait { $0.count(.waiting) >= 1 })
+            #expect(await eventually { heartbeats.lastBeatMs(of: name) != nil })
+            let first = heartbeats.lastBeatMs(of: name) ?? .max
+            let tick = Int64(LoopHeartbeats.tickMs)
+            #expect(await eventually { (heartbeats.lastBeatMs(of: name) ?? 0) >= first + 2 * tick })
             #expect(heartbeats.count == 1)
-            #expect(heartbeats.stale(staleAfterMs: Int64(LoopHeartbeats.tickMs) + 500).isEmpty)
+            #expect(session.reconnectCount == 0)
             group.cancelAll()
         }
     }

@@ -1,7 +1,9 @@
 #if canImport(Glibc)
 import Glibc
+#elseif canImport(Musl)
+import Musl
 #endif
-import CUdev
+import CLinuxShims
 import Logging
 import Testing
 import Synchronization
@@ -11,8 +13,12 @@ import VoltCore
 /// Collects every event a reader publishes, for tests to wait on.
 final class CollectingSink: AgentEventSink {
     private let events = Mutex<[AgentEvent]>([])
+    private let changes = ChangeSignal()
 
-    func publish(_ event: AgentEvent) { events.withLock { $0.append(event) } }
+    func publish(_ event: AgentEvent) {
+        events.withLock { $0.append(event) }
+        changes.signal()
+    }
 
     var all: [AgentEvent] { events.withLock { $0 } }
 
@@ -30,15 +36,87 @@ final class CollectingSink: AgentEventSink {
         all.reversed().lazy.compactMap { if case .counters(_, let c) = $0 { c } else { nil } }.first
     }
 
-    /// Polls `condition` every 2 ms until it holds or `timeoutMs` passes.
-    func wait(timeoutMs: Int = 5_000, _ condition: (CollectingSink) -> Bool) async -> Bool {
+    /// Waits until `condition` holds, checking it again after every event published; false
+    /// when `timeoutMs` passes first. The timeout only bounds a failing test: a passing one
+    /// returns as soon as the event it waits for arrives.
+    func wait(timeoutMs: Int = testTimeoutMs, _ condition: (CollectingSink) -> Bool) async -> Bool {
         let deadline = ContinuousClock.now + .milliseconds(timeoutMs)
-        while ContinuousClock.now < deadline {
+        while true {
+            let seen = changes.version
             if condition(self) { return true }
-            try? await Task.sleep(for: .milliseconds(2))
+            if ContinuousClock.now >= deadline { return false }
+            await changes.wait(after: seen, until: deadline)
         }
-        return condition(self)
     }
+}
+
+/// How long a test waits for an event before it fails. Generous, because it is only ever
+/// reached by a failing test, and a loaded CI machine must not turn a slow pass into a failure.
+let testTimeoutMs = 20_000
+
+/// Counts changes and wakes whoever waits for the next one, so tests wait for events rather
+/// than sleep and look.
+final class ChangeSignal: Sendable {
+    private struct State {
+        var version = 0
+        var nextToken = 0
+        var waiters: [Int: CheckedContinuation<Void, Never>] = [:]
+    }
+    private let state = Mutex(State())
+
+    var version: Int { state.withLock { $0.version } }
+
+    func signal() {
+        let waiters = state.withLock { state in
+            state.version += 1
+            defer { state.waiters.removeAll() }
+            return Array(state.waiters.values)
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    /// Returns once ``version`` has moved past `seen`, or at `deadline`.
+    func wait(after seen: Int, until deadline: ContinuousClock.Instant) async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.change(after: seen) }
+            group.addTask { try? await Task.sleep(until: deadline) }
+            await group.next()
+            group.cancelAll()
+        }
+    }
+
+    private func change(after seen: Int) async {
+        let token = state.withLock { state in
+            defer { state.nextToken += 1 }
+            return state.nextToken
+        }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                // Cancellation sets the flag before its handler runs, and both sides hold the
+                // lock: a waiter is either resumed here or found and resumed by the handler.
+                let now = state.withLock { state in
+                    guard state.version == seen && !Task.isCancelled else { return true }
+                    state.waiters[token] = continuation
+                    return false
+                }
+                if now { continuation.resume() }
+            }
+        } onCancel: {
+            state.withLock { $0.waiters.removeValue(forKey: token) }?.resume()
+        }
+    }
+}
+
+/// Waits for a condition no event announces (a counter in the code under test), checking it
+/// every few milliseconds; false when `timeoutMs` passes first. Like ``CollectingSink/wait``,
+/// the timeout only bounds a failing test.
+func eventually(timeoutMs: Int = testTimeoutMs, _ condition: () -> Bool) async -> Bool {
+    let deadline = ContinuousClock.now + .milliseconds(timeoutMs)
+    while !condition() {
+        if ContinuousClock.now >= deadline { return false }
+        try? await Task.sleep(for: .milliseconds(5))
+    }
+    return true
 }
 
 /// A pty the test plays the board on: write the master, the reader opens `path`.
@@ -59,25 +137,28 @@ final class TestPty: @unchecked Sendable {
 
     /// Closes the test's own slave descriptor (the reader keeps its own).
     func closeSlave() {
-        if slave >= 0 { Glibc.close(slave); slave = -1 }
+        if slave >= 0 { SystemCall.close(slave); slave = -1 }
     }
 
     func write(_ text: String) {
         var copy = text
-        copy.withUTF8 { _ = Glibc.write(master, $0.baseAddress, $0.count) }
+        copy.withUTF8 { _ = SystemCall.write(master, $0.baseAddress, $0.count) }
     }
 
+    /// Writes one byte at a time with a pause between, so the reader's reads mostly return
+    /// single bytes. The pause shapes the input; nothing waits on it: the results must be the
+    /// same however the bytes end up split into reads.
     func writeBytewise(_ text: String, pauseMicroseconds: UInt32 = 300) {
         for byte in text.utf8 {
             var b = byte
-            _ = Glibc.write(master, &b, 1)
+            _ = SystemCall.write(master, &b, 1)
             usleep(pauseMicroseconds)
         }
     }
 
     func close() {
         closeSlave()
-        Glibc.close(master)
+        SystemCall.close(master)
     }
 }
 
@@ -118,7 +199,7 @@ final class DatagramReceiver: @unchecked Sendable {
 
     init(_ name: String) throws {
         self.name = name
-        fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        fd = socket(AF_UNIX, SystemCall.datagramCloseOnExec, 0)
         var addr = sockaddr_un()
         addr.sun_family = sa_family_t(AF_UNIX)
         var bytes = Array(name.utf8)
@@ -145,7 +226,7 @@ final class DatagramReceiver: @unchecked Sendable {
     }
 
     func close() {
-        Glibc.close(fd)
+        SystemCall.close(fd)
         if !name.hasPrefix("@") { unlink(name) }
     }
 }

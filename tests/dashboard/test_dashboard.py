@@ -30,6 +30,21 @@ def wait_for(predicate, timeout, what):
     raise AssertionError(f"timed out after {timeout} s waiting for {what} (last: {last!r})")
 
 
+def points_later(driver, n, what):
+    """Waits until the chart has drawn `n` more samples: a stretch of live updates measured in
+    samples the page handled, not in seconds."""
+    start = js(driver, "voltwatch.pointCount()")
+    capacity = js(driver, "voltwatch.capacity")
+    assert start + n <= capacity, f"{n} more points would overflow the {capacity}-point history"
+    wait_for(lambda: js(driver, "voltwatch.pointCount()") >= start + n, 30, what)
+
+
+def agent_results(agent):
+    """Results the agent has scored for its (fake) device, from /api/status."""
+    devices = [d for d in json.loads(agent.get("/api/status")[2])["devices"] if d["device"] != "app"]
+    return devices[0]["results"]
+
+
 def text(driver, element_id):
     return driver.find_element(By.ID, element_id).text
 
@@ -103,17 +118,18 @@ def test_page_connects_charts_and_lists_a_spike(spikes_agent, chrome, artifacts)
     values = js(chrome, "document.getElementById('volts').textContent + document.getElementById('score').textContent")
     wait_for(lambda: js(chrome, "document.getElementById('volts').textContent + document.getElementById('score').textContent") != values,
              5, "the readout to change")
-    time.sleep(1.2)
+    points_later(chrome, 12, "a dozen more samples drawn")
     assert chrome.execute_script(rects) == before, "the layout moved while numbers changed"
 
-    time.sleep(1.0)  # let an anomaly marker scroll into a readable spot
+    points_later(chrome, 10, "an anomaly marker to scroll into a readable spot")
     chrome.save_screenshot(os.path.join(artifacts, "dashboard.png"))
 
     # A phone: 390x844 CSS pixels at 3x, the readout and chart on the first screen.
     chrome.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
                            {"width": 390, "height": 844, "deviceScaleFactor": 2, "mobile": True})
     try:
-        time.sleep(0.6)
+        wait_for(lambda: js(chrome, "document.documentElement.clientWidth") == 390, 10, "the phone's viewport")
+        points_later(chrome, 2, "the page to draw at the phone's size")
         assert js(chrome, "document.documentElement.scrollWidth") <= 390, "no sideways scrolling on a phone"
         chart = js(chrome, "document.getElementById('chart').getBoundingClientRect().bottom")
         assert chart <= 844, "the chart is on the phone's first screen"
@@ -127,7 +143,11 @@ def test_page_asks_nothing_from_outside_and_breaks_no_policy(spikes_agent, chrom
     chrome.get(spikes_agent.url("/"))
     wait_for(lambda: js(chrome, "window.voltwatch && voltwatch.connection()") == "live", 10, "connection live")
     wait_for(lambda: js(chrome, "voltwatch.anomalyCount()") > 0, 10, "the anomaly list seeded")
-    time.sleep(1.5)  # the chart draws, /api/status answers
+    # The page has drawn the chart and asked the agent for its status (what it fetches after
+    # the first results): everything it requests on load is in the log by then.
+    wait_for(lambda: js(chrome, "performance.getEntriesByType('resource').some(e => e.name.includes('/api/status'))"),
+             10, "the page to fetch /api/status")
+    wait_for(lambda: js(chrome, "voltwatch.pointCount()") > 0, 10, "the chart drawn")
     performance, console = drain_logs(chrome)
     urls = set()
     for entry in performance:
@@ -169,7 +189,9 @@ def test_simulation_controls_and_bounded_history(spikes_agent, chrome):
     wait_for(lambda: js(chrome, "voltwatch.pointCount()") == capacity, 20, "the history full")
     chrome.execute_cdp_cmd("HeapProfiler.collectGarbage", {})
     heap_full = chrome.execute_cdp_cmd("Runtime.getHeapUsage", {})["usedSize"]
-    time.sleep(5)  # ~2500 more samples
+    # ~2500 more samples through the agent while the history is full.
+    counted = agent_results(spikes_agent)
+    wait_for(lambda: agent_results(spikes_agent) >= counted + 2500, 60, "2500 more samples")
     assert js(chrome, "voltwatch.pointCount()") == capacity
     assert js(chrome, "voltwatch.anomalyCount()") <= 50
     assert js(chrome, "document.querySelectorAll('#anomalies li').length") <= 50

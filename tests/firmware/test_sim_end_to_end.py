@@ -147,6 +147,15 @@ def _wait_healthy(base: str, agent: subprocess.Popen, stderr_path: Path, timeout
     pytest.fail(f"voltwatch run never became healthy:\n{stderr_path.read_text()[-4000:]}")
 
 
+def _wait_for(predicate, what: str, timeout: float = 60) -> None:
+    """Waits for an event; the timeout only bounds a failing test."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(0.05)
+
+
 def _devices(status) -> list[dict]:
     devices = status.get("devices") if isinstance(status, dict) else None
     assert isinstance(devices, list), f"/api/status has no devices list: {status}"
@@ -210,7 +219,16 @@ def test_firmware_on_simulated_board_end_to_end(tmp_path: Path) -> None:
         except subprocess.TimeoutExpired:
             pytest.fail(f"the simulation did not finish:\n{sim_err.read_text()}")
         assert sim.returncode == 0, f"voltsim failed:\n{sim_err.read_text()}"
-        time.sleep(1.0)  # the last frames travel through the agent
+        # The board is gone. Once the agent reports it disconnected, the reader has handled
+        # every line before the hang-up: all results are printed and the counters are final.
+        # Then the last printed result still has to reach the WebSocket client.
+        _wait_for(lambda: [d.get("state") for d in _devices(_http_json(base + "/api/status"))] == ["disconnected"],
+                  "the agent to report the board disconnected")
+        printed = [json.loads(line) for line in agent_out.read_text().splitlines() if line.strip()]
+        if printed:
+            last = printed[-1]["seq"]
+            _wait_for(lambda: any(m.get("event") == "anomaly_result" and m.get("data", {}).get("seq") == last
+                                  for m in list(ws.messages)), f"result {last} to reach the WebSocket client")
         status = _http_json(base + "/api/status")
         (tmp_path / "status.json").write_text(json.dumps(status, indent=1))
     finally:

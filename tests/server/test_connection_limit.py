@@ -3,9 +3,9 @@
 import asyncio
 import json
 import socket
-import time
 
 import websockets
+from agentkit import EVENT_TIMEOUT, accept_queue_length, wait_until
 
 
 def test_the_client_over_the_limit_is_refused_with_a_reason(make_agent):
@@ -41,10 +41,10 @@ def test_the_client_over_the_limit_is_refused_with_a_reason(make_agent):
         # The others were not disturbed, and a freed place is taken again.
         assert json.loads(await first.recv())["event"] in ("anomaly_result", "device_status")
         await first.close()
-        for _ in range(40):
-            if agent.status()["clients"]["connected"] < 2:
-                break
-            await asyncio.sleep(0.05)
+        async def the_close_reached_the_agent():
+            while agent.status()["clients"]["connected"] >= 2:
+                await asyncio.sleep(0.02)
+        await asyncio.wait_for(the_close_reached_the_agent(), EVENT_TIMEOUT)
         async with websockets.connect(f"ws://{agent.base}/ws") as fifth:
             assert json.loads(await fifth.recv())["event"] == "hello"
         await second.close()
@@ -55,10 +55,12 @@ def test_the_client_over_the_limit_is_refused_with_a_reason(make_agent):
 def test_at_the_connection_limit_new_connections_wait_until_one_closes(make_agent):
     agent = make_agent("--max-connections", "3")
     idle = [socket.create_connection(("127.0.0.1", agent.port)) for _ in range(3)]
-    time.sleep(0.3)  # let the server accept them
+    # The kernel completes a handshake before the agent accepts; wait until it has taken all three.
+    assert wait_until(lambda: accept_queue_length(agent.port) == 0), "the agent did not accept three connections"
 
     waiting = socket.create_connection(("127.0.0.1", agent.port))  # the kernel queues it
     waiting.sendall(b"GET /api/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    assert wait_until(lambda: accept_queue_length(agent.port) == 1), "the fourth connection is not in the kernel's queue"
     waiting.settimeout(1)
     try:
         early = waiting.recv(4096)

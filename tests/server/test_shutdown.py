@@ -1,41 +1,46 @@
-"""SIGTERM with clients connected: every client gets a close frame, the process exits fast."""
+"""SIGTERM with clients connected: every client gets a close frame, the process exits on its
+own, without the service group having to force anything."""
 import asyncio
 import signal
-import time
+import threading
 
 import socketio
 import websockets
+from agentkit import EVENT_TIMEOUT
+
+# swift-service-lifecycle's words when a service outlives the graceful shutdown limit
+# (Agent.shutdownLimit, 10 s) and the group cancels it: a shutdown that needed force.
+FORCED = "Graceful shutdown took longer than allowed by the configuration"
 
 
-def test_graceful_shutdown_sends_close_frames_and_exits_within_a_second(agent):
+def test_graceful_shutdown_sends_close_frames_and_exits_on_its_own(make_agent):
+    # Debug logging, so the service group's own account of the shutdown is in the log.
+    agent = make_agent("--log-level", "debug")
     sio = socketio.Client(reconnection=False)
     sio.connect(f"http://{agent.base}", transports=["websocket"], wait_timeout=5)
-    disconnected = []
-    sio.on("disconnect", lambda *args: disconnected.append(time.monotonic()))
+    disconnected = threading.Event()
+    sio.on("disconnect", lambda *args: disconnected.set())
 
     async def run():
         clients = [await websockets.connect(f"ws://{agent.base}/ws") for _ in range(5)]
         for ws in clients:
             await ws.recv()
-        start = time.monotonic()
         agent.proc.send_signal(signal.SIGTERM)
         codes = []
         for ws in clients:
             try:
                 while True:
-                    await asyncio.wait_for(ws.recv(), 2)
+                    await asyncio.wait_for(ws.recv(), EVENT_TIMEOUT)
             except websockets.ConnectionClosed as closed:
                 codes.append(closed.rcvd.code if closed.rcvd else None)
-        return start, codes
+        return codes
 
-    start, codes = asyncio.run(run())
+    codes = asyncio.run(run())
     # 1001 "going away": RFC 6455 §7.4.1 names it for a server going down.
     assert codes == [1001] * 5, f"close frames: {codes}"
-    agent.proc.wait(timeout=5)
-    elapsed = time.monotonic() - start
-    assert elapsed < 1.0, f"exit took {elapsed:.2f} s"
+    # The deadline only bounds a failure; how fast the agent stops is not a unit-test figure.
+    agent.proc.wait(timeout=EVENT_TIMEOUT)
     assert agent.proc.returncode == 0
-    deadline = time.monotonic() + 2
-    while not disconnected and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert disconnected, "the Socket.IO client was not told"
+    log = agent.log_text()
+    assert FORCED not in log, "a service had to be cancelled after the graceful shutdown limit"
+    assert disconnected.wait(EVENT_TIMEOUT), "the Socket.IO client was not told"

@@ -8,11 +8,11 @@ import shutil
 import signal
 import subprocess
 import tempfile
-import time
 
 import pytest
 
 from servicekit import ROOT, voltwatch  # noqa: F401 (fixtures)
+from agentkit import wait_until  # noqa: E402 (servicekit puts tests/ on the path)
 
 DEVICES = ROOT / "tests" / "serial" / "devices.umockdev"
 needs_umockdev = pytest.mark.skipif(shutil.which("umockdev-run") is None, reason="umockdev is not installed")
@@ -75,7 +75,8 @@ def test_modemmanager_running_is_noticed(voltwatch, tmp_path):
     shutil.copy(shutil.which("sleep"), fake)
     process = subprocess.Popen([str(fake), "30"])
     try:
-        time.sleep(0.1)
+        # Doctor looks for the name in /proc: wait until the copy has exec'd and carries it.
+        assert wait_until(lambda: pathlib.Path(f"/proc/{process.pid}/comm").read_text().strip() == "ModemManager")
         out = doctor(voltwatch, umockdev=False)
         assert f"warning ModemManager: running (pid {process.pid})" in out.stdout, out.stdout
         assert "systemctl disable --now ModemManager" in out.stdout

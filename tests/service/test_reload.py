@@ -13,6 +13,7 @@ import pytest
 import websockets
 
 from servicekit import ROOT, voltwatch, make_agent  # noqa: F401 (fixtures)
+from agentkit import EVENT_TIMEOUT, wait_until  # noqa: E402 (servicekit puts tests/ on the path)
 
 
 @pytest.fixture
@@ -29,15 +30,6 @@ def edit(path, **changes):
     config.update(changes)
     with open(path, "w") as f:
         json.dump(config, f)
-
-
-def wait_until(condition, timeout=5.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return condition()
 
 
 def test_sighup_applies_a_changed_threshold_without_dropping_clients(make_agent, config_copy):
@@ -59,9 +51,10 @@ def test_sighup_applies_a_changed_threshold_without_dropping_clients(make_agent,
             # max_volts below the fake's ~2.5 V: every sample is now out of range.
             edit(config_copy, anomaly_threshold=0.65, max_volts=1.0)
             agent.proc.send_signal(signal.SIGHUP)
-            deadline = time.monotonic() + 5
-            while agent.model()["config"]["anomaly_threshold"] != 0.65 and time.monotonic() < deadline:
-                await asyncio.sleep(0.05)
+            async def reloaded():
+                while agent.model()["config"]["anomaly_threshold"] != 0.65:
+                    await asyncio.sleep(0.02)
+            await asyncio.wait_for(reloaded(), EVENT_TIMEOUT)
             after = await next_results(20)
             return before, after
 
@@ -93,12 +86,18 @@ def test_a_broken_file_is_refused_and_the_old_config_stays(make_agent, config_co
         f.write("{ not json")
     agent.proc.send_signal(signal.SIGHUP)
     assert wait_until(lambda: agent.log_text().count("reload refused") == 2)
-    time.sleep(0.5)
-    assert agent.proc.poll() is None
-    # Still scoring with the old configuration: normal samples, no anomalies.
-    lines = [agent.proc.stdout.readline() for _ in range(5)]
-    results = [json.loads(line) for line in lines]
+    refused_at = time.time()
+    # Still running and still scoring with the old configuration: five results received after
+    # the second refusal (earlier ones may still sit in the pipe), all normal.
+    results = []
+    while len(results) < 5:
+        line = agent.proc.stdout.readline()
+        assert line, f"the agent stopped after a refused reload: {agent.log_text()[-2000:]}"
+        result = json.loads(line)
+        if result["timestamp"] > refused_at:
+            results.append(result)
     assert all(not r["is_anomaly"] for r in results), results
+    assert agent.proc.poll() is None
     assert agent.model()["config"]["anomaly_threshold"] == 0.7
 
 

@@ -34,7 +34,7 @@ struct ConfigReloader: Service {
     /// One reload; what happened, for the log and tests.
     @discardableResult
     func reload() -> ReloadOutcome {
-        send([.reloading, .monotonicNow(microseconds: NotifySocket.monotonicMicroseconds()), .status("reloading configuration")])
+        send([.reloading, .monotonicNow(microseconds: MonotonicTime.microseconds()), .status("reloading configuration")])
         let outcome = ReloadOutcome.decide(path: path, current: live.current) { path throws(ConfigError) in
             try ModelConfigFile.load(path)
         }

@@ -76,17 +76,17 @@ public struct DiscoveryService: Service {
         if registry.devices.isEmpty { logger.info("no board found yet; waiting for one to be plugged in") }
         var fds = [pollfd(fd: wakeup.fd, events: Int16(POLLIN), revents: 0)]
         if let monitor { fds.append(pollfd(fd: monitor.fd, events: Int16(POLLIN), revents: 0)) }
-        var nextPoll = Posix.monotonicMilliseconds() + interval
+        var nextPoll = MonotonicTime.milliseconds() + interval
         while true {
             beat?.beat()
             for i in fds.indices { fds[i].revents = 0 }
             // Wake at least once per heartbeat tick, re-enumerate only every `interval`.
-            let wait = min(max(0, nextPoll - Posix.monotonicMilliseconds()), Int64(LoopHeartbeats.tickMs))
+            let wait = min(max(0, nextPoll - MonotonicTime.milliseconds()), Int64(LoopHeartbeats.tickMs))
             let ready = poll(&fds, nfds_t(fds.count), Int32(clamping: wait))
             if ready < 0 && errno == EINTR { continue }
             if fds[0].revents != 0 { return }
-            let pollDue = Posix.monotonicMilliseconds() >= nextPoll
-            if pollDue { nextPoll = Posix.monotonicMilliseconds() + interval }
+            let pollDue = MonotonicTime.milliseconds() >= nextPoll
+            if pollDue { nextPoll = MonotonicTime.milliseconds() + interval }
             var changed = pollDue
             if let monitor, fds.count > 1, fds[1].revents != 0 {
                 while let event = monitor.receive() {

@@ -145,10 +145,10 @@ public final class FakeDevice: Service, SimulationControl {
 
     public func run() async throws {
         defer { if let link = options.link { unlink(link) } }
-        var nextUnplug = options.unplugEveryMs.map { Posix.monotonicMilliseconds() + Int64($0) }
+        var nextUnplug = options.unplugEveryMs.map { MonotonicTime.milliseconds() + Int64($0) }
         var replugAt: Int64?
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            let now = Posix.monotonicMilliseconds()
+            let now = MonotonicTime.milliseconds()
             if let at = replugAt, now >= at {
                 do { try replug() } catch { logger.error("\(error.description)") }
                 replugAt = nil

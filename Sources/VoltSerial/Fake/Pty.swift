@@ -3,7 +3,7 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
-import CUdev
+import CLinuxShims
 
 /// A pseudo-terminal pair: the fake device writes the master, the agent opens the slave by
 /// path through the very termios path a real board takes.
@@ -48,7 +48,7 @@ final class Pty: Sendable {
         bytes.withUnsafeBytes { raw in
             var offset = 0
             while offset < raw.count {
-                let n = Glibc.write(master, raw.baseAddress! + offset, raw.count - offset)
+                let n = SystemCall.write(master, raw.baseAddress! + offset, raw.count - offset)
                 if n < 0 {
                     if errno == EINTR { continue }
                     return false

@@ -21,7 +21,7 @@ public final class LoopHeartbeats: Sendable {
         }
 
         /// "Still alive"; call from the loop itself.
-        public func beat() { beat(nowMs: Posix.monotonicMilliseconds()) }
+        public func beat() { beat(nowMs: MonotonicTime.milliseconds()) }
 
         func beat(nowMs: Int64) { lastMs.store(nowMs, ordering: .relaxed) }
     }
@@ -31,7 +31,7 @@ public final class LoopHeartbeats: Sendable {
     public init() {}
 
     /// Starts tracking a loop (it counts as alive now).
-    public func register(_ name: String) -> Beat { register(name, nowMs: Posix.monotonicMilliseconds()) }
+    public func register(_ name: String) -> Beat { register(name, nowMs: MonotonicTime.milliseconds()) }
 
     func register(_ name: String, nowMs: Int64) -> Beat {
         let beat = Beat(name: name, nowMs: nowMs)
@@ -46,7 +46,7 @@ public final class LoopHeartbeats: Sendable {
 
     /// Loops silent for longer than `staleAfterMs`, with how long, most silent first.
     public func stale(staleAfterMs: Int64) -> [(name: String, silentMs: Int64)] {
-        stale(nowMs: Posix.monotonicMilliseconds(), staleAfterMs: staleAfterMs)
+        stale(nowMs: MonotonicTime.milliseconds(), staleAfterMs: staleAfterMs)
     }
 
     func stale(nowMs: Int64, staleAfterMs: Int64) -> [(name: String, silentMs: Int64)] {
@@ -55,6 +55,12 @@ public final class LoopHeartbeats: Sendable {
             let silent = nowMs - beat.lastMs.load(ordering: .relaxed)
             return silent > staleAfterMs ? (beat.name, silent) : nil
         }.sorted { $0.silentMs > $1.silentMs }
+    }
+
+    /// When the loop named `name` last reported (``MonotonicTime`` milliseconds), if it is
+    /// tracked.
+    func lastBeatMs(of name: String) -> Int64? {
+        beats.withLock { $0.values.first { $0.name == name } }?.lastMs.load(ordering: .relaxed)
     }
 
     /// How many loops report.

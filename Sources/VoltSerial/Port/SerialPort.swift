@@ -3,7 +3,7 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
-import CUdev
+import CLinuxShims
 
 /// An open serial port in raw 8N1 mode, owned by one reader thread.
 ///
@@ -39,7 +39,7 @@ public final class SerialPort {
 
     /// Opens and configures `path` at `baud` bits per second.
     public static func open(path: String, baud: Int = 115_200) throws(SerialPortError) -> SerialPort {
-        let fd = Glibc.open(path, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC)
+        let fd = SystemCall.open(path, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC)
         guard fd >= 0 else {
             let code = errno
             switch code {
@@ -50,14 +50,14 @@ public final class SerialPort {
             }
         }
         func fail(_ kind: SerialPortError.Kind) -> SerialPortError {
-            Glibc.close(fd)
+            SystemCall.close(fd)
             return SerialPortError(path: path, kind: kind)
         }
         guard isatty(fd) == 1 else { throw fail(.notATerminal) }
         if flock(fd, LOCK_EX | LOCK_NB) != 0 {
             let code = errno
             if code == EWOULDBLOCK {
-                Glibc.close(fd)
+                SystemCall.close(fd)
                 throw SerialPortError(path: path, kind: .busy(holder: PortHolder.find(path)))
             }
             throw fail(.system(operation: "lock", errno: code))
@@ -84,7 +84,7 @@ public final class SerialPort {
     /// Reads what is available into `buffer` without blocking.
     public func read(into buffer: UnsafeMutableRawBufferPointer) -> ReadOutcome {
         while true {
-            let n = Glibc.read(fd, buffer.baseAddress, buffer.count)
+            let n = SystemCall.read(fd, buffer.baseAddress, buffer.count)
             if n > 0 { return .bytes(n) }
             if n == 0 { return .hangUp(errno: 0) }
             let code = errno
@@ -105,7 +105,7 @@ public final class SerialPort {
     public func close() {
         guard fd >= 0 else { return }
         _ = vw_tiocnxcl(fd)
-        Glibc.close(fd)
+        SystemCall.close(fd)
         fd = -1
     }
 }

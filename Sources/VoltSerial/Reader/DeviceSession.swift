@@ -4,7 +4,7 @@ import Glibc
 import Musl
 #endif
 public import Logging
-import CUdev
+import CLinuxShims
 import Synchronization
 public import VoltCore
 
@@ -45,6 +45,7 @@ public final class DeviceSession: Sendable {
     private let wakeup = Wakeup()
     private let stopRequested = Atomic<Bool>(false)
     private let reconnects = Atomic<Int>(0)
+    private let appliedGeneration = Atomic<Int>(0)
 
     public init(
         device: String, source: Source, options: ReaderOptions,
@@ -66,6 +67,12 @@ public final class DeviceSession: Sendable {
 
     /// Connections after the first one.
     public var reconnectCount: Int { reconnects.load(ordering: .relaxed) }
+
+    /// The ``LiveConfig/generation`` this session's stream scores with: after a reload it
+    /// catches up within one pass of the loop (one heartbeat tick at most). Every line read
+    /// after it moved is scored with the new configuration, which is what a test of a reload
+    /// waits for instead of sleeping.
+    public var configGeneration: Int { appliedGeneration.load(ordering: .acquiring) }
 
     /// Reads until the task is cancelled (or ``stop()``).
     public func run() async {
@@ -98,7 +105,9 @@ public final class DeviceSession: Sendable {
     private func loop() {
         let initial = liveConfig?.snapshot() ?? (config: options.config, generation: 0)
         var stream = DeviceStream(device: device, config: initial.config)
-        var upkeep = Upkeep(beat: heartbeats?.register("serial reader \(device)"), liveConfig: liveConfig, generation: initial.generation)
+        appliedGeneration.store(initial.generation, ordering: .releasing)
+        var upkeep = Upkeep(beat: heartbeats?.register("serial reader \(device)"), liveConfig: liveConfig,
+                            generation: initial.generation) { self.appliedGeneration.store($0, ordering: .releasing) }
         defer { if let beat = upkeep.beat { heartbeats?.unregister(beat) } }
         var timing = ScorerTiming(every: timingEvery)
         var machine = ReconnectMachine(policy: options.reconnect)
@@ -142,9 +151,9 @@ public final class DeviceSession: Sendable {
                 logger.warning("disconnected: \(Self.describe(end)); reconnecting", metadata: ["path": "\(path)"])
                 action = machine.connectionLost(devicePresent: currentPath() != nil)
             case .retry(let ms):
-                let deadline = Posix.monotonicMilliseconds() + Int64(ms)
+                let deadline = MonotonicTime.milliseconds() + Int64(ms)
                 while !stopped {
-                    let remaining = deadline - Posix.monotonicMilliseconds()
+                    let remaining = deadline - MonotonicTime.milliseconds()
                     if remaining <= 0 { break }
                     wakeup.wait(milliseconds: min(Int(remaining), LoopHeartbeats.tickMs))
                     upkeep.pass(stream: &stream, logger: logger)
@@ -177,7 +186,7 @@ public final class DeviceSession: Sendable {
         var framer = LineFramer(maxLineLength: options.maxLineLength)
         var seenOverlong = 0
         var dropper = PartialLineDropper(active: options.resetDelayMs == 0)
-        let openedAt = Posix.monotonicMilliseconds()
+        let openedAt = MonotonicTime.milliseconds()
         // While settling after the board's reset, lines are leftovers until a $HELLO.
         var settling = options.resetDelayMs > 0
         var lastData = openedAt
@@ -187,7 +196,7 @@ public final class DeviceSession: Sendable {
                    pollfd(fd: wakeup.fd, events: Int16(POLLIN), revents: 0)]
         while !stopped {
             upkeep.pass(stream: &stream, logger: logger)
-            let now = Posix.monotonicMilliseconds()
+            let now = MonotonicTime.milliseconds()
             let periodMs = Double(stream.hello?.periodMs ?? 0) > 0 ? Double(stream.hello!.periodMs) : stream.config.periodMs
             let watchdogMs = Int64(max(1, periodMs * Double(options.watchdogPeriods)))
             let graceUntil = openedAt + Int64(options.resetDelayMs)
@@ -225,7 +234,7 @@ public final class DeviceSession: Sendable {
             case .hangUp(let code):
                 return .hangUp(errno: code)
             case .bytes(let count):
-                lastData = Posix.monotonicMilliseconds()
+                lastData = MonotonicTime.milliseconds()
                 let receivedAt = Posix.epochMilliseconds()
                 machine.dataReceived()
                 buffer.withUnsafeBufferPointer { all in
@@ -289,6 +298,8 @@ struct Upkeep {
     let liveConfig: LiveConfig?
     /// The ``LiveConfig/generation`` the stream was last given.
     var generation: Int
+    /// Told each generation once the stream has it (``DeviceSession/configGeneration``).
+    let applied: (Int) -> Void
 
     mutating func pass(stream: inout DeviceStream, logger: Logger) {
         beat?.beat()
@@ -296,6 +307,7 @@ struct Upkeep {
         let next = liveConfig.snapshot()
         generation = next.generation
         stream.apply(next.config)
+        applied(generation)
         logger.info("applied the reloaded configuration", metadata: ["anomaly_threshold": "\(next.config.anomalyThreshold)"])
     }
 }

@@ -32,10 +32,10 @@ public struct ScorerTiming: Sendable {
             if case .result = output { countdown -= 1 }
             return output
         }
-        let start = Posix.monotonicNanoseconds()
+        let start = MonotonicTime.nanoseconds()
         let output = body()
         if case .result = output {
-            timer.recordNanoseconds(Posix.monotonicNanoseconds() - start)
+            timer.recordNanoseconds(MonotonicTime.nanoseconds() - start)
             countdown = every
         }
         return output

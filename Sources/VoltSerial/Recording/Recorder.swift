@@ -38,10 +38,13 @@ public final class Recorder: Service, Sendable {
         var bytes: Int
         var hour: Int64
         var buffer: [UInt8] = []
+        /// Lines and events in ``buffer``.
+        var bufferedLines = 0
     }
 
     public let options: Options
     private let files = Mutex<[String: File]>([:])
+    private let written = Atomic<Int>(0)
     private let logger: Logger
     /// Placeholder payload for an over-long line: longer than the 128-byte limit, so replay
     /// counts it as `too_long`, and readable to whoever opens the file.
@@ -96,6 +99,11 @@ public final class Recorder: Service, Sendable {
         }
     }
 
+    /// Lines and events handed to `write(2)` so far: the flush acknowledgement. A line
+    /// counts once its bytes reached the file, whether ``run()``'s periodic flush, a full
+    /// buffer, a rotation or ``close()`` wrote it.
+    public var linesWritten: Int { written.load(ordering: .acquiring) }
+
     /// Paths of the files written so far (the current one per device).
     public var currentFiles: [String] {
         files.withLock { $0.values.map(\.path) }.sorted()
@@ -120,7 +128,7 @@ public final class Recorder: Service, Sendable {
         files.withLock { files in
             for key in files.keys {
                 write(&files[key]!)
-                Glibc.close(files[key]!.fd)
+                SystemCall.close(files[key]!.fd)
             }
             files.removeAll()
         }
@@ -134,7 +142,7 @@ public final class Recorder: Service, Sendable {
             if var file = files[device] {
                 if file.hour != hour || file.bytes + file.buffer.count >= options.maxFileBytes {
                     write(&file)
-                    Glibc.close(file.fd)
+                    SystemCall.close(file.fd)
                     files[device] = nil
                 }
             }
@@ -143,6 +151,7 @@ public final class Recorder: Service, Sendable {
                 files[device] = file
             }
             body(&files[device]!.buffer)
+            files[device]!.bufferedLines += 1
             if files[device]!.buffer.count >= 64 << 10 { write(&files[device]!) }
         }
     }
@@ -157,7 +166,7 @@ public final class Recorder: Service, Sendable {
                 index += 1
                 continue
             }
-            let fd = Glibc.open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+            let fd = SystemCall.open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
             guard fd >= 0 else {
                 logger.error("\(RecorderError(path: path, errno: errno).description)")
                 return nil
@@ -173,9 +182,14 @@ public final class Recorder: Service, Sendable {
     private func write(_ file: inout File) {
         guard !file.buffer.isEmpty else { return }
         let ok = file.buffer.withUnsafeBytes { Posix.writeAll(file.fd, $0) }
-        if !ok { logger.error("\(RecorderError(path: file.path, errno: errno).description)") }
+        if ok {
+            written.add(file.bufferedLines, ordering: .releasing)
+        } else {
+            logger.error("\(RecorderError(path: file.path, errno: errno).description)")
+        }
         file.bytes += file.buffer.count
         file.buffer.removeAll(keepingCapacity: true)
+        file.bufferedLines = 0
     }
 
     /// `YYYYMMDD-HH` in UTC.

@@ -3,7 +3,7 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
-import CUdev
+import CLinuxShims
 
 /// Runs blocking work (poll/read on a serial port) on its own OS thread and awaits it.
 ///
@@ -27,7 +27,11 @@ enum BlockingThread {
                 continuation.resume(returning: body())
             }
             let context = Unmanaged.passRetained(job).toOpaque()
+            #if canImport(Musl)
+            var thread: pthread_t? = nil  // musl's pthread_t is a pointer, glibc's an integer
+            #else
             var thread = pthread_t()
+            #endif
             let status = pthread_create(&thread, nil, { raw in
                 let job = Unmanaged<Job>.fromOpaque(raw!).takeRetainedValue()
                 job.body()

@@ -3,7 +3,7 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
-import CUdev
+import CLinuxShims
 
 /// An eventfd another thread (or a cancellation handler) can signal to wake a thread blocked
 /// in `poll`. Blocking readers live on dedicated threads, and this is how shutdown, discovery

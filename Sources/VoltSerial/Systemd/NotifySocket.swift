@@ -13,7 +13,7 @@ public final class NotifySocket: Sendable {
 
     /// Opens a socket for `address`. Fails only when the process cannot create a socket.
     public init(address: NotifySocketAddress) throws(NotifySocketError) {
-        let fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        let fd = socket(AF_UNIX, SystemCall.datagramCloseOnExec, 0)
         guard fd >= 0 else { throw NotifySocketError("cannot create the sd_notify socket: \(Posix.describe(errno))") }
         self.fd = fd
         self.address = address
@@ -55,12 +55,5 @@ public final class NotifySocket: Sendable {
     static func display(_ address: NotifySocketAddress) -> String {
         let bytes = address.isAbstract ? [UInt8(ascii: "@")] + address.pathBytes.dropFirst() : address.pathBytes
         return String(decoding: bytes, as: UTF8.self)
-    }
-
-    /// `CLOCK_MONOTONIC` now, microseconds, for `MONOTONIC_USEC=`.
-    public static func monotonicMicroseconds() -> UInt64 {
-        var now = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &now)
-        return UInt64(now.tv_sec) * 1_000_000 + UInt64(now.tv_nsec) / 1_000
     }
 }

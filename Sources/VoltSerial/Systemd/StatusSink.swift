@@ -11,7 +11,7 @@ public final class StatusSink: AgentEventSink {
     public func publish(_ event: AgentEvent) {
         switch event {
         case .deviceStatus, .counters:
-            let now = Posix.monotonicMilliseconds()
+            let now = MonotonicTime.milliseconds()
             status.withLock { $0.record(event, atMs: now) }
         case .result, .hello, .configReloaded:
             return
