@@ -28,6 +28,9 @@ swift test 2>&1 | grep -v "found 1 file(s) which are unhandled"
 step "shipped configuration"
 "$VOLTWATCH_BIN" check-config config/model_config.json >/dev/null
 
+step "portability: C targets on glibc and musl, Glibc imports guarded"
+bash scripts/portability.sh
+
 step "firmware build (Uno, Nano) and the simulated board"
 bash scripts/build-firmware.sh --sim
 
