@@ -13,6 +13,7 @@ The issue's targets: RSS under 100 MB, the longest gap under 150 ms, refused upl
 import argparse
 import asyncio
 import json
+import multiprocessing
 import os
 import socket
 import subprocess
@@ -66,6 +67,18 @@ def upload(port, megabytes, results, index):
         results[index] = ("error", repr(error))
 
 
+def watch(port, marks):
+    """Puts the arrival time (epoch seconds) of every device result on `marks`."""
+    async def run():
+        async with websockets.connect(f"ws://127.0.0.1:{port}/ws") as ws:
+            marks.put("ready")
+            while True:
+                message = json.loads(await ws.recv())
+                if message["event"] == "anomaly_result" and message["data"]["device"] != "app":
+                    marks.put(time.time())
+    asyncio.run(run())
+
+
 def vm_hwm_kb(pid):
     with open(f"/proc/{pid}/status") as f:
         for line in f:
@@ -93,36 +106,30 @@ def main():
                 break
             except OSError:
                 time.sleep(0.1)
-        gaps, stop = [], threading.Event()
-
-        async def watch():
-            async with websockets.connect(f"ws://127.0.0.1:{port}/ws") as ws:
-                last = None
-                while not stop.is_set():
-                    message = json.loads(await asyncio.wait_for(ws.recv(), 10))
-                    if message["event"] != "anomaly_result" or message["data"]["device"] == "app":
-                        continue
-                    now = time.monotonic()
-                    if last is not None:
-                        gaps.append(now - last)
-                    last = now
-
-        watcher = threading.Thread(target=lambda: asyncio.run(watch()))
+        # The watcher runs in a process of its own, so the upload threads (and their share of
+        # this process's interpreter lock) cannot delay it.
+        marks = multiprocessing.Queue()
+        watcher = multiprocessing.Process(target=watch, args=(port, marks), daemon=True)
         watcher.start()
+        assert marks.get(timeout=30) == "ready"
         time.sleep(2)       # the stream's gaps before any upload, for comparison
-        quiet = list(gaps)
         results = [None] * args.uploads
         threads = [threading.Thread(target=upload, args=(port, args.megabytes, results, i)) for i in range(args.uploads)]
-        started = time.monotonic()
-        during = len(gaps)
+        started_at = time.time()
         for t in threads:
             t.start()
         for t in threads:
             t.join()
-        elapsed = time.monotonic() - started
-        loaded = gaps[during:]
-        stop.set()
-        watcher.join(timeout=15)
+        ended_at = time.time()
+        elapsed = ended_at - started_at
+        time.sleep(0.5)
+        watcher.terminate()
+        arrivals = []
+        while not marks.empty():
+            arrivals.append(marks.get())
+        gaps = [(b - a, b) for a, b in zip(arrivals, arrivals[1:])]
+        quiet = [g for g, at in gaps if at < started_at]
+        loaded = [g for g, at in gaps if started_at <= at <= ended_at + 0.2]
         statuses = {}
         for status, _ in results:
             statuses[status] = statuses.get(status, 0) + 1

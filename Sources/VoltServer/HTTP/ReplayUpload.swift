@@ -11,7 +11,8 @@ import VoltCore
 /// so an upload costs one body chunk and one output chunk of memory whatever its size (a
 /// 60 MB day of logs used to be held whole). At most ``UploadGate/limit`` uploads are scored at
 /// once; the next is answered 503 with `Retry-After`, so a burst of uploads cannot take the
-/// gateway's memory or its cores from the live stream. Scoring yields between chunks.
+/// gateway's memory or its cores from the live stream. Scoring runs on a thread of its own at
+/// a lower priority (``LowPriorityExecutor``) and yields between chunks.
 struct ReplayUpload: Sendable {
     /// The scoring configuration in effect when an upload starts (it follows reloads).
     let config: @Sendable () -> ModelConfig
@@ -37,7 +38,9 @@ struct ReplayUpload: Sendable {
         var pass = ReplayPass(replayer: TraceReplayer(device: device, config: config()))
         if ["1", "true", "yes"].contains(query["summary"].map(String.init) ?? "") {
             var sink = ""
-            while try await pass.run(body, into: &sink, untilBytes: Int.max, keepOutput: false) {}
+            try await withTaskExecutorPreference(LowPriorityExecutor.shared) {
+                while try await pass.run(body, into: &sink, untilBytes: Int.max, keepOutput: false) {}
+            }
             try pass.checkUsable()
             withExtendedLifetime(ticket) {}
             return JSONResponse.ok(pass.summaryJSON())
@@ -45,7 +48,9 @@ struct ReplayUpload: Sendable {
         // The first output is scored before answering, so a file that is not a trace at all
         // gets a 400 with the reason instead of an empty 200.
         var first = ""
-        let more = try await pass.run(body, into: &first, untilBytes: Self.chunkBytes, keepOutput: true)
+        let more = try await withTaskExecutorPreference(LowPriorityExecutor.shared) {
+            try await pass.run(body, into: &first, untilBytes: Self.chunkBytes, keepOutput: true)
+        }
         try pass.checkUsable()
         let start = pass
         let firstChunk = first
@@ -58,7 +63,9 @@ struct ReplayUpload: Sendable {
             while more {
                 var chunk = ""
                 chunk.reserveCapacity(Self.chunkBytes + 512)
-                more = try await pass.run(body, into: &chunk, untilBytes: Self.chunkBytes, keepOutput: true)
+                more = try await withTaskExecutorPreference(LowPriorityExecutor.shared) {
+                    try await pass.run(body, into: &chunk, untilBytes: Self.chunkBytes, keepOutput: true)
+                }
                 if !chunk.isEmpty { try await writer.write(ByteBuffer(string: chunk)) }
             }
             try await writer.finish(nil)
