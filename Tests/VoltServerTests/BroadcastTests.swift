@@ -4,46 +4,65 @@ import NIOWebSocket
 import Testing
 @testable import VoltServer
 
-/// A broadcast is encoded once and every client is written the same bytes through NIO's own
-/// WebSocket encoder; the end-to-end tests read the frames with real client libraries.
+/// A broadcast is encoded once, as a complete WebSocket frame per framing, and every client is
+/// written that same buffer; the end-to-end tests read the frames with real client libraries.
 @Suite struct BroadcastTests {
     static let webSocketText = "{\"event\":\"anomaly_result\",\"data\":{\"a\":1}}"
     static let socketIOText = "42[\"anomaly_result\",{\"a\":1}]"
 
-    @Test func encodesEachFramingOnce() {
+    @Test func encodesEachFramingOnceAsAnUnmaskedTextFrame() {
         let broadcast = Broadcast(event: "anomaly_result", dataJSON: "{\"a\":1}", sequence: 7)
-        #expect(String(buffer: broadcast.text(for: .webSocket)) == Self.webSocketText)
-        #expect(String(buffer: broadcast.text(for: .socketIO)) == Self.socketIOText)
+        for (kind, text) in [(ClientKind.webSocket, Self.webSocketText), (.socketIO, Self.socketIOText)] {
+            // FIN + text opcode, mask bit clear (servers never mask), length, then the payload.
+            #expect(Array(broadcast.frame(for: kind).readableBytesView) == [0x81, UInt8(text.utf8.count)] + Array(text.utf8))
+        }
         #expect(broadcast.sequence == 7)
+    }
+
+    @Test(arguments: [0, 1, 125, 126, 65_535, 65_536])
+    func frameHeaderFitsThePayloadLength(length: Int) {
+        let bytes = Array(EncodedFrame.text(String(repeating: "v", count: length)).readableBytesView)
+        #expect(bytes[0] == 0x81)
+        switch length {
+        case ..<126:
+            #expect(bytes[1] == UInt8(length) && bytes.count == 2 + length)
+        case ...0xFFFF:
+            #expect(bytes[1] == 126 && Int(bytes[2]) << 8 | Int(bytes[3]) == length && bytes.count == 4 + length)
+        default:
+            #expect(bytes[1] == 127 && bytes[2..<10].reduce(0) { $0 << 8 | Int($1) } == length && bytes.count == 10 + length)
+        }
     }
 
     @Test func aCopyForAnotherEventLoopHasStorageOfItsOwn() {
         let broadcast = Broadcast(event: "anomaly_result", dataJSON: "{\"a\":1}", sequence: 7)
         let copy = broadcast.copy()
-        #expect(copy.webSocketText == broadcast.webSocketText && copy.sequence == 7)
-        copy.webSocketText.withUnsafeReadableBytes { a in
-            broadcast.webSocketText.withUnsafeReadableBytes { b in #expect(a.baseAddress != b.baseAddress) }
+        #expect(copy.webSocketFrame == broadcast.webSocketFrame && copy.sequence == 7)
+        copy.webSocketFrame.withUnsafeReadableBytes { a in
+            broadcast.webSocketFrame.withUnsafeReadableBytes { b in #expect(a.baseAddress != b.baseAddress) }
         }
     }
 
-    /// Two clients on one loop: each gets a valid unmasked text frame (RFC 6455 §5.2), and the
-    /// payload each socket is handed is the broadcast's own buffer, not a copy.
-    @Test func everyClientIsWrittenTheSamePayloadBuffer() throws {
+    /// Two clients: each socket is handed the broadcast's own buffer, not a copy, and a frame the
+    /// connection wrote through NIO's encoder before it (its `hello`) leaves first.
+    @Test func everyClientIsWrittenTheSameBufferAfterWhatItWroteBefore() throws {
         let broadcast = Broadcast(event: "anomaly_result", dataJSON: "{\"a\":1}", sequence: 1)
-        var payloadAddresses: [UnsafeRawPointer?] = []
+        let original = broadcast.webSocketFrame.withUnsafeReadableBytes { $0.baseAddress }
         for _ in 0..<2 {
-            let channel = EmbeddedChannel(handler: WebSocketFrameEncoder())
-            try channel.writeAndFlush(WebSocketFrame.serverText(broadcast.text(for: .webSocket))).wait()
-            let header = try #require(try channel.readOutbound(as: ByteBuffer.self))
-            let payload = try #require(try channel.readOutbound(as: ByteBuffer.self))
-            let length = Self.webSocketText.utf8.count
-            #expect(Array(header.readableBytesView) == [0x81, UInt8(length)])  // FIN + text, mask bit clear
-            #expect(String(buffer: payload) == Self.webSocketText)
-            payloadAddresses.append(payload.withUnsafeReadableBytes { $0.baseAddress })
+            let writer = EncodedFrameWriter()
+            let channel = EmbeddedChannel()
+            try channel.pipeline.syncOperations.addHandler(writer)
+            try channel.pipeline.syncOperations.addHandler(WebSocketFrameEncoder())
+            try channel.writeAndFlush(WebSocketFrame.serverText(ByteBuffer(string: "hello"))).wait()
+            writer.write(broadcast.frame(for: .webSocket))
+            writer.flush()
+            let helloHeader = try #require(try channel.readOutbound(as: ByteBuffer.self))
+            let helloPayload = try #require(try channel.readOutbound(as: ByteBuffer.self))
+            #expect(Array(helloHeader.readableBytesView) == [0x81, 5] && String(buffer: helloPayload) == "hello")
+            let written = try #require(try channel.readOutbound(as: ByteBuffer.self))
+            #expect(written == broadcast.webSocketFrame)
+            #expect(written.withUnsafeReadableBytes { $0.baseAddress } == original)
             _ = try channel.finish()
         }
-        let original = broadcast.webSocketText.withUnsafeReadableBytes { $0.baseAddress }
-        #expect(payloadAddresses == [original, original])
     }
 
     @Test func closeFrameCarriesTheCodeAndACutReason() {

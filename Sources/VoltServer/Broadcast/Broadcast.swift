@@ -1,38 +1,38 @@
 public import NIOCore
 import VoltCore
 
-/// One event for every client, encoded once: the `/ws` text (`{"event":...,"data":...}`) and
-/// the Socket.IO text (`42["event",data]`). Every client on an event loop is written the same
-/// buffer (NIO's WebSocket encoder puts the frame header in a buffer of its own), so a
-/// broadcast costs one encoding, not one per client.
+/// One event for every client, encoded once as a complete WebSocket text frame per framing:
+/// `/ws` (`{"event":...,"data":...}`) and Socket.IO (`42["event",data]`). Every client on an
+/// event loop is written the same buffer (``EncodedFrameWriter``), so a broadcast costs one
+/// encoding and one buffer, not one per client.
 public struct Broadcast: Sendable {
     /// Where the broadcast stands among everything the hub published. A client that joins gets
     /// the recent results in its `hello`; broadcasts numbered before that are not sent again.
     public let sequence: UInt64
-    public let webSocketText: ByteBuffer
-    public let socketIOText: ByteBuffer
+    public let webSocketFrame: ByteBuffer
+    public let socketIOFrame: ByteBuffer
 
     public init(event: String, dataJSON: String, sequence: UInt64 = 0) {
         self.sequence = sequence
-        webSocketText = ByteBuffer(string: WireText.webSocket(event: event, dataJSON: dataJSON))
-        socketIOText = ByteBuffer(string: WireText.socketIO(event: event, dataJSON: dataJSON))
+        webSocketFrame = EncodedFrame.text(WireText.webSocket(event: event, dataJSON: dataJSON))
+        socketIOFrame = EncodedFrame.text(WireText.socketIO(event: event, dataJSON: dataJSON))
     }
 
-    private init(sequence: UInt64, webSocketText: ByteBuffer, socketIOText: ByteBuffer) {
+    private init(sequence: UInt64, webSocketFrame: ByteBuffer, socketIOFrame: ByteBuffer) {
         self.sequence = sequence
-        self.webSocketText = webSocketText
-        self.socketIOText = socketIOText
+        self.webSocketFrame = webSocketFrame
+        self.socketIOFrame = socketIOFrame
     }
 
     /// The same broadcast in buffers of its own. Each event loop gets its own copy, so two
     /// cores writing to their clients do not share one buffer's reference count.
     public func copy() -> Broadcast {
-        Broadcast(sequence: sequence, webSocketText: ByteBuffer(buffer: webSocketText),
-                  socketIOText: ByteBuffer(buffer: socketIOText))
+        Broadcast(sequence: sequence, webSocketFrame: ByteBuffer(buffer: webSocketFrame),
+                  socketIOFrame: ByteBuffer(buffer: socketIOFrame))
     }
 
-    /// The text for a client speaking `kind`.
-    public func text(for kind: ClientKind) -> ByteBuffer {
-        kind == .webSocket ? webSocketText : socketIOText
+    /// The frame for a client speaking `kind`.
+    public func frame(for kind: ClientKind) -> ByteBuffer {
+        kind == .webSocket ? webSocketFrame : socketIOFrame
     }
 }

@@ -20,3 +20,25 @@ extension WebSocketFrame {
         return WebSocketFrame(fin: true, opcode: .connectionClose, data: payload)
     }
 }
+
+/// Frames encoded once for many clients: RFC 6455 §5.2's header (final, text, unmasked) and
+/// the payload in one buffer, written as it is to every socket (``EncodedFrameWriter``).
+public enum EncodedFrame {
+    public static func text(_ text: String) -> ByteBuffer {
+        let length = text.utf8.count
+        var buffer = ByteBuffer()
+        buffer.reserveCapacity(length + 10)
+        buffer.writeInteger(UInt8(0x81))  // FIN, text
+        if length < 126 {
+            buffer.writeInteger(UInt8(length))
+        } else if length <= 0xFFFF {
+            buffer.writeInteger(UInt8(126))
+            buffer.writeInteger(UInt16(length), endianness: .big)
+        } else {
+            buffer.writeInteger(UInt8(127))
+            buffer.writeInteger(UInt64(length), endianness: .big)
+        }
+        buffer.writeString(text)
+        return buffer
+    }
+}

@@ -29,7 +29,8 @@ extension ClientConnection {
         guard broadcast.sequence > coveredThrough, let context else { return false }
         switch outbox.offer(broadcast, writable: writable, nowMs: nowMs) {
         case .write:
-            context.writeAndFlush(wrapOutboundOut(.serverText(broadcast.text(for: kind))), promise: nil)
+            encodedFrames.write(broadcast.frame(for: kind))
+            encodedFrames.flush()
             return true
         case .queued, .closed:
             return false
@@ -60,13 +61,13 @@ extension ClientConnection {
             hub.metrics.messagesDropped.increment(by: missed)
             let notice = WireText.text(kind, event: "missed",
                 dataJSON: "{\"count\":\(missed),\"message\":\"you fell behind: \(missed) messages were dropped\"}")
-            context.write(wrapOutboundOut(.serverText(context.channel.allocator.buffer(string: notice))), promise: nil)
+            encodedFrames.write(EncodedFrame.text(notice))
         }
         for message in batch {
-            context.write(wrapOutboundOut(.serverText(message.text(for: kind))), promise: nil)
+            encodedFrames.write(message.frame(for: kind))
         }
         hub.metrics.messagesSent.increment(by: batch.count)
         batch.removeAll(keepingCapacity: true)
-        context.flush()
+        encodedFrames.flush()
     }
 }

@@ -12,8 +12,9 @@ import VoltCore
 /// broadcast is written to it from its event loop through NIO's pipeline, like every other
 /// frame.
 ///
-/// It sits at the end of the pipeline, behind NIO's frame decoder and fragment aggregator, and
-/// writes `WebSocketFrame`s through NIO's frame encoder.
+/// It sits at the end of the pipeline, behind NIO's frame decoder and fragment aggregator. It
+/// writes its own frames (replies, pings, closes) as `WebSocketFrame`s through NIO's encoder,
+/// and broadcasts, encoded once for everyone, through an ``EncodedFrameWriter``.
 /// The protocol spoken on top lives in the `+WebSocket` (`/ws`) and `+SocketIO` extensions,
 /// the broadcast path in `+Broadcast`, and client requests in `+Requests`.
 final class ClientConnection: ChannelInboundHandler, RemovableChannelHandler, BroadcastReceiver {
@@ -31,6 +32,8 @@ final class ClientConnection: ChannelInboundHandler, RemovableChannelHandler, Br
     let kind: ClientKind
     let credentials: ClientCredentials
     let logger: Logger
+    /// Where broadcasts, encoded once for every client, are written past NIO's frame encoder.
+    let encodedFrames: EncodedFrameWriter
     var context: ChannelHandlerContext?
     var phase = Phase.open
 
@@ -55,8 +58,10 @@ final class ClientConnection: ChannelInboundHandler, RemovableChannelHandler, Br
     var socketIO: SocketIOSession?
     var heartbeat: Scheduled<Void>?
 
-    init(server: VoltServer, kind: ClientKind, credentials: ClientCredentials, logger: Logger) {
+    init(server: VoltServer, kind: ClientKind, credentials: ClientCredentials,
+         encodedFrames: EncodedFrameWriter, logger: Logger) {
         self.server = server
+        self.encodedFrames = encodedFrames
         self.kind = kind
         self.credentials = credentials
         self.logger = logger

@@ -55,12 +55,15 @@ struct VoltChildChannel: ServerChildChannel, HTTPChannelHandler {
                         let pipeline = channel.pipeline.syncOperations
                         // HTTP is over: the parse-error responder would see WebSocket frames.
                         pipeline.removeHandler(name: HTTPParseErrorResponder.name, promise: nil)
+                        let encodedFrames = EncodedFrameWriter()
+                        try pipeline.addHandler(encodedFrames,
+                                                position: .before(pipeline.handler(type: WebSocketFrameEncoder.self)))
                         try pipeline.addHandler(MaskedFramesOnly())
                         try pipeline.addHandler(NIOWebSocketFrameAggregator(
                             minNonFinalFragmentSize: 1, maxAccumulatedFrameCount: 64,
                             maxAccumulatedFrameSize: server.configuration.maxClientMessageBytes))
                         try pipeline.addHandler(ClientConnection(
-                            server: server, kind: kind, credentials: credentials, logger: logger))
+                            server: server, kind: kind, credentials: credentials, encodedFrames: encodedFrames, logger: logger))
                         return .webSocket
                     }
                 })
