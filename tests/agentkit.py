@@ -69,6 +69,24 @@ def raw_handshake(port, path="/ws", origin=None, receive_buffer=None):
 EVENT_TIMEOUT = 30.0
 
 
+def take_server_frames(buf):
+    """Removes every complete server frame from the front of `buf` (a bytearray); returns them
+    as (opcode, payload). Server frames are never masked (RFC 6455 §5.1)."""
+    frames = []
+    while len(buf) >= 2:
+        assert buf[1] & 0x80 == 0, "server frames are never masked"
+        n, at = buf[1] & 0x7F, 2
+        if n == 126:
+            n, at = int.from_bytes(buf[2:4], "big"), 4
+        elif n == 127:
+            n, at = int.from_bytes(buf[2:10], "big"), 10
+        if len(buf) < at + n:
+            break
+        frames.append((buf[0] & 0x0F, bytes(buf[at:at + n])))
+        del buf[:at + n]
+    return frames
+
+
 def wait_until(condition, timeout=EVENT_TIMEOUT, interval=0.02):
     """Checks `condition` until it holds (returns True) or `timeout` seconds pass (returns
     False, after one last check)."""

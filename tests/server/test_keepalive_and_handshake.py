@@ -8,7 +8,7 @@ import socket
 import time
 
 import websockets
-from agentkit import EVENT_TIMEOUT, raw_handshake as handshake
+from agentkit import EVENT_TIMEOUT, raw_handshake as handshake, take_server_frames
 
 
 def read_frames(s, buf, seconds):
@@ -27,17 +27,7 @@ def read_frames(s, buf, seconds):
         if not chunk:
             closed = True
         buf += chunk
-        while len(buf) >= 2:
-            assert buf[1] & 0x80 == 0, "server frames are never masked"
-            n, at = buf[1] & 0x7F, 2
-            if n == 126:
-                n, at = int.from_bytes(buf[2:4], "big"), 4
-            elif n == 127:
-                n, at = int.from_bytes(buf[2:10], "big"), 10
-            if len(buf) < at + n:
-                break
-            frames.append((buf[0] & 0x0F, bytes(buf[at:at + n])))
-            del buf[:at + n]
+        frames += take_server_frames(buf)
     return frames, closed
 
 

@@ -7,7 +7,7 @@ import os
 import socket
 import time
 
-from agentkit import raw_handshake as handshake
+from agentkit import raw_handshake as handshake, take_server_frames
 
 PING_REQUEST = json.dumps({"event": "voltage_data", "data": {"voltage": 2.5}}).encode()
 
@@ -37,17 +37,7 @@ def read_frames(s, buf, done, timeout=10):
         if not chunk:
             return frames, True
         buf += chunk
-        while len(buf) >= 2:
-            assert buf[1] & 0x80 == 0, "server frames are never masked"
-            n, at = buf[1] & 0x7F, 2
-            if n == 126:
-                n, at = int.from_bytes(buf[2:4], "big"), 4
-            elif n == 127:
-                n, at = int.from_bytes(buf[2:10], "big"), 10
-            if len(buf) < at + n:
-                break
-            frames.append((buf[0] & 0x0F, bytes(buf[at:at + n])))
-            del buf[:at + n]
+        frames += take_server_frames(buf)
     return frames, False
 
 
