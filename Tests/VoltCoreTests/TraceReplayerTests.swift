@@ -189,16 +189,19 @@ struct TraceReplayerTests {
         let (steps, replayer) = Self.replay(text)
         #expect(replayer.format == .serial)
         let results = Self.results(steps)
-        #expect(results.count == 100)
+        // The first line does not start with `$`: it may be the tail of a line, so it is
+        // counted as invalid, as the live reader counts it after opening a port.
+        #expect(results.count == 99)
+        #expect(replayer.counters.invalid.syntax == 1)
         #expect(zip(results, results.dropFirst()).allSatisfy { $1.timestampMs - $0.timestampMs == 100 })
         #expect(results.allSatisfy { $0.seq == nil })
-        #expect(results.map(\.voltage) == volts.map { Double(FixedPoint.format($0, digits: 4))! })
-        #expect(results.indices(of: .spike) == [80])
+        #expect(results.map(\.voltage) == volts.dropFirst().map { Double(FixedPoint.format($0, digits: 4))! })
+        #expect(results.indices(of: .spike) == [79])
         #expect(results.indices(of: .dropout).isEmpty)
     }
 
     @Test func serialCaptureCountsOverlongLines() {
-        let text = "2.5\n" + String(repeating: "1", count: 129) + "\n2.5\n"
+        let text = Bench.helloLine + "\n2.5\n" + String(repeating: "1", count: 129) + "\n2.5\n"
         let (steps, replayer) = Self.replay(text)
         #expect(replayer.counters.invalid.tooLong == 1)
         #expect(steps.contains { if case .rejected(let e) = $0 { e.reason == .tooLong } else { false } })
