@@ -28,6 +28,9 @@ swift test 2>&1 | grep -v "found 1 file(s) which are unhandled"
 step "shipped configuration"
 "$VOLTWATCH_BIN" check-config config/model_config.json >/dev/null
 
+step "fuzzing: libFuzzer on the parsers, ${FUZZ_SECONDS:-60} s per target (FUZZ_SECONDS=0 skips; docs/fuzzing.md)"
+[ "${FUZZ_SECONDS:-60}" = 0 ] || bash scripts/fuzz.sh
+
 step "firmware build (Uno, Nano) and the simulated board"
 bash scripts/build-firmware.sh --sim
 
