@@ -82,6 +82,9 @@ struct JSONParser {
 
     private let bytes: UnsafeBufferPointer<UInt8>
     private var position = 0
+    /// Arrays and objects open around the current position.
+    private var depth = 0
+    /// Keys and indices from the top down to the current value, for errors that blame a key.
     private var path: [PathComponent] = []
 
     private enum PathComponent {
@@ -185,8 +188,6 @@ struct JSONParser {
         leave()
         return .array(items)
     }
-
-    private var depth = 0
 
     private mutating func enter() throws(JSONSyntaxError) {
         depth += 1
