@@ -119,6 +119,7 @@ struct TraceFormatDetectionTests {
         ("$VOLT,1,2,3,4*00", .serial),
         ("$garbage", .serial),
         ("timestamp,voltage", .csv),
+        ("timestamp_ms,voltage,1st_difference,2", .csv),
         ("time,voltage", .csv),
         ("\"a\", b ,_c,", .csv),
         ("# 1 connected", .recording),

@@ -19,10 +19,11 @@ public enum TraceFormat: String, Sendable, CaseIterable, CustomStringConvertible
     /// What one line says about the file's format: the format it belongs to, or nil when it fits
     /// none (garbage, a frame's tail) and the decision must wait for a later line.
     ///
-    /// A line decides `.recording` when it is an event (`#`) or starts `<digits><TAB>`; `.csv`
-    /// when it is a header: comma-separated column names, none of them a number, with no `$` or
-    /// `*` (a header that lacks the needed columns still decides `.csv`, so the error names the
-    /// missing columns); `.serial` when it starts with `$` or parses as a frame or a number.
+    /// A line decides `.recording` when it is an event (`#`) or starts `<digits><TAB>`; `.serial`
+    /// when it starts with `$` or parses as a frame or a number; `.csv` when it is a header that
+    /// names a time and a value column, or when it looks like one: comma-separated column names,
+    /// none of them a number, with no `$` or `*` (such a header that lacks the needed columns
+    /// still decides `.csv`, so the error names the missing columns).
     public static func classify(line: String) -> TraceFormat? {
         let trimmed = line.trimmingASCIIWhitespace()
         if trimmed.isEmpty { return nil }
@@ -34,6 +35,8 @@ public enum TraceFormat: String, Sendable, CaseIterable, CustomStringConvertible
         }
         if trimmed.hasPrefix("$") { return .serial }
         if (try? FrameParser.parse(trimmed)) != nil { return .serial }
+        // A header replay can use decides whatever else its columns are called.
+        if case .success = CSVLayout.parse(header: trimmed) { return .csv }
         if looksLikeCSVHeader(trimmed) { return .csv }
         return nil
     }
