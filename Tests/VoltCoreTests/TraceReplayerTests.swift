@@ -351,6 +351,18 @@ struct TraceReplayerTests {
         #expect(replayer.labels?.falseNegatives == 1)
     }
 
+    @Test func csvVoltagesBeyondAFramesRangeAreErrors() {
+        // Found by the replay fuzzer: a row of 1e20 V reached the scorer and trapped formatting
+        // its reason. A frame beyond ±1000 V is refused as out of range; a CSV row is an error.
+        let text = "timestamp,value\n1,2.5\n2,10001732170217000000\n3,-1000.5\n4,-1000\n5,1e3\n"
+        let (steps, replayer) = Self.replay(text)
+        let errors = Self.errors(steps)
+        #expect(errors.map(\.line) == [3, 4])
+        #expect(replayer.errorCount == 2)
+        #expect(errors.first?.message == "value 10001732170217000000 is out of range: at most 1000 V either way")
+        #expect(Self.results(steps).map(\.voltage) == [2.5, -1000, 1000])
+    }
+
     @Test("a header without the needed columns is an error on line 1", arguments: [
         ("time,voltage", "a time column"), ("timestamp,volts", "a value column"), ("a,b,c", "a time column (timestamp or timestamp_ms) and a value column"),
     ])
