@@ -31,6 +31,9 @@ step "shipped configuration"
 step "portability: C targets on glibc and musl, Glibc imports guarded"
 bash scripts/portability.sh
 
+step "fuzzing: libFuzzer on the parsers, ${FUZZ_SECONDS:-60} s per target (FUZZ_SECONDS=0 skips; docs/fuzzing.md)"
+[ "${FUZZ_SECONDS:-60}" = 0 ] || bash scripts/fuzz.sh
+
 step "firmware build (Uno, Nano) and the simulated board"
 bash scripts/build-firmware.sh --sim
 

@@ -23,6 +23,12 @@ struct FileReplay: Sendable {
     let speed: Double?
     let progress: Bool
 
+    /// The argument that names standard input, as most Unix tools take it.
+    static let standardInput = "-"
+
+    /// The input as messages name it.
+    var displayName: String { input == Self.standardInput ? "standard input" : input }
+
     /// Replays into its own output file.
     func run() -> ReplayReport {
         guard let output else { preconditionFailure("run() needs an output path") }
@@ -45,8 +51,12 @@ struct FileReplay: Sendable {
         report.files = 1
         let reader: LineReader
         do {
-            reader = try LineReader(path: input)
+            // /dev/stdin reopens descriptor 0 whatever it is (a pipe, a file, a terminal), so
+            // standard input reads like any file.
+            reader = try LineReader(path: input == Self.standardInput ? "/dev/stdin" : input)
         } catch {
+            var error = error
+            if input == Self.standardInput { error.path = displayName }
             StandardError.write("replay: \(error.description)\n")
             report.unreadable = 1
             return report
@@ -71,23 +81,25 @@ struct FileReplay: Sendable {
                     report.count(result)
                 case .error(let error):
                     report.errorCount += 1
-                    if report.errors.count < Self.listedErrors { report.errors.append("\(input): \(error)") }
+                    if report.errors.count < Self.listedErrors { report.errors.append("\(displayName): \(error)") }
                 case .none, .hello, .rejected, .event:
                     break
                 }
                 if progress && number - lastProgress >= 50_000 {
                     lastProgress = number
                     let percent = size.map { $0 > 0 ? " (\(consumed * 100 / $0) %)" : "" } ?? ""
-                    StandardError.write("\r\u{1B}[Kreplaying \(input): \(report.samples) samples\(percent)")
+                    StandardError.write("\r\u{1B}[Kreplaying \(displayName): \(report.samples) samples\(percent)")
                 }
             }
         } catch {
+            var error = error
+            if input == Self.standardInput { error.path = displayName }
             StandardError.write("replay: \(error.description)\n")
             report.unreadable = 1
         }
         if progress && lastProgress > 0 { StandardError.write("\r\u{1B}[K") }
         if report.unreadable == 0, let reason = replayer.nothingScoredReason {
-            report.unusable.append("\(input): \(reason)")
+            report.unusable.append("\(displayName): \(reason)")
         }
         report.invalid = replayer.counters.invalid
         report.lost = replayer.counters.lost

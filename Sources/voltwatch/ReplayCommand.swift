@@ -24,6 +24,9 @@ struct ReplayCommand: AsyncParsableCommand {
                 2014-04-01 00:00:00) and a value column (voltage or value); an optional
                 label column (0/1) adds precision, recall and F1 to the summary.
 
+            A file named - is standard input (results named "stdin" unless --device is given; \
+            with --out-dir, written to stdin.jsonl).
+
             Writes one anomaly_result JSON object per sample: to standard output, or with \
             --out-dir one <input name>.jsonl per input (files are then scored in parallel). A \
             summary goes to standard error. Lines that do not fit a file's format are reported \
@@ -34,10 +37,11 @@ struct ReplayCommand: AsyncParsableCommand {
               voltwatch replay day.rec > day.jsonl
               voltwatch replay --out-dir out/ bench/*.csv
               voltwatch replay --speed 10 day.rec      ten times real time
+              ssh gateway cat day.rec | voltwatch replay -
             """
     )
 
-    @Argument(help: "Recordings, serial captures or CSV files to score.", completion: .file())
+    @Argument(help: "Recordings, serial captures or CSV files to score (- for standard input).", completion: .file())
     var files: [String]
 
     @Option(name: .customLong("out-dir"), help: ArgumentHelp("Write <input name>.jsonl per input into this directory instead of standard output.", valueName: "dir"))
@@ -68,6 +72,9 @@ struct ReplayCommand: AsyncParsableCommand {
             throw ValidationError("--speed must be a positive number (1 is real time, 10 ten times faster); got \(speed).")
         }
         if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1.") }
+        if files.filter({ $0 == FileReplay.standardInput }).count > 1 {
+            throw ValidationError("- (standard input) can be given only once: it can be read only once.")
+        }
     }
 
     func run() async throws {
@@ -139,6 +146,7 @@ struct ReplayCommand: AsyncParsableCommand {
     }
 
     static func stem(of path: String) -> String {
+        if path == FileReplay.standardInput { return "stdin" }
         let name = path.split(separator: "/").last.map(String.init) ?? path
         guard let dot = name.lastIndex(of: "."), dot != name.startIndex else { return name }
         return String(name[..<dot])

@@ -1,12 +1,22 @@
-"""`voltwatch replay` on files that hold nothing to score: the engineer who points it at the
-wrong file is told so and gets exit status 65, and the good files beside it are still scored."""
+"""`voltwatch replay` through the real binary: files that hold nothing to score (the engineer who
+points it at the wrong file is told so and gets exit status 65, and the good files beside it are
+still scored), captures that start in the middle of a line, and standard input as `-`."""
+import functools
 import json
 import subprocess
 
 
-def replay(voltwatch, *files, out_dir=None):
+def replay(voltwatch, *files, out_dir=None, stdin=None):
     args = [voltwatch, "replay", *(["--out-dir", str(out_dir)] if out_dir else []), *map(str, files)]
-    return subprocess.run(args, capture_output=True, timeout=60)
+    return subprocess.run(args, capture_output=True, timeout=60,
+                          **({"input": stdin} if stdin is not None else {"stdin": subprocess.DEVNULL}))
+
+
+def frame(seq, volts=2.5):
+    """A `$VOLT` line as the firmware prints it: NMEA checksum over the bytes between $ and *."""
+    body = f"VOLT,{seq},{1000 + seq * 100},{round(volts / 5 * 1023)},{volts:.3f}"
+    checksum = functools.reduce(lambda a, b: a ^ b, body.encode(), 0)
+    return f"${body}*{checksum:02X}\r\n"
 
 
 def test_a_file_of_refused_lines_is_named_and_fails_the_run(voltwatch, tmp_path):
@@ -39,3 +49,52 @@ def test_good_files_beside_a_bad_one_are_still_scored(voltwatch, tmp_path):
     assert len(lines) == 50
     assert json.loads(lines[0])["voltage"] == 2.5
     assert (out / "bad.jsonl").read_text() == ""
+
+
+def test_a_capture_that_starts_mid_line_is_scored_and_its_first_line_counted(voltwatch, tmp_path):
+    # `cat /dev/ttyACM0 > capture.log` started while the board was sending: the first line is
+    # the tail of a frame, with commas. It used to be taken for a CSV header, and every frame
+    # after it refused (exit 65, 0 samples).
+    capture = tmp_path / "capture.log"
+    capture.write_text("7,4200,512,2.502*5C\r\n" + "".join(frame(seq) for seq in range(8, 58)))
+    done = replay(voltwatch, capture)
+    err = done.stderr.decode()
+    assert done.returncode == 0, err
+    results = [json.loads(line) for line in done.stdout.decode().splitlines()]
+    assert [r["seq"] for r in results] == list(range(8, 58))
+    assert all(r["voltage"] == 2.5 and r["device"] == "capture" for r in results)
+    assert "50 samples" in err, err
+    assert "invalid lines: 1 (checksum 0, syntax 1" in err, err
+
+
+def test_dash_reads_standard_input(voltwatch, tmp_path):
+    csv = "timestamp_ms,voltage\n" + "".join(f"{1_700_000_000_000 + i * 100},2.5\n" for i in range(40))
+    done = replay(voltwatch, "-", stdin=csv.encode())
+    assert done.returncode == 0, done.stderr.decode()
+    results = [json.loads(line) for line in done.stdout.decode().splitlines()]
+    assert len(results) == 40
+    assert results[0]["timestamp"] == 1_700_000_000.0
+    assert {r["device"] for r in results} == {"stdin"}
+    assert "40 samples" in done.stderr.decode()
+
+
+def test_dash_beside_files_and_with_an_out_dir(voltwatch, tmp_path):
+    capture = tmp_path / "day.log"
+    capture.write_text("".join(frame(seq) for seq in range(10)))
+    out = tmp_path / "out"
+    done = replay(voltwatch, capture, "-", out_dir=out, stdin="".join(frame(seq) for seq in range(20)).encode())
+    assert done.returncode == 0, done.stderr.decode()
+    assert len((out / "day.jsonl").read_text().splitlines()) == 10
+    assert len((out / "stdin.jsonl").read_text().splitlines()) == 20
+
+
+def test_empty_standard_input_is_named_as_such(voltwatch):
+    done = replay(voltwatch, "-", stdin=b"")
+    assert done.returncode == 65
+    assert "nothing to score in standard input: the file is empty" in done.stderr.decode()
+
+
+def test_dash_twice_is_refused_before_reading(voltwatch):
+    done = replay(voltwatch, "-", "-", stdin=b"2.5\n")
+    assert done.returncode == 64, done.stderr.decode()
+    assert "can be given only once" in done.stderr.decode()

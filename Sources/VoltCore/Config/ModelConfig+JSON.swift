@@ -20,7 +20,8 @@ extension ModelConfig {
         do {
             document = try JSONValue.parse(bytes)
         } catch {
-            throw ConfigError(issues: [.init(key: nil, message: error.description)], source: source)
+            // A duplicate key or a number out of range is blamed on its key, like any bad value.
+            throw ConfigError(issues: [.init(key: error.path, message: error.description)], source: source)
         }
         guard case .object(let object) = document else {
             throw ConfigError(

@@ -19,7 +19,13 @@ public struct TraceReplayer: Sendable {
         case error(TraceError)
     }
 
-    public private(set) var format: TraceFormat?
+    /// The file's format: given to ``init(device:config:format:)``, or decided by the first line
+    /// that fits one (``TraceFormat/classify(line:)``). Lines before it that fit no format, up to
+    /// ``TraceFormat/lookaheadLines``, are refused and counted as a capture's are: while only
+    /// such lines were seen, and after that many, the file is a serial capture.
+    public var format: TraceFormat? {
+        decided ?? (undecidedLines > 0 ? .serial : nil)
+    }
     public private(set) var stream: DeviceStream
     /// Point-wise agreement with a CSV `label` column, when there is one.
     public private(set) var labels: LabelTally?
@@ -29,13 +35,20 @@ public struct TraceReplayer: Sendable {
     /// header), so a replay names results as the live agent did.
     public private(set) var recordedDevice: String?
 
+    private var decided: TraceFormat?
+    /// Non-blank lines seen before the format was decided, each refused as a serial line.
+    private var undecidedLines = 0
+    /// The first of them, for the hint when nothing could be scored.
+    private var firstUndecided: String?
     private var csv: CSVLayout?
+    /// The first line of a capture is behind us (see ``feedSerial(_:)``).
+    private var sawFirstSerialLine = false
     private var syntheticClockMs: Int64 = 0
     private var lastUptime: UInt32?
 
     public init(device: String, config: ModelConfig, format: TraceFormat? = nil) {
         self.stream = DeviceStream(device: device, config: config)
-        self.format = format
+        self.decided = format
     }
 
     public var counters: StreamCounters { stream.counters }
@@ -49,7 +62,14 @@ public struct TraceReplayer: Sendable {
         guard format != nil else { return "the file is empty" }
         let invalid = counters.invalid
         guard counters.frames == 0, invalid.total > 0 else { return nil }
-        return "no line could be scored: \(invalid.total) invalid line\(invalid.total == 1 ? "" : "s") (\(invalid.breakdown))"
+        var reason = "no line could be scored: \(invalid.total) invalid line\(invalid.total == 1 ? "" : "s") (\(invalid.breakdown))"
+        // Comma-separated printable text that is no frame's tail: most likely a CSV row without
+        // its header, which is what to say.
+        if decided == nil || decided == .serial, let first = firstUndecided, first.contains(","),
+           first.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value < 0x7F && $0 != "*" && $0 != "$" }) {
+            reason += "; if this is a CSV, its first line must be a header naming a time column (timestamp or timestamp_ms) and a value column (voltage or value)"
+        }
+        return reason
     }
 
     /// Feeds one line of the file (terminator removed); `number` is 1-based, for errors.
@@ -57,13 +77,22 @@ public struct TraceReplayer: Sendable {
         var bytes = line
         if let last = bytes.last, last == 0x0D { bytes = UnsafeBufferPointer(rebasing: bytes.dropLast()) }
         if bytes.isEmpty { return .none }
-        if format == nil {
+        if decided == nil {
             let text = String(decoding: bytes, as: UTF8.self)
             if text.trimmingASCIIWhitespace().isEmpty { return .none }
-            format = TraceFormat.detect(firstLine: text)
+            if let format = TraceFormat.classify(line: text) {
+                decided = format
+            } else {
+                // A frame's tail or noise: refused as a capture refuses it, and the next line
+                // gets to decide, unless too many such lines came first.
+                if firstUndecided == nil { firstUndecided = String(text.prefix(80)) }
+                undecidedLines += 1
+                if undecidedLines >= TraceFormat.lookaheadLines { decided = .serial }
+                return feedSerial(bytes)
+            }
         }
         let step: Step
-        switch format! {
+        switch decided! {
         case .recording: step = feedRecording(bytes, number: number)
         case .serial: step = feedSerial(bytes)
         case .csv: step = feedCSV(bytes, number: number)
@@ -125,7 +154,18 @@ public struct TraceReplayer: Sendable {
 
     /// A capture has no receive times: the board's uptime stands in when frames carry it,
     /// otherwise samples are assumed one period apart, starting at the epoch.
+    ///
+    /// Its first line is refused unless it starts with `$`, by the rule the live reader applies
+    /// after opening a port (`PartialLineDropper`): a capture taken while the board was sending
+    /// starts with the tail of a line, and a tail can look like a number (`42` of `...*42`).
     private mutating func feedSerial(_ line: UnsafeBufferPointer<UInt8>) -> Step {
+        if !sawFirstSerialLine {
+            sawFirstSerialLine = true
+            if line.first != UInt8(ascii: "$") {
+                stream.countRejected(.syntax)
+                return .rejected(LineRejection(.syntax, "partial first line of a capture: '\(FrameParser.text(line, limit: 40))'"))
+            }
+        }
         if line.count > LineFramer.defaultMaxLineLength {
             stream.countOverlong(1)
             return .rejected(LineRejection(.tooLong, "line of \(line.count) bytes"))
@@ -182,6 +222,12 @@ public struct TraceReplayer: Sendable {
         }
         guard let volts = DecimalParser.parse(trimmed(value)), volts.isFinite else {
             return .error(TraceError(line: number, message: "\(layout.valueName) '\(FrameParser.text(value, limit: 40))' is not a number"))
+        }
+        // The bound a frame's voltage has (FrameParser.maxAbsoluteVolts): beyond it a value is
+        // no reading, and the scorer's arithmetic and texts are not built for it (a fuzzed CSV
+        // with 1e20 V trapped formatting a reason).
+        guard abs(volts) <= FrameParser.maxAbsoluteVolts else {
+            return .error(TraceError(line: number, message: "\(layout.valueName) \(FrameParser.text(value, limit: 40)) is out of range: at most \(Int(FrameParser.maxAbsoluteVolts)) V either way"))
         }
         var truth: Bool?
         if layout.label != nil {
