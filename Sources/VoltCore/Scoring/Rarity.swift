@@ -1,0 +1,72 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// How unusual a detector's statistic is for this signal: the tail probability of the
+/// current value against the statistic's own running distribution (as HTM's anomaly
+/// likelihood does for its raw scores).
+///
+/// A detector's certainty says "by my rule, this is big"; a signal whose own rhythm keeps
+/// producing such values (a square wave's daily edges, a bursty sensor) makes that rule cry
+/// wolf. The distribution is a histogram over log₂(certainty) in half-octave bins, with
+/// exponential forgetting over `horizon` samples, so it follows a signal that changes and
+/// its state is fixed (48 doubles). Every sample is learnt, anomalous or not: what keeps
+/// recurring is by definition normal. The surprise is −log₁₀ of the tail probability, with
+/// one pseudo-observation so an unseen value is "one in (history + 1)", not infinitely rare.
+struct Rarity: Sendable {
+    static let bins = 48
+    /// log₂ of the lower edge of bin 0; smaller certainties are only counted in the total.
+    static let lowestLog2 = -4.0
+    static let binsPerOctave = 2.0
+
+    private var counts: [Double]
+    /// Decayed sample count, in units of ``weight``.
+    private var total = 0.0
+    /// The weight the next sample gets; grows by 1/(1 − α) per sample, which is the same as
+    /// shrinking every older count by (1 − α), without touching them.
+    private var weight = 1.0
+    private let growth: Double
+
+    init(horizon: Double) {
+        counts = [Double](repeating: 0, count: Rarity.bins)
+        growth = 1 / (1 - 1 / max(10, horizon))
+    }
+
+    /// Samples of history the distribution effectively holds.
+    var history: Double { total / weight }
+
+    @inline(__always)
+    private static func bin(_ c: Double) -> Int? {
+        guard c >= 0.0625 else { return nil }  // 2^lowestLog2
+        let b = Int((log2(c) - lowestLog2) * binsPerOctave)
+        return min(b, bins - 1)
+    }
+
+    /// −log₁₀ P(statistic ≥ c) over the remembered history (0 when c is unremarkable).
+    func surprise(_ c: Double) -> Double {
+        guard let b = Rarity.bin(c) else { return 0 }
+        var tail = 0.0
+        counts.withUnsafeBufferPointer { p in
+            for i in b..<Rarity.bins { tail += p[i] }
+        }
+        let p = (tail / weight + 1) / (total / weight + 1)
+        return -log10(p)
+    }
+
+    mutating func learn(_ c: Double) {
+        total += weight
+        if let b = Rarity.bin(c) { counts[b] += weight }
+        weight *= growth
+        if weight > 1e150 {
+            // Rescale before the numbers overflow; ratios are unchanged.
+            let scale = 1 / weight
+            for i in 0..<Rarity.bins { counts[i] *= scale }
+            total *= scale
+            weight = 1
+        }
+    }
+}

@@ -1,0 +1,52 @@
+/// What one unit of change means for this signal, learnt from the signal itself.
+///
+/// Detectors divide by robust spreads (a MAD, a quartile of |Δ|, a fit's scatter), and those
+/// are zero on a flat or quantised stretch: one ordinary step would then be "infinitely" many
+/// deviations. Instead of an absolute floor in volts (meaningless for a 12 V battery, a
+/// current or a temperature), the floor is learnt: the signal's resolution (the smallest
+/// non-zero step it has ever taken, one ADC count on a quantised line) and its long-run
+/// typical step size (a slow average of |Δ|, clipped so that one jump barely moves it).
+/// `min_noise_volts`, when configured, still sets a lower bound.
+struct SignalScale: Sendable {
+    private var last: Double?
+    /// Smallest non-zero |Δ| seen.
+    private(set) var resolution = Double.infinity
+    /// Slow average of |Δ| (clipped at 8× itself once warm).
+    private(set) var meanStep = 0.0
+    /// Samples whose value differed from the previous one.
+    private(set) var changes = 0
+    private var seen = 0
+    private let alpha: Double
+    private let configuredFloor: Double
+
+    init(config: ModelConfig) {
+        alpha = 1 / max(10, config.effectiveBaselineSeconds * config.sampleRate)
+        configuredFloor = config.minNoiseVolts ?? 0
+    }
+
+    /// A Gaussian's σ from its mean |Δ| (E|Δ| = 2σ/√π for white noise).
+    var sigma: Double { meanStep / 1.1283791670955126 }
+
+    /// The smallest spread a detector should divide by, in signal units: the resolution, a
+    /// third of the usual noise, or the configured floor, whichever is largest; never zero.
+    var floor: Double {
+        let learnt = max(resolution.isFinite ? resolution : 0, 0.3 * sigma)
+        let f = max(learnt, configuredFloor)
+        return f > 0 ? f : Double.leastNormalMagnitude.squareRoot()
+    }
+
+    mutating func observe(_ x: Double) {
+        defer { last = x }
+        guard let last else { return }
+        let step = abs(x - last)
+        guard step.isFinite else { return }
+        seen += 1
+        if step > 0 {
+            changes += 1
+            if step < resolution { resolution = step }
+        }
+        let rate = seen < 100 ? 1 / Double(seen) : alpha
+        let clipped = seen > 20 && meanStep > 0 ? min(step, 8 * meanStep) : step
+        meanStep += (clipped - meanStep) * rate
+    }
+}
