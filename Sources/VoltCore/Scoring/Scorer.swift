@@ -18,6 +18,8 @@ public struct Scorer: Sendable {
 
     /// Samples scored since init.
     public private(set) var samplesSeen = 0
+    /// The highest certainty of the alarm in progress, or nil between alarms.
+    private var episodePeak: Double?
 
     /// The certainty at which the score reaches `anomaly_threshold`.
     private let alarmCertainty: Double
@@ -89,7 +91,21 @@ public struct Scorer: Sendable {
         scale.observe(x)
         // Trust grows as the short windows fill, then as the long ones do.
         let warmth = 0.6 * min(spikes.fill, noise.fill) + 0.4 * drift.fill
-        return verdict.result(for: sample, config: config, warmth: warmth)
+        // Inside an alarm, a sample that says nothing new (no more than twice the alarm's
+        // peak so far) stays an anomaly but scores just above the threshold: the score ranks
+        // news, so a sweep over thresholds (or a person sorting by score) sees each alarm's
+        // onset and escalations, not every sample of a fault that lasts an hour.
+        var reported = verdict.certainty
+        if verdict.isAnomalous {
+            if let peak = episodePeak, verdict.certainty <= 2 * peak {
+                reported = alarmCertainty + 0.001 * (verdict.certainty - alarmCertainty)
+            } else {
+                episodePeak = verdict.certainty
+            }
+        } else {
+            episodePeak = nil
+        }
+        return verdict.result(for: sample, config: config, warmth: warmth, reportedCertainty: reported)
     }
 }
 
@@ -122,10 +138,12 @@ struct Verdict {
         }
     }
 
-    func result(for sample: Sample, config: ModelConfig, warmth: Double) -> ScoredResult {
+    func result(for sample: Sample, config: ModelConfig, warmth: Double, reportedCertainty: Double) -> ScoredResult {
         let threshold = config.anomalyThreshold
-        let score = self.score
-        let isAnomaly = score >= threshold
+        let isAnomaly = isAnomalous
+        var score = Scorer.score(certainty: reportedCertainty)
+        // Rounding in the certainty-to-score map must not move a sample across the threshold.
+        score = isAnomaly ? max(score, threshold) : min(score, threshold.nextDown)
         // Decisiveness: how far the score sits from the threshold, on the side it is on.
         let margin = isAnomaly ? (score - threshold) / max(1 - threshold, 1e-9) : (threshold - score) / max(threshold, 1e-9)
         let confidence = min(1, max(0, warmth)) * (0.5 + 0.5 * min(1, max(0, margin)))

@@ -5,13 +5,14 @@
 /// deviations. Instead of an absolute floor in volts (meaningless for a 12 V battery, a
 /// current or a temperature), the floor is learnt: the signal's resolution (the smallest
 /// non-zero step it has ever taken, one ADC count on a quantised line) and its long-run
-/// typical step size (a slow average of |Δ|, clipped so that one jump barely moves it).
+/// typical step size (an average of |Δ| over the rarity history, so a signal that is flat
+/// between rare jumps keeps the jumps' scale).
 /// `min_noise_volts`, when configured, still sets a lower bound.
 struct SignalScale: Sendable {
     private var last: Double?
     /// Smallest non-zero |Δ| seen.
     private(set) var resolution = Double.infinity
-    /// Slow average of |Δ| (clipped at 8× itself once warm).
+    /// Average of |Δ| over about `history_seconds`.
     private(set) var meanStep = 0.0
     /// Samples whose value differed from the previous one.
     private(set) var changes = 0
@@ -20,7 +21,7 @@ struct SignalScale: Sendable {
     private let configuredFloor: Double
 
     init(config: ModelConfig) {
-        alpha = 1 / max(10, config.effectiveBaselineSeconds * config.sampleRate)
+        alpha = 1 / max(10, config.historySamples)
         configuredFloor = config.minNoiseVolts ?? 0
     }
 
@@ -32,7 +33,8 @@ struct SignalScale: Sendable {
     var floor: Double {
         let learnt = max(resolution.isFinite ? resolution : 0, 0.3 * sigma)
         let f = max(learnt, configuredFloor)
-        return f > 0 ? f : Double.leastNormalMagnitude.squareRoot()
+        // A signal that has never moved: a millionth of its value, so a first step is huge but finite.
+        return f > 0 ? f : 1e-6 * max(1e-3, abs(last ?? 1))
     }
 
     mutating func observe(_ x: Double) {
@@ -46,7 +48,6 @@ struct SignalScale: Sendable {
             if step < resolution { resolution = step }
         }
         let rate = seen < 100 ? 1 / Double(seen) : alpha
-        let clipped = seen > 20 && meanStep > 0 ? min(step, 8 * meanStep) : step
-        meanStep += (clipped - meanStep) * rate
+        meanStep += (step - meanStep) * rate
     }
 }
