@@ -80,7 +80,7 @@ public struct ModelConfig: Sendable, Equatable {
         self.minVolts = nil
         self.maxVolts = nil
         self.adaptSeconds = 30
-        self.rarityDecades = 2
+        self.rarityDecades = 3
         self.historySeconds = nil
         self.disabledDetectors = []
     }

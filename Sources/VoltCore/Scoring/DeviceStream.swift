@@ -16,6 +16,11 @@ public struct DeviceStream: Sendable {
     /// The board's last `$HELLO`, if it sent one.
     public private(set) var hello: Hello?
     public private(set) var scorer: Scorer
+    /// Groups this device's anomalous results into alarm episodes.
+    public private(set) var episodes = EpisodeTracker()
+    /// What the last scored sample (or the last `$HELLO` / reload) did to the episodes: a
+    /// server keeping a list of episodes upserts ``EpisodeTracker/Change/episode`` by id.
+    public private(set) var lastEpisodeChange: EpisodeTracker.Change = .none
 
     public init(device: String, config: ModelConfig) {
         self.device = device
@@ -49,6 +54,7 @@ public struct DeviceStream: Sendable {
             self.hello = hello
             // The board rebooted: its seq and uptime start again, which is not frame loss.
             scorer.restart()
+            lastEpisodeChange = episodes.close()
             return .hello(hello)
         }
     }
@@ -62,7 +68,8 @@ public struct DeviceStream: Sendable {
     public mutating func ingest(sample: Sample) -> ScoredResult {
         counters.frames += 1
         counters.lastReceivedMs = sample.receivedAtMs
-        let result = scorer.score(sample)
+        var result = scorer.score(sample)
+        lastEpisodeChange = episodes.observe(&result)
         counters.lost = scorer.lostFrames
         if result.isAnomaly { counters.anomalies += 1 }
         return result
@@ -83,5 +90,6 @@ public struct DeviceStream: Sendable {
     /// another window size or rate would mislead the new detectors.
     public mutating func apply(_ config: ModelConfig) {
         scorer = Scorer(config: config)
+        lastEpisodeChange = episodes.close()
     }
 }

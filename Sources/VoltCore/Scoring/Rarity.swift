@@ -15,8 +15,13 @@ import Darwin
 /// wolf. The distribution is a histogram over log₂(certainty) in half-octave bins, with
 /// exponential forgetting over `horizon` samples, so it follows a signal that changes and
 /// its state is fixed (48 doubles). Every sample is learnt, anomalous or not: what keeps
-/// recurring is by definition normal. The surprise is −log₁₀ of the tail probability, with
-/// one pseudo-observation so an unseen value is "one in (history + 1)", not infinitely rare.
+/// recurring is by definition normal. The surprise is −log₁₀ of the tail probability, with a
+/// tenth of a pseudo-observation, so a value never seen in 100 samples is one in a thousand:
+/// the first hundred samples are a warm-up, not a blind spot.
+///
+/// ``certainty(_:decades:)`` combines the two: an alarm needs a statistic that is big by the
+/// detector's rule *and* rare on this signal (surprise of at least `rarity_decades`). A value
+/// the signal produces routinely is scaled down below certainty, however big it is.
 struct Rarity: Sendable {
     static let bins = 48
     /// log₂ of the lower edge of bin 0; smaller certainties are only counted in the total.
@@ -30,6 +35,8 @@ struct Rarity: Sendable {
     /// shrinking every older count by (1 − α), without touching them.
     private var weight = 1.0
     private let growth: Double
+    /// The highest certainty of the excursion in progress (0 when none).
+    private var excursionPeak = 0.0
 
     init(horizon: Double) {
         counts = [Double](repeating: 0, count: Rarity.bins)
@@ -53,13 +60,33 @@ struct Rarity: Sendable {
         counts.withUnsafeBufferPointer { p in
             for i in b..<Rarity.bins { tail += p[i] }
         }
-        let p = (tail / weight + 1) / (total / weight + 1)
+        let p = (tail / weight + 0.1) / (total / weight + 1)
         return -log10(p)
+    }
+
+    /// The detector's certainty `raw`, judged against how rare it is: unchanged when its
+    /// surprise reaches `decades`, else scaled by surprise / decades and capped below 1.
+    func certainty(_ raw: Double, decades: Double) -> Double {
+        guard raw >= 0.25 else { return raw }
+        let f = surprise(raw) / decades
+        return f >= 1 ? raw : min(raw, 1) * f
     }
 
     mutating func learn(_ c: Double) {
         total += weight
-        if let b = Rarity.bin(c) { counts[b] += weight }
+        if c >= 1 {
+            // An excursion the rule calls certain counts once, at its peak, when it ends: a
+            // level shift that keeps the statistic high for a hundred samples is one event, as
+            // is a one-sample spike. (Else a signal with one fault an hour would learn its
+            // faults as routine, while a square wave's two edges a day are rightly routine.)
+            excursionPeak = max(excursionPeak, c)
+        } else {
+            if excursionPeak > 0, let b = Rarity.bin(excursionPeak) {
+                counts[b] += weight
+                excursionPeak = 0
+            }
+            if let b = Rarity.bin(c) { counts[b] += weight }
+        }
         weight *= growth
         if weight > 1e150 {
             // Rescale before the numbers overflow; ratios are unchanged.

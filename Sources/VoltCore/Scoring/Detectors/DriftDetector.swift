@@ -115,8 +115,7 @@ struct DriftDetector: Sendable {
         let learnt = max(driftVolts, DriftDetector.wanderFactor * max(wander, accepted), DriftDetector.noiseMultiple * scale.sigma, scale.floor)
         let needed = armed ? learnt : 3 * learnt
         let raw = min(magnitude / needed, magnitude / (scatter * DriftDetector.straightness))
-        var certainty = raw
-        if raw >= 0.25 { certainty = raw * min(1, rarity.surprise(raw) / rarityDecades) }
+        let certainty = rarity.certainty(raw, decades: rarityDecades)
         rarity.learn(raw)
         driftingFor = certainty >= 1 ? driftingFor + 1 : 0
         if driftingFor > adaptSamples {

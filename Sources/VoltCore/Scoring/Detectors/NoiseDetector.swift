@@ -77,8 +77,7 @@ struct NoiseDetector: Sendable {
         guard seen >= magnitudes.capacity * 2 else { return }
 
         let raw = ratio / noiseRatio
-        var noiseCertainty = raw
-        if raw >= 0.25 { noiseCertainty = raw * min(1, rarity.surprise(raw) / rarityDecades) }
+        let noiseCertainty = rarity.certainty(raw, decades: rarityDecades)
         rarity.learn(raw)
         var periodic: (lag: Int, r: Double)?
         // Look for a period only when the variation is close to alarming. (Not from 2×: on a

@@ -42,8 +42,7 @@ struct SpikeDetector: Sendable {
         let mad = max(window.medianAbsoluteDeviation(around: median), scale.floor)
         let deviations = (x - median) / mad
         let raw = abs(deviations) / threshold
-        var c = raw
-        if raw >= 0.25 { c = raw * min(1, rarity.surprise(raw) / rarityDecades) }
+        let c = rarity.certainty(raw, decades: rarityDecades)
         rarity.learn(raw)
         if c >= 1 {
             let up = deviations > 0
