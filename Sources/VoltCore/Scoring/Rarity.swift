@@ -16,8 +16,10 @@ import Darwin
 /// exponential forgetting over `horizon` samples, so it follows a signal that changes and
 /// its state is fixed (48 doubles). Every sample is learnt, anomalous or not: what keeps
 /// recurring is by definition normal. The surprise is −log₁₀ of the tail probability, with a
-/// tenth of a pseudo-observation, so a value never seen in 100 samples is one in a thousand:
-/// the first hundred samples are a warm-up, not a blind spot.
+/// tenth of a pseudo-observation, over a history taken to be at least three times 10^decades
+/// samples long: until the scorer has seen that much, it assumes the time before it started
+/// was quiet, so the first events after start are judged on what it has seen, not declared
+/// routine because the history is short.
 ///
 /// ``certainty(_:decades:)`` combines the two: an alarm needs a statistic that is big by the
 /// detector's rule *and* rare on this signal (surprise of at least `rarity_decades`). A value
@@ -53,14 +55,15 @@ struct Rarity: Sendable {
         return min(b, bins - 1)
     }
 
-    /// −log₁₀ P(statistic ≥ c) over the remembered history (0 when c is unremarkable).
-    func surprise(_ c: Double) -> Double {
+    /// −log₁₀ P(statistic ≥ c) over the remembered history, taken to be at least
+    /// `assumedHistory` samples long (0 when c is unremarkable).
+    func surprise(_ c: Double, assumedHistory: Double) -> Double {
         guard let b = Rarity.bin(c) else { return 0 }
         var tail = 0.0
         counts.withUnsafeBufferPointer { p in
             for i in b..<Rarity.bins { tail += p[i] }
         }
-        let p = (tail / weight + 0.1) / (total / weight + 1)
+        let p = (tail / weight + 0.1) / max(total / weight + 1, assumedHistory)
         return -log10(p)
     }
 
@@ -68,9 +71,12 @@ struct Rarity: Sendable {
     /// surprise reaches `decades`, else scaled by surprise / decades and capped below 1.
     func certainty(_ raw: Double, decades: Double) -> Double {
         guard raw >= 0.25 else { return raw }
-        let f = surprise(raw) / decades
+        let f = surprise(raw, assumedHistory: Rarity.assumedHistory(decades: decades)) / decades
         return f >= 1 ? raw : min(raw, 1) * f
     }
+
+    /// Three times 10^decades samples: the history length assumed while the real one is shorter.
+    static func assumedHistory(decades: Double) -> Double { 3 * pow(10, decades) }
 
     mutating func learn(_ c: Double) {
         total += weight
