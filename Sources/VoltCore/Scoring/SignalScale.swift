@@ -25,6 +25,10 @@ struct SignalScale: Sendable {
         configuredFloor = config.minNoiseVolts ?? 0
     }
 
+    /// Whether the signal has moved often enough (5 times) for a scale to mean anything: until
+    /// then, the first ADC step a quiet line takes would be "infinitely" many deviations.
+    var isKnown: Bool { changes >= 5 }
+
     /// A Gaussian's σ from its mean |Δ| (E|Δ| = 2σ/√π for white noise).
     var sigma: Double { meanStep / 1.1283791670955126 }
 

@@ -51,6 +51,9 @@ struct DriftDetector: Sendable {
     private var rarity: Rarity
     private let rarityDecades: Double
     private let adaptSamples: Int
+    /// The largest |Δ| seen within about one window, and how many samples ago.
+    private var largestStep = 0.0
+    private var largestStepAge = 0
     /// Consecutive samples of alarming drift.
     private var driftingFor = 0
     /// A drift accepted after `adapt_seconds`: counts as usual wander, forgotten over the history.
@@ -87,6 +90,15 @@ struct DriftDetector: Sendable {
     /// `disturbed`: another detector flagged this sample.
     mutating func observe(_ y: Double, disturbed: Bool, scale: SignalScale, into verdict: inout Verdict) {
         quietFor = disturbed ? 0 : quietFor + 1
+        // The largest single step in about the last window (the maximum is reset when it ages out).
+        if let previous = window.last {
+            let step = abs(y - previous)
+            largestStepAge += 1
+            if step >= largestStep || largestStepAge > length {
+                largestStep = step
+                largestStepAge = 0
+            }
+        }
         if let old = window.push(y) {
             // Every remaining element's index drops by one; the new one enters at length - 1.
             sumIY -= sumY - old
@@ -110,11 +122,14 @@ struct DriftDetector: Sendable {
         let scatter = max(variance.squareRoot(), scale.floor)
         let magnitude = abs(change)
 
+        // A change made in one jump is a level shift (the spike detector's), not a drift.
+        let stepLike = largestStep >= 0.4 * magnitude
         accepted *= acceptedDecay
         let armed = blockPeaks.count >= armBlocks
         let learnt = max(driftVolts, DriftDetector.wanderFactor * max(wander, accepted), DriftDetector.noiseMultiple * scale.sigma, scale.floor)
         let needed = armed ? learnt : 3 * learnt
-        let raw = min(magnitude / needed, magnitude / (scatter * DriftDetector.straightness))
+        var raw = min(magnitude / needed, magnitude / (scatter * DriftDetector.straightness))
+        if stepLike || !scale.isKnown { raw = min(raw, 0.5) }
         let certainty = rarity.certainty(raw, decades: rarityDecades)
         rarity.learn(raw)
         driftingFor = certainty >= 1 ? driftingFor + 1 : 0

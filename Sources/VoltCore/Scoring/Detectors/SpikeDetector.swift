@@ -37,7 +37,7 @@ struct SpikeDetector: Sendable {
 
     mutating func observe(_ x: Double, scale: SignalScale, into verdict: inout Verdict) {
         defer { window.push(x) }
-        guard window.count >= warmup else { return }
+        guard window.count >= warmup, scale.isKnown else { return }
         let median = window.median
         let mad = max(window.medianAbsoluteDeviation(around: median), scale.floor)
         let deviations = (x - median) / mad
