@@ -51,7 +51,10 @@ struct Rarity: Sendable {
     @inline(__always)
     private static func bin(_ c: Double) -> Int? {
         guard c >= 0.0625 else { return nil }  // 2^lowestLog2
-        let b = Int((log2(c) - lowestLog2) * binsPerOctave)
+        guard c.isFinite else { return bins - 1 }
+        // Half-octave bins from the binary exponent and whether the significand passes √2:
+        // the same as ⌊2·(log₂ c + 4)⌋, without a logarithm on every sample.
+        let b = 2 * (Int(c.exponent) + 4) + (c.significand >= 1.4142135623730951 ? 1 : 0)
         return min(b, bins - 1)
     }
 
@@ -70,7 +73,9 @@ struct Rarity: Sendable {
     /// The detector's certainty `raw`, judged against how rare it is: unchanged when its
     /// surprise reaches `decades`, else scaled by surprise / decades and capped below 1.
     func certainty(_ raw: Double, decades: Double) -> Double {
-        guard raw >= 0.25 else { return raw }
+        // Below half of certainty a reading scores under 0.26 whatever its rarity: not worth the
+        // histogram walk on every sample.
+        guard raw >= 0.5 else { return raw }
         let f = surprise(raw, assumedHistory: Rarity.assumedHistory(decades: decades)) / decades
         return f >= 1 ? raw : min(raw, 1) * f
     }
