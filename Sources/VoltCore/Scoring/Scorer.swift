@@ -20,6 +20,8 @@ public struct Scorer: Sendable {
     public private(set) var samplesSeen = 0
     /// The highest certainty of the alarm in progress, or nil between alarms.
     private var episodePeak: Double?
+    /// Samples since the last anomalous one.
+    private var sinceAlarm = 0
 
     /// The certainty at which the score reaches `anomaly_threshold`.
     private let alarmCertainty: Double
@@ -95,15 +97,19 @@ public struct Scorer: Sendable {
         // peak so far) stays an anomaly but scores just above the threshold: the score ranks
         // news, so a sweep over thresholds (or a person sorting by score) sees each alarm's
         // onset and escalations, not every sample of a fault that lasts an hour.
+        // The alarm's peak is remembered for one window after it ends, so an alarm that
+        // flickers (a noise burst, a cluster of spikes) is news once, not at every flicker.
         var reported = verdict.certainty
         if verdict.isAnomalous {
+            sinceAlarm = 0
             if let peak = episodePeak, verdict.certainty <= 2 * peak {
                 reported = alarmCertainty + 0.001 * (verdict.certainty - alarmCertainty)
             } else {
                 episodePeak = verdict.certainty
             }
         } else {
-            episodePeak = nil
+            sinceAlarm += 1
+            if sinceAlarm > config.windowSize { episodePeak = nil }
         }
         return verdict.result(for: sample, config: config, warmth: warmth, reportedCertainty: reported)
     }
