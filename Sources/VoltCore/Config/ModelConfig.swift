@@ -1,3 +1,11 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// The scorer's configuration: `config/model_config.json`.
 ///
 /// The original backend's three keys keep their meaning and are required:
@@ -96,8 +104,11 @@ public struct ModelConfig: Sendable, Equatable {
     /// The baseline in effect, seconds.
     public var effectiveBaselineSeconds: Double { baselineSeconds ?? defaultBaselineSeconds }
 
-    /// One hour, or 20 windows when that is longer.
-    public var defaultHistorySeconds: Double { max(3_600, 20 * Double(windowSize) / sampleRate) }
+    /// One hour, 20 windows, or 3 × 10^`rarity_decades` samples, whichever is longest: a
+    /// history shorter than that could not tell "once in 10^decades" from "never".
+    public var defaultHistorySeconds: Double {
+        max(3_600, 20 * Double(windowSize) / sampleRate, 3 * pow(10, rarityDecades) / sampleRate)
+    }
     /// The rarity history in effect, samples.
     public var historySamples: Double { (historySeconds ?? defaultHistorySeconds) * sampleRate }
     /// `adapt_seconds` in samples, at least three.
