@@ -102,17 +102,17 @@ def test_voltage_summary_counts_every_sample(voltage):
 
 
 def test_nab_dev_standard_score(nab):
-    # Measured 38.7 when set (published on these files: windowed Gaussian 28.2, Skyline 42.6,
+    # Measured 41.5 when set (published on these files: windowed Gaussian 28.2, Skyline 42.6,
     # KNN-CAD 53.5, HTM 64.9); was 0 before the scorer learnt rarity and scale.
-    assert nab["score"] >= 36.0, {k: nab[k] for k in ("score", "threshold", "detected", "windows", "fp_rows")}
+    assert nab["score"] >= 39.0, {k: nab[k] for k in ("score", "threshold", "detected", "windows", "fp_rows")}
 
 
 def test_nab_dev_artificial_series_without_anomalies_are_quiet(nab):
     # Daily cycles, a square wave, a flat line and plain noise, about 20,000 scored rows: their
     # own rhythm is normal. At the swept threshold the square wave, the flat line and the
-    # noise raise nothing, and all five together at most a few rows (15 when set).
+    # noise raise nothing, and all five together at most a few rows (5 when set).
     quiet = {p["file"]: p["fp_rows"] for p in nab["per_file"] if p["file"].startswith("artificialNoAnomaly/")}
     assert len(quiet) == 5, quiet
     for name in ("art_daily_perfect_square_wave", "art_flatline", "art_noisy"):
         assert quiet[f"artificialNoAnomaly/{name}.csv"] == 0, quiet
-    assert sum(quiet.values()) <= 25, quiet
+    assert sum(quiet.values()) <= 10, quiet
