@@ -59,6 +59,16 @@ struct EpisodeTrackerTests {
         #expect(stream.lastEpisodeChange == .none, "nothing open to close")
     }
 
+    @Test func aReplacedStreamCanContinueTheNumbering() {
+        var tracker = EpisodeTracker(firstID: 41)
+        var r = Self.result(0, score: 0.9, kinds: [.spike], reasons: ["spike: x"])
+        _ = tracker.observe(&r)
+        #expect(r.episode == 41)
+        #expect(tracker.upcomingID == 42)
+        let stream = DeviceStream(device: "d", config: .default, firstEpisodeID: tracker.upcomingID)
+        #expect(stream.episodes.upcomingID == 42)
+    }
+
     @Test func theEncodedResultNamesItsEpisode() {
         var r = Self.result(5, score: 0.9, kinds: [.spike], reasons: ["spike: x"])
         r.episode = 7

@@ -23,9 +23,16 @@ public struct EpisodeTracker: Sendable {
 
     /// The episode in progress, if the last result was anomalous.
     public private(set) var current: AlarmEpisode?
-    private var nextID: UInt64 = 1
+    private var nextID: UInt64
 
-    public init() {}
+    /// `firstID`: the id the first episode gets. A caller that replaces a device's stream
+    /// (a reconnect) can continue the numbering so ids stay unique per device.
+    public init(firstID: UInt64 = 1) {
+        nextID = firstID
+    }
+
+    /// The id the next episode will get.
+    public var upcomingID: UInt64 { nextID }
 
     /// Takes the next result of the device; sets `result.episode` to the episode it belongs
     /// to (nil for a normal result).

@@ -17,13 +17,16 @@ public struct DeviceStream: Sendable {
     public private(set) var hello: Hello?
     public private(set) var scorer: Scorer
     /// Groups this device's anomalous results into alarm episodes.
-    public private(set) var episodes = EpisodeTracker()
+    public private(set) var episodes: EpisodeTracker
     /// What the last scored sample (or the last `$HELLO` / reload) did to the episodes: a
     /// server keeping a list of episodes upserts ``EpisodeTracker/Change/episode`` by id.
     public private(set) var lastEpisodeChange: EpisodeTracker.Change = .none
 
-    public init(device: String, config: ModelConfig) {
+    /// `firstEpisodeID`: where alarm episode ids start (1 for a new device; pass the old
+    /// stream's `episodes.upcomingID` when replacing a stream, so ids stay unique per device).
+    public init(device: String, config: ModelConfig, firstEpisodeID: UInt64 = 1) {
         self.device = device
+        self.episodes = EpisodeTracker(firstID: firstEpisodeID)
         self.scorer = Scorer(config: config)
     }
 
