@@ -2,6 +2,9 @@
 //
 //   swift run -c release voltwatch-bench core [CSV...]      framing + parsing + scoring of
 //                                                           in-memory $VOLT lines, one core
+//                                                           (default: the repository's voltage
+//                                                           traces, tests/quality/data/voltage;
+//                                                           .csv.gz files are read through gzip)
 //   swift run -c release voltwatch-bench score OUT [--config F] CSV...   score files into OUT/<name>.jsonl
 //                                                           (the core path of replay, for tuning)
 //
@@ -17,10 +20,12 @@ func seconds(_ d: Duration) -> Double {
     Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
 }
 
-/// Reads a CSV of the bench set into (epoch ms, volts) pairs.
+/// Reads a CSV of the bench set (plain, or gzip-compressed as the repository keeps it) into
+/// (epoch ms, volts) pairs.
 func loadCSV(_ path: String) -> [(Int64, Double)] {
-    guard let f = fopen(path, "r") else { fatalError("cannot open \(path)") }
-    defer { fclose(f) }
+    let compressed = path.hasSuffix(".gz")
+    guard let f = compressed ? popen("gzip -dc '\(path)'", "r") : fopen(path, "r") else { fatalError("cannot open \(path)") }
+    defer { if compressed { pclose(f) } else { fclose(f) } }
     var rows: [(Int64, Double)] = []
     var replayer = TraceReplayer(device: "bench", config: .default)
     var line: UnsafeMutablePointer<CChar>?
@@ -133,10 +138,20 @@ func scoreFiles(out: String, config: ModelConfig, _ files: [String]) {
     }
 }
 
+/// The voltage traces kept in the repository for the quality gate, relative to the package root.
+func repositoryTraces() -> [String] {
+    var matches = glob_t()
+    defer { globfree(&matches) }
+    guard glob("tests/quality/data/voltage/*.csv.gz", 0, nil, &matches) == 0 else {
+        fatalError("no traces in tests/quality/data/voltage: run from the package root, or name CSV files")
+    }
+    return (0..<Int(matches.gl_pathc)).compactMap { matches.gl_pathv[$0].map { String(cString: $0) } }
+}
+
 let args = Array(CommandLine.arguments.dropFirst())
 switch args.first {
 case "core":
-    let files = args.count > 1 ? Array(args.dropFirst()) : ["../shared/bench/voltage/trace_00_bench.csv"]
+    let files = args.count > 1 ? Array(args.dropFirst()) : repositoryTraces()
     coreBenchmark(files)
 case "score" where args.count >= 3:
     var rest = Array(args.dropFirst(2))

@@ -403,14 +403,19 @@ struct DriftDetectorTests {
         #expect(results.allSatisfy { $0.severity == .normal })
     }
 
-    @Test func driftIsNotJudgedBeforeItHasTenMinutesOfHistory() {
-        // Documented: the detector arms only after the delay plus seven windows of history,
-        // so "usual wander" is known. A ramp over minutes 3 to 5 is too early.
-        var volts = Bench.quiet(seconds: 420, seed: 53)
-        for i in 1_800..<volts.count {
-            volts[i] = Bench.quantise(volts[i] + 0.5 * min(1, Double(i - 1_800) / 1_200))
+    @Test func beforeTenMinutesOfHistoryADriftMustClearThreeTimesTheBar() {
+        // Documented: "usual wander" is known after the delay plus seven windows of history;
+        // before that a drift must be three times as large, so a strong ramp early on (the
+        // fake board's drift scenario) is flagged and a modest one is not judged on a guess.
+        func ramp(volts perMinute: Double) -> [Double] {
+            var volts = Bench.quiet(seconds: 420, seed: 53)
+            for i in 1_800..<volts.count {
+                volts[i] = Bench.quantise(volts[i] + perMinute * Double(i - 1_800) / 600)
+            }
+            return volts
         }
-        #expect(Bench.score(volts).indices(of: .drift).isEmpty)
+        #expect(Bench.score(ramp(volts: 0.1)).indices(of: .drift).isEmpty, "0.1 V/min in minute 3 is not judged yet")
+        #expect(!Bench.score(ramp(volts: 0.5)).indices(of: .drift).isEmpty, "0.5 V/min is flagged even that early")
     }
 
     @Test func disabledDriftStaysQuietOnARamp() {

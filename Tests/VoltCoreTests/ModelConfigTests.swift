@@ -96,6 +96,9 @@ struct ModelConfigTests {
         custom.stuckSeconds = 45
         custom.noiseRatio = 2.2
         custom.oscillationRatio = 5
+        custom.adaptSeconds = 12.5
+        custom.rarityDecades = 2.5
+        custom.historySeconds = 7_200
         custom.minVolts = -0.5
         custom.maxVolts = 5.25
         custom.disabledDetectors = [.noise, .lostFrames]
@@ -222,6 +225,8 @@ struct ModelConfigTests {
         ("drift_seconds", "0"), ("drift_volts", "-1"), ("dropout_periods", "1"),
         ("stuck_seconds", "0"), ("noise_ratio", "-1"), ("noise_ratio", "1"), ("oscillation_ratio", "0.5"),
         ("min_volts", "-1001"), ("max_volts", "1e9"),
+        ("adapt_seconds", "0"), ("adapt_seconds", "-5"), ("rarity_decades", "0"), ("rarity_decades", "13"),
+        ("history_seconds", "0"),
     ])
     func outOfRange(key: String, value: String) {
         Self.expectSingleIssue(Self.document([key: value]), key: key, containing: "out of range")
@@ -234,6 +239,7 @@ struct ModelConfigTests {
         (["min_volts": "3", "max_volts": "3"], "max_volts", "must be above min_volts"),
         (["min_volts": "4", "max_volts": "1"], "max_volts", "must be above min_volts"),
         (["baseline_seconds": "4.9"], "baseline_seconds", "shorter than window_size 50"),
+        (["history_seconds": "4"], "history_seconds", "at least one window"),
         (["drift_seconds": "86400", "sample_rate": "100", "baseline_seconds": "60"], "drift_seconds", "1,000,000"),
     ] as [([String: String], String, String)])
     func crossKeyRule(changes: [String: String], key: String, fragment: String) {
@@ -287,5 +293,31 @@ struct ModelConfigTests {
             #expect(error.source == "/etc/voltwatch/model_config.json")
             #expect(error.description.hasPrefix("invalid configuration in /etc/voltwatch/model_config.json:\n  - "))
         }
+    }
+}
+
+/// The keys issue 14 added: the scorer is scale-free unless told otherwise.
+@Suite("Configuration: scale-free defaults")
+struct ScaleFreeDefaultsTests {
+    @Test func noAbsoluteVoltsAreNeededAndTheEffectiveConfigurationSaysSo() throws {
+        let config = ModelConfig.default
+        #expect(config.minNoiseVolts == nil && config.driftVolts == nil && config.minVolts == nil && config.maxVolts == nil)
+        #expect(config.adaptSeconds == 30 && config.rarityDecades == 3 && config.historySeconds == nil)
+        let text = config.jsonText()
+        for key in ["\"min_noise_volts\": null", "\"drift_volts\": null", "\"adapt_seconds\": 30", "\"rarity_decades\": 3", "\"history_seconds\": null"] {
+            #expect(text.contains(key), "\(key) missing from \(text)")
+        }
+        // Absolute limits stay available as options.
+        let parsed = try ModelConfig.parse(json: #"{"anomaly_threshold": 0.7, "window_size": 50, "sample_rate": 10, "min_noise_volts": 0.01, "drift_volts": 0.2}"#)
+        #expect(parsed.minNoiseVolts == 0.01 && parsed.driftVolts == 0.2)
+    }
+
+    @Test func adaptationIsAtLeastThreeSamplesAndTheHistoryAnHourOrLongEnoughForItsRarity() {
+        var slow = ModelConfig(anomalyThreshold: 0.7, windowSize: 50, sampleRate: 1.0 / 300)
+        #expect(slow.adaptSamples == 3, "30 s is a tenth of a sample at one sample per five minutes")
+        #expect(abs(slow.historySamples - 3_000) < 1e-6, "3 × 10^3 samples: long enough to tell one in a thousand from never")
+        slow.sampleRate = 10
+        #expect(slow.adaptSamples == 300)
+        #expect(abs(slow.historySamples - 36_000) < 1e-6, "an hour at 10 Hz")
     }
 }

@@ -8,7 +8,7 @@ import Testing
 struct ResultEncoderTests {
     static let fieldOrder = [
         "anomaly_score", "is_anomaly", "confidence", "timestamp", "voltage",
-        "device", "seq", "severity", "kinds", "reasons",
+        "device", "seq", "severity", "kinds", "reasons", "episode",
     ]
 
     static func result(
@@ -33,7 +33,7 @@ struct ResultEncoderTests {
 
     @Test func designExample() throws {
         let json = ResultEncoder.json(Self.result(), device: "arduino-uno-85736323838351E0C1A1")
-        #expect(json == #"{"anomaly_score":0.23,"is_anomaly":false,"confidence":0.87,"timestamp":1732170000.123,"voltage":2.502,"device":"arduino-uno-85736323838351E0C1A1","seq":42,"severity":"normal","kinds":[],"reasons":[]}"#)
+        #expect(json == #"{"anomaly_score":0.23,"is_anomaly":false,"confidence":0.87,"timestamp":1732170000.123,"voltage":2.502,"device":"arduino-uno-85736323838351E0C1A1","seq":42,"severity":"normal","kinds":[],"reasons":[],"episode":null}"#)
         #expect(ResultEncoder.jsonLine(Self.result(), device: "arduino-uno-85736323838351E0C1A1") == json + "\n")
     }
 

@@ -11,29 +11,10 @@ import Testing
 // Shared synthetic signals and helpers for the core's tests. Everything here is deterministic:
 // the only randomness is a seeded SplitMix64, so a failing test fails the same way every run.
 
-/// SplitMix64 (Steele, Lea, Flood 2014): a tiny, fast, well-mixed 64-bit generator whose
-/// whole state is one word, so every test can own a seeded copy.
-struct SplitMix64: RandomNumberGenerator, Sendable {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// Uniform in (0, 1]: never 0, so `log` in Box-Muller stays finite.
-    mutating func unit() -> Double {
-        Double((next() >> 11) + 1) * 0x1.0p-53
-    }
-
+extension SplitMix64 {
     /// A standard normal deviate (Box-Muller; the second deviate is thrown away for simplicity).
     mutating func gaussian() -> Double {
-        let u1 = unit(), u2 = unit()
+        let u1 = positiveUnit(), u2 = positiveUnit()
         return (-2 * log(u1)).squareRoot() * cos(2 * Double.pi * u2)
     }
 }

@@ -39,7 +39,10 @@ import VoltCore
                 if case .result(let r) = stream.ingest(line: line, receivedAtMs: Int64(tick * 100)), r.isAnomaly { anomalies += 1 }
             }
         }
-        #expect(anomalies >= 5)
+        // Spikes every 5-15 s: the first ones are flagged; by the fourth or so, spikes of that
+        // size are what this signal does (more often than once in 1,000 samples), and rarity
+        // lets them be (docs/detection.md).
+        #expect(anomalies >= 3)
     }
 
     @Test func resetReplaysTheSameLines() {

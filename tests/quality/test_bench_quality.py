@@ -1,58 +1,118 @@
-"""Detection quality on the labelled voltage traces, with the shipped configuration.
+"""Detection quality with the shipped configuration, on both labelled sets in the repository.
 
-Runs the real `voltwatch replay` over ../shared/bench/voltage/*.csv and scores the output
-with ../shared/tools/score_events.py, asserting the targets of the core issue: recall at
-least 0.95, at most 0.5 false alarms per hour, every kind found in at least 10 of its 12
-events, median latency at most 1 s. A change to the scorer that costs quality fails here.
+Everything the gate needs is in tests/quality: the data (gzip-compressed) under data/ and the
+scoring tools under tools/ (copies of the project's shared tools), so it runs on a clone with
+nothing beside it. The data is decompressed to a temporary directory first.
+
+- Voltage traces (data/voltage, 15 traces, 96 labelled events): the real `voltwatch replay`,
+  scored event by event with tools/score_events.py.
+- NAB dev set (data/nab-dev: 24 series of the Numenta Anomaly Benchmark, MIT licence, see its
+  LICENSE.txt): tools/nab_eval.py replays each series with the shipped configuration (only
+  `sample_rate` set per file) and scores it with NAB's standard profile.
+
+The thresholds sit slightly below the figures measured when they were set (docs/detection.md
+lists both), so a change to the scorer that costs quality fails here.
 """
 import glob
+import gzip
 import json
 import os
+import shutil
 import subprocess
 import sys
 
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-SHARED = os.environ.get("VOLTWATCH_SHARED", os.path.join(ROOT, "..", "shared"))
-BENCH = os.path.join(SHARED, "bench", "voltage")
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+DATA = os.path.join(HERE, "data")
+TOOLS = os.path.join(HERE, "tools")
+CONFIG = os.path.join(ROOT, "config", "model_config.json")
+sys.path.insert(0, os.path.dirname(HERE))
 from agentkit import voltwatch_binary  # noqa: E402
 
 
+def unpack(src, dst):
+    """Copies the tree src to dst, decompressing every .gz."""
+    for dirpath, _, files in os.walk(src):
+        out = os.path.join(dst, os.path.relpath(dirpath, src))
+        os.makedirs(out, exist_ok=True)
+        for name in files:
+            path = os.path.join(dirpath, name)
+            if name.endswith(".gz"):
+                with gzip.open(path, "rb") as f, open(os.path.join(out, name[:-3]), "wb") as g:
+                    shutil.copyfileobj(f, g)
+            else:
+                shutil.copy(path, os.path.join(out, name))
+
+
 @pytest.fixture(scope="module")
-def scored(tmp_path_factory):
-    csvs = sorted(glob.glob(os.path.join(BENCH, "*.csv")))
-    assert csvs, f"no labelled traces in {BENCH} (set VOLTWATCH_SHARED)"
-    out = tmp_path_factory.mktemp("replay")
+def voltage(tmp_path_factory):
+    data = tmp_path_factory.mktemp("voltage-data")
+    unpack(os.path.join(DATA, "voltage"), str(data))
+    csvs = sorted(glob.glob(os.path.join(str(data), "*.csv")))
+    assert len(csvs) == 15, csvs
+    out = tmp_path_factory.mktemp("voltage-replay")
     run = subprocess.run(
-        [voltwatch_binary(), "replay", "--config", os.path.join(ROOT, "config", "model_config.json"), "--out-dir", str(out), *csvs],
+        [voltwatch_binary(), "replay", "--config", CONFIG, "--out-dir", str(out), *csvs],
         capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, run.stderr
     report = subprocess.run(
-        [sys.executable, os.path.join(SHARED, "tools", "score_events.py"), os.path.join(BENCH, "labels.json"), str(out), "--json"],
+        [sys.executable, os.path.join(TOOLS, "score_events.py"), os.path.join(str(data), "labels.json"), str(out), "--json"],
         capture_output=True, text=True, timeout=300, check=True)
     return json.loads(report.stdout), run.stderr
 
 
-def test_recall_is_at_least_095(scored):
-    assert scored[0]["recall"] >= 0.95, scored[0]
+@pytest.fixture(scope="module")
+def nab(tmp_path_factory):
+    data = tmp_path_factory.mktemp("nab-data")
+    unpack(os.path.join(DATA, "nab-dev"), str(data))
+    out = tmp_path_factory.mktemp("nab-out")
+    result = os.path.join(str(out), "score.json")
+    run = subprocess.run(
+        [sys.executable, os.path.join(TOOLS, "nab_eval.py"), voltwatch_binary(), os.path.join(str(data), "data"),
+         os.path.join(str(data), "combined_windows.json"), "--config", CONFIG, "--out", str(out), "--json", result],
+        capture_output=True, text=True, timeout=900)
+    assert run.returncode == 0, run.stdout + run.stderr
+    with open(result) as f:
+        return json.load(f)["profiles"][0]
 
 
-def test_false_alarms_at_most_half_per_hour(scored):
-    assert scored[0]["false_alarms_per_hour"] <= 0.5, scored[0]
+def test_voltage_recall_is_at_least_097(voltage):
+    assert voltage[0]["recall"] >= 0.97, voltage[0]
 
 
-def test_every_kind_found_in_10_of_12_events(scored):
-    for kind, ratio in scored[0]["per_kind_recall"].items():
+def test_voltage_false_alarms_at_most_01_per_hour(voltage):
+    assert voltage[0]["false_alarms_per_hour"] <= 0.1, voltage[0]
+
+
+def test_voltage_every_kind_found_in_10_of_12_events(voltage):
+    for kind, ratio in voltage[0]["per_kind_recall"].items():
         found, total = map(int, ratio.split("/"))
         assert found >= 10 and total == 12, f"{kind}: {ratio}"
 
 
-def test_median_latency_at_most_one_second(scored):
-    assert scored[0]["median_latency_ms"] <= 1000, scored[0]
+def test_voltage_median_latency_at_most_half_a_second(voltage):
+    assert voltage[0]["median_latency_ms"] <= 500, voltage[0]
 
 
-def test_summary_counts_every_sample(scored):
+def test_voltage_summary_counts_every_sample(voltage):
     # 754,991 rows in the set; the summary on stderr must account for all of them.
-    assert "754991 samples" in scored[1], scored[1]
+    assert "754991 samples" in voltage[1], voltage[1]
+
+
+def test_nab_dev_standard_score(nab):
+    # Measured 41.5 when set (published on these files: windowed Gaussian 28.2, Skyline 42.6,
+    # KNN-CAD 53.5, HTM 64.9); was 0 before the scorer learnt rarity and scale.
+    assert nab["score"] >= 39.0, {k: nab[k] for k in ("score", "threshold", "detected", "windows", "fp_rows")}
+
+
+def test_nab_dev_artificial_series_without_anomalies_are_quiet(nab):
+    # Daily cycles, a square wave, a flat line and plain noise, about 20,000 scored rows: their
+    # own rhythm is normal. At the swept threshold the square wave, the flat line and the
+    # noise raise nothing, and all five together at most a few rows (5 when set).
+    quiet = {p["file"]: p["fp_rows"] for p in nab["per_file"] if p["file"].startswith("artificialNoAnomaly/")}
+    assert len(quiet) == 5, quiet
+    for name in ("art_daily_perfect_square_wave", "art_flatline", "art_noisy"):
+        assert quiet[f"artificialNoAnomaly/{name}.csv"] == 0, quiet
+    assert sum(quiet.values()) <= 10, quiet

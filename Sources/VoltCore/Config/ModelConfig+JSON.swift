@@ -5,6 +5,7 @@ extension ModelConfig {
         "watch_threshold", "critical_threshold",
         "baseline_seconds", "spike_mads", "min_noise_volts", "drift_seconds", "drift_volts",
         "dropout_periods", "stuck_seconds", "noise_ratio", "oscillation_ratio",
+        "adapt_seconds", "rarity_decades", "history_seconds",
         "min_volts", "max_volts", "disabled_detectors",
     ]
 
@@ -45,13 +46,16 @@ extension ModelConfig {
         config.criticalThreshold = reader.optionalNumber("critical_threshold", in: 0.0...1.0)
         config.baselineSeconds = reader.optionalNumber("baseline_seconds", in: 0.0...604_800.0, openLower: true)
         if let v = reader.number("spike_mads", in: 1.0...1_000.0) { config.spikeMADs = v }
-        if let v = reader.number("min_noise_volts", in: 0.0...100.0, openLower: true) { config.minNoiseVolts = v }
+        config.minNoiseVolts = reader.optionalNumber("min_noise_volts", in: 0.0...100.0, openLower: true)
         if let v = reader.number("drift_seconds", in: 0.0...86_400.0, openLower: true) { config.driftSeconds = v }
-        if let v = reader.number("drift_volts", in: 0.0...1_000.0, openLower: true) { config.driftVolts = v }
+        config.driftVolts = reader.optionalNumber("drift_volts", in: 0.0...1_000.0, openLower: true)
         if let v = reader.number("dropout_periods", in: 1.5...1_000_000.0) { config.dropoutPeriods = v }
         if let v = reader.number("stuck_seconds", in: 0.0...604_800.0, openLower: true) { config.stuckSeconds = v }
         if let v = reader.number("noise_ratio", in: 1.0...1_000.0, openLower: true) { config.noiseRatio = v }
         if let v = reader.number("oscillation_ratio", in: 1.0...1_000.0, openLower: true) { config.oscillationRatio = v }
+        if let v = reader.number("adapt_seconds", in: 0.0...604_800.0, openLower: true) { config.adaptSeconds = v }
+        if let v = reader.number("rarity_decades", in: 0.0...12.0, openLower: true) { config.rarityDecades = v }
+        config.historySeconds = reader.optionalNumber("history_seconds", in: 0.0...31_536_000.0, openLower: true)
         config.minVolts = reader.optionalNumber("min_volts", in: -FrameParser.maxAbsoluteVolts...FrameParser.maxAbsoluteVolts)
         config.maxVolts = reader.optionalNumber("max_volts", in: -FrameParser.maxAbsoluteVolts...FrameParser.maxAbsoluteVolts)
         if let names = reader.strings("disabled_detectors") {
@@ -102,6 +106,9 @@ extension ModelConfig {
         if driftSamples > 1_000_000 {
             issues.append(.init(key: "drift_seconds", message: "\(driftSamples) samples is more than the 1,000,000 the scorer keeps"))
         }
+        if let historySeconds, historySeconds * sampleRate < Double(windowSize) {
+            issues.append(.init(key: "history_seconds", message: "\(historySeconds) s is fewer samples than window_size \(windowSize) at sample_rate \(sampleRate); the history must hold at least one window (or leave it out for the default, an hour or 20 windows)"))
+        }
         if baselineSamples > 1_000_000 {
             issues.append(.init(key: "baseline_seconds", message: "\(baselineSamples) samples is more than the 1,000,000 the scorer keeps"))
         }
@@ -123,13 +130,16 @@ extension ModelConfig {
             ("critical_threshold", optional(criticalThreshold)),
             ("baseline_seconds", optional(baselineSeconds)),
             ("spike_mads", number(spikeMADs)),
-            ("min_noise_volts", number(minNoiseVolts)),
+            ("min_noise_volts", optional(minNoiseVolts)),
             ("drift_seconds", number(driftSeconds)),
-            ("drift_volts", number(driftVolts)),
+            ("drift_volts", optional(driftVolts)),
             ("dropout_periods", number(dropoutPeriods)),
             ("stuck_seconds", number(stuckSeconds)),
             ("noise_ratio", number(noiseRatio)),
             ("oscillation_ratio", number(oscillationRatio)),
+            ("adapt_seconds", number(adaptSeconds)),
+            ("rarity_decades", number(rarityDecades)),
+            ("history_seconds", optional(historySeconds)),
             ("min_volts", optional(minVolts)),
             ("max_volts", optional(maxVolts)),
             ("disabled_detectors", "[\(disabled)]"),

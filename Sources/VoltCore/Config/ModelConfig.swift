@@ -1,3 +1,11 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// The scorer's configuration: `config/model_config.json`.
 ///
 /// The original backend's three keys keep their meaning and are required:
@@ -27,14 +35,16 @@ public struct ModelConfig: Sendable, Equatable {
     /// Deviation from the short-window median, in robust deviations (MADs), that makes a
     /// spike or dip certain.
     public var spikeMADs: Double
-    /// Smallest noise level assumed, volts: a quiet signal sitting on one ADC step has a MAD
-    /// of zero, and one step of change must not look infinite. About one 10-bit step at 5 V.
-    public var minNoiseVolts: Double
+    /// Smallest noise level assumed, volts; nil (the default) learns it from the signal (its
+    /// resolution and usual step size, see `SignalScale`). A quiet signal sitting on one ADC
+    /// step has a MAD of zero, and one step of change must not look infinite.
+    public var minNoiseVolts: Double?
     /// The window a drift's straight line is fitted over, seconds.
     public var driftSeconds: Double
-    /// The least change of that line over its window that makes a drift certain, volts
-    /// (raised automatically on signals that wander by themselves).
-    public var driftVolts: Double
+    /// The least change of that line over its window that makes a drift certain, volts; nil
+    /// (the default) asks for 16 σ of the signal's own step noise. Raised automatically on
+    /// signals that wander by themselves.
+    public var driftVolts: Double?
     /// A gap longer than this many sample periods is a dropout.
     public var dropoutPeriods: Double
     /// The signal repeating exactly the same value for this long is stuck, seconds.
@@ -46,6 +56,17 @@ public struct ModelConfig: Sendable, Equatable {
     /// Lower and upper limits, volts; nil disables that side of `out_of_range`.
     public var minVolts: Double?
     public var maxVolts: Double?
+    /// How long a lasting change (a new level, a new noise level, a steady drift) alarms
+    /// before it becomes the new normal, seconds (at least three samples). Faults that are
+    /// states (dropout, stuck, out_of_range, lost_frames) alarm for as long as they last.
+    public var adaptSeconds: Double
+    /// How rare a detector's reading must be on this signal to be certain, in powers of ten:
+    /// 3 means seen at most once in a thousand samples of its history. Scores below certainty
+    /// scale with the rarity, so one threshold fits signals of different scale and noise.
+    public var rarityDecades: Double
+    /// The history a detector's rarity is judged against, seconds; nil means
+    /// ``defaultHistorySeconds``.
+    public var historySeconds: Double?
     /// Detectors turned off, by kind name (`"noise"`, `"lost_frames"`, ...).
     public var disabledDetectors: Set<AnomalyKind>
 
@@ -57,15 +78,18 @@ public struct ModelConfig: Sendable, Equatable {
         self.criticalThreshold = nil
         self.baselineSeconds = nil
         self.spikeMADs = 14
-        self.minNoiseVolts = 0.005
+        self.minNoiseVolts = nil
         self.driftSeconds = 60
-        self.driftVolts = 0.08
+        self.driftVolts = nil
         self.dropoutPeriods = 10
         self.stuckSeconds = 10
         self.noiseRatio = 3
         self.oscillationRatio = 4
         self.minVolts = nil
         self.maxVolts = nil
+        self.adaptSeconds = 30
+        self.rarityDecades = 3
+        self.historySeconds = nil
         self.disabledDetectors = []
     }
 
@@ -79,6 +103,16 @@ public struct ModelConfig: Sendable, Equatable {
     public var defaultBaselineSeconds: Double { max(120, 2 * Double(windowSize) / sampleRate) }
     /// The baseline in effect, seconds.
     public var effectiveBaselineSeconds: Double { baselineSeconds ?? defaultBaselineSeconds }
+
+    /// One hour, 20 windows, or 3 × 10^`rarity_decades` samples, whichever is longest: a
+    /// history shorter than that could not tell "once in 10^decades" from "never".
+    public var defaultHistorySeconds: Double {
+        max(3_600, 20 * Double(windowSize) / sampleRate, 3 * pow(10, rarityDecades) / sampleRate)
+    }
+    /// The rarity history in effect, samples.
+    public var historySamples: Double { (historySeconds ?? defaultHistorySeconds) * sampleRate }
+    /// `adapt_seconds` in samples, at least three.
+    public var adaptSamples: Int { max(3, Int((adaptSeconds * sampleRate).rounded())) }
 
     /// Severity band edges in effect.
     public var effectiveWatchThreshold: Double { watchThreshold ?? anomalyThreshold * 0.7 }

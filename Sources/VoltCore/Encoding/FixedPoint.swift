@@ -7,6 +7,8 @@ public enum FixedPoint {
         var scale = 1.0
         for _ in 0..<digits { scale *= 10 }
         let scaled = (abs(value) * scale).rounded()
+        // Beyond Int64 (a ratio to a near-zero spread can be astronomically large): plain notation.
+        guard scaled < 9e18 else { return "\(value)" }
         let whole = Int64(scaled / scale)
         var text = (value < 0 && scaled != 0 ? "-" : "") + String(whole)
         if digits > 0 {

@@ -18,7 +18,7 @@ public enum ResultEncoder {
         }
     }
 
-    /// Appends `{"anomaly_score":...,"reasons":[...]}` (no newline) to `out`.
+    /// Appends `{"anomaly_score":...,"reasons":[...],"episode":N|null}` (no newline) to `out`.
     public static func append(_ result: ScoredResult, device: Device, to out: inout [UInt8]) {
         append("{\"anomaly_score\":", to: &out)
         JSONText.appendNumber(result.anomalyScore, to: &out)
@@ -49,7 +49,9 @@ public enum ResultEncoder {
             if i > 0 { out.append(UInt8(ascii: ",")) }
             append(JSONText.string(reason), to: &out)
         }
-        append("]}", to: &out)
+        append("],\"episode\":", to: &out)
+        if let episode = result.episode { JSONText.appendInteger(episode, to: &out) } else { append("null", to: &out) }
+        out.append(UInt8(ascii: "}"))
     }
 
     /// The same object followed by `\n`, for JSON-lines output.

@@ -16,9 +16,17 @@ public struct DeviceStream: Sendable {
     /// The board's last `$HELLO`, if it sent one.
     public private(set) var hello: Hello?
     public private(set) var scorer: Scorer
+    /// Groups this device's anomalous results into alarm episodes.
+    public private(set) var episodes: EpisodeTracker
+    /// What the last scored sample (or the last `$HELLO` / reload) did to the episodes: a
+    /// server keeping a list of episodes upserts ``EpisodeTracker/Change/episode`` by id.
+    public private(set) var lastEpisodeChange: EpisodeTracker.Change = .none
 
-    public init(device: String, config: ModelConfig) {
+    /// `firstEpisodeID`: where alarm episode ids start (1 for a new device; pass the old
+    /// stream's `episodes.upcomingID` when replacing a stream, so ids stay unique per device).
+    public init(device: String, config: ModelConfig, firstEpisodeID: UInt64 = 1) {
         self.device = device
+        self.episodes = EpisodeTracker(firstID: firstEpisodeID)
         self.scorer = Scorer(config: config)
     }
 
@@ -49,6 +57,7 @@ public struct DeviceStream: Sendable {
             self.hello = hello
             // The board rebooted: its seq and uptime start again, which is not frame loss.
             scorer.restart()
+            lastEpisodeChange = episodes.close()
             return .hello(hello)
         }
     }
@@ -62,7 +71,8 @@ public struct DeviceStream: Sendable {
     public mutating func ingest(sample: Sample) -> ScoredResult {
         counters.frames += 1
         counters.lastReceivedMs = sample.receivedAtMs
-        let result = scorer.score(sample)
+        var result = scorer.score(sample)
+        lastEpisodeChange = episodes.observe(&result)
         counters.lost = scorer.lostFrames
         if result.isAnomaly { counters.anomalies += 1 }
         return result
@@ -83,5 +93,6 @@ public struct DeviceStream: Sendable {
     /// another window size or rate would mislead the new detectors.
     public mutating func apply(_ config: ModelConfig) {
         scorer = Scorer(config: config)
+        lastEpisodeChange = episodes.close()
     }
 }

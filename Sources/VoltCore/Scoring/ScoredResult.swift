@@ -18,11 +18,16 @@ public struct ScoredResult: Sendable, Equatable {
     public var kinds: AnomalyKinds
     /// One short sentence per fired detector; empty (and unallocated) for normal samples.
     public var reasons: [String]
+    /// The ``AlarmEpisode/id`` of the alarm this anomalous result belongs to; nil for normal
+    /// results and for results scored outside a ``DeviceStream`` (which owns the tracker).
+    public var episode: UInt64?
 
     public init(
         anomalyScore: Double, isAnomaly: Bool, confidence: Double, timestampMs: Int64,
-        voltage: Double, seq: UInt32?, severity: Severity, kinds: AnomalyKinds, reasons: [String]
+        voltage: Double, seq: UInt32?, severity: Severity, kinds: AnomalyKinds, reasons: [String],
+        episode: UInt64? = nil
     ) {
+        self.episode = episode
         self.anomalyScore = anomalyScore
         self.isAnomaly = isAnomaly
         self.confidence = confidence

@@ -18,9 +18,14 @@ public struct Scorer: Sendable {
 
     /// Samples scored since init.
     public private(set) var samplesSeen = 0
+    /// The highest certainty of the alarm in progress, or nil between alarms.
+    private var episodePeak: Double?
+    /// Samples since the last anomalous one.
+    private var sinceAlarm = 0
 
     /// The certainty at which the score reaches `anomaly_threshold`.
     private let alarmCertainty: Double
+    private var scale: SignalScale
     private var gaps: GapDetector
     private let range: RangeDetector
     private var spikes: SpikeDetector
@@ -34,6 +39,7 @@ public struct Scorer: Sendable {
     public init(config: ModelConfig) {
         self.config = config
         alarmCertainty = Scorer.certainty(forScore: config.anomalyThreshold)
+        scale = SignalScale(config: config)
         gaps = GapDetector(config: config)
         range = RangeDetector(config: config)
         spikes = SpikeDetector(config: config)
@@ -55,19 +61,23 @@ public struct Scorer: Sendable {
         self = Scorer(config: config)
     }
 
-    /// Maps a detector's certainty to a score in [0, 1): 1 − e^(−k·c²), with k chosen so that
-    /// c = 1 scores 0.7. The map is fixed, so lowering `anomaly_threshold` really does make
-    /// the scorer more sensitive, and scores near 1 keep their resolution for threshold sweeps.
+    /// Maps a detector's certainty to a score in [0, 1): 1 − e^(−k·c²) up to c = 1, with k
+    /// chosen so that c = 1 scores 0.7, then 1 − 0.3/c², which never reaches 1 in double
+    /// precision for any certainty a detector reports. The map is fixed, so lowering
+    /// `anomaly_threshold` really does make the scorer more sensitive, and strong anomalies
+    /// keep distinct scores (a threshold sweep can still tell a 5 from a 50).
     static func score(certainty c: Double) -> Double {
         guard c > 0 else { return 0 }
-        return -expm1(-scoreSteepness * c * c)
+        if c <= 1 { return -expm1(-scoreSteepness * c * c) }
+        return 1 - 0.3 / (c * c)
     }
 
     /// The inverse of ``score(certainty:)``.
     static func certainty(forScore s: Double) -> Double {
         guard s > 0 else { return 0 }
         guard s < 1 else { return .infinity }
-        return (-log1p(-s) / scoreSteepness).squareRoot()
+        if s <= 0.7 { return (-log1p(-s) / scoreSteepness).squareRoot() }
+        return (0.3 / (1 - s)).squareRoot()
     }
 
     public mutating func score(_ sample: Sample) -> ScoredResult {
@@ -76,13 +86,32 @@ public struct Scorer: Sendable {
         let x = sample.volts
         gaps.observe(sample, into: &verdict)
         range.observe(x, into: &verdict)
-        spikes.observe(x, into: &verdict)
+        spikes.observe(x, scale: scale, into: &verdict)
         stuck.observe(x, into: &verdict)
-        noise.observe(x, into: &verdict)
-        drift.observe(x, disturbed: verdict.isAnomalous, into: &verdict)
+        noise.observe(x, scale: scale, into: &verdict)
+        drift.observe(x, disturbed: verdict.isAnomalous, scale: scale, into: &verdict)
+        scale.observe(x)
         // Trust grows as the short windows fill, then as the long ones do.
         let warmth = 0.6 * min(spikes.fill, noise.fill) + 0.4 * drift.fill
-        return verdict.result(for: sample, config: config, warmth: warmth)
+        // Inside an alarm, a sample that says nothing new (no more than twice the alarm's
+        // peak so far) stays an anomaly but scores just above the threshold: the score ranks
+        // news, so a sweep over thresholds (or a person sorting by score) sees each alarm's
+        // onset and escalations, not every sample of a fault that lasts an hour.
+        // The alarm's peak is remembered for one window after it ends, so an alarm that
+        // flickers (a noise burst, a cluster of spikes) is news once, not at every flicker.
+        var reported = verdict.certainty
+        if verdict.isAnomalous {
+            sinceAlarm = 0
+            if let peak = episodePeak, verdict.certainty <= 2 * peak {
+                reported = alarmCertainty + 0.001 * (verdict.certainty - alarmCertainty)
+            } else {
+                episodePeak = verdict.certainty
+            }
+        } else {
+            sinceAlarm += 1
+            if sinceAlarm > config.windowSize { episodePeak = nil }
+        }
+        return verdict.result(for: sample, config: config, warmth: warmth, reportedCertainty: reported)
     }
 }
 
@@ -115,10 +144,12 @@ struct Verdict {
         }
     }
 
-    func result(for sample: Sample, config: ModelConfig, warmth: Double) -> ScoredResult {
+    func result(for sample: Sample, config: ModelConfig, warmth: Double, reportedCertainty: Double) -> ScoredResult {
         let threshold = config.anomalyThreshold
-        let score = self.score
-        let isAnomaly = score >= threshold
+        let isAnomaly = isAnomalous
+        var score = Scorer.score(certainty: reportedCertainty)
+        // Rounding in the certainty-to-score map must not move a sample across the threshold.
+        score = isAnomaly ? max(score, threshold) : min(score, threshold.nextDown)
         // Decisiveness: how far the score sits from the threshold, on the side it is on.
         let margin = isAnomaly ? (score - threshold) / max(1 - threshold, 1e-9) : (threshold - score) / max(threshold, 1e-9)
         let confidence = min(1, max(0, warmth)) * (0.5 + 0.5 * min(1, max(0, margin)))

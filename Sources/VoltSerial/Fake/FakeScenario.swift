@@ -10,7 +10,8 @@ public enum FakeScenario: String, Sendable, CaseIterable, CustomStringConvertibl
     case dropout
     /// Every 40 s the supply sags to 1.6 V for a second and the board reboots (`$HELLO`, seq 0).
     case brownout
-    /// 60 mV of noise, and about 1 % corrupted lines (bad checksums, garbage).
+    /// `normal` for 20 s, then 60 mV of noise; about 1 % corrupted lines (bad checksums,
+    /// garbage) throughout.
     case noisy
     /// One minute of each of the above in turn.
     case mixed

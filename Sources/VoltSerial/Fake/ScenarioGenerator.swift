@@ -15,6 +15,8 @@ public struct ScenarioGenerator: Sendable {
     public static let adcBits = 10
     public static let firmware = "voltwatch-fake"
     public static let version = "1.0.0"
+    /// Quiet seconds before `noisy` turns loud.
+    public static let noisyAfterSeconds = 20.0
 
     public private(set) var scenario: FakeScenario
     public let seed: UInt64
@@ -71,7 +73,10 @@ public struct ScenarioGenerator: Sendable {
         }
         let active = scenario == .mixed ? mixedPhase : scenario
         let seconds = Double(clock * periodMs) / 1000
-        var volts = 2.5 + gaussian() * (active == .noisy ? 0.06 : 0.004)
+        // `noisy` starts quiet: noise that was there from the first sample is the signal's
+        // normal, and the scenario is there to show a noise alarm.
+        let loud = active == .noisy && (scenario == .mixed || seconds >= Self.noisyAfterSeconds)
+        var volts = 2.5 + gaussian() * (loud ? 0.06 : 0.004)
         switch active {
         case .normal, .mixed:
             break
@@ -143,22 +148,4 @@ public struct ScenarioGenerator: Sendable {
         let u2 = random.unit()
         return (-2 * log(u1)).squareRoot() * cos(2 * Double.pi * u2)
     }
-}
-
-/// A small, fast, seedable generator (Steele et al.), so scenarios are reproducible on every
-/// platform (the standard library's generator is not seedable).
-struct SplitMix64: Sendable {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// Uniform in [0, 1).
-    mutating func unit() -> Double { Double(next() >> 11) * 0x1.0p-53 }
 }

@@ -1,6 +1,14 @@
 /// Drift: a slow, steady change of level, found as the slope of a straight line fitted to the
 /// last `drift_seconds` of samples.
 ///
+/// Scale-free by default: the change must exceed ``noiseMultiple`` times the signal's usual
+/// step noise (``SignalScale/sigma``) unless `drift_volts` sets an absolute bar. Until the
+/// history of usual wander is long enough, a drift must clear three times that bar, so a
+/// strong ramp is flagged within minutes of start but a wandering signal is not judged on
+/// a guess. A drift that keeps going for `adapt_seconds` is accepted as the signal's new
+/// pace (a battery discharging steadily), and its certainty is capped by how rare such a
+/// change is on this signal (``Rarity``).
+///
 /// The fit is kept with running sums (Σy, Σiy, Σy²), so each sample costs O(1) however long
 /// the window; the sums are recomputed from the buffer once per window to stop rounding
 /// error from accumulating. A drift must be both large (the line's change over the window
@@ -40,7 +48,19 @@ struct DriftDetector: Sendable {
     private let sampleRate: Double
     private let driftVolts: Double
     private let enabled: Bool
-    private let floor: Double
+    private var rarity: Rarity
+    private let rarityDecades: Double
+    private let adaptSamples: Int
+    /// The largest |Δ| seen within about one window, and how many samples ago.
+    private var largestStep = 0.0
+    private var largestStepAge = 0
+    /// Consecutive samples of alarming drift.
+    private var driftingFor = 0
+    /// A drift accepted after `adapt_seconds`: counts as usual wander, forgotten over the history.
+    private var accepted = 0.0
+    private let acceptedDecay: Double
+    /// How many σ of step noise a drift's change must reach (about 0.08 V on the bench ADC).
+    static let noiseMultiple = 16.0
     /// How straight a drift must be: change / residual scatter.
     static let straightness = 6.0
     /// How far beyond the usual wander a drift must go.
@@ -48,7 +68,7 @@ struct DriftDetector: Sendable {
 
     init(config: ModelConfig) {
         sampleRate = config.sampleRate
-        driftVolts = config.driftVolts
+        driftVolts = config.driftVolts ?? 0
         enabled = config.enabledKinds.contains(.drift)
         length = max(10, Int((config.driftSeconds * config.sampleRate).rounded()))
         window = RingBuffer(capacity: length)
@@ -59,14 +79,26 @@ struct DriftDetector: Sendable {
         delayBlocks = 18
         armBlocks = delayBlocks + 42
         blockPeaks = RingBuffer(capacity: 180)
-        floor = config.minNoiseVolts
+        rarity = Rarity(horizon: config.historySamples)
+        rarityDecades = config.rarityDecades
+        adaptSamples = config.adaptSamples
+        acceptedDecay = 1 - 1 / max(10, config.historySamples)
     }
 
     var fill: Double { min(1, Double(blockPeaks.count) / Double(armBlocks)) }
 
     /// `disturbed`: another detector flagged this sample.
-    mutating func observe(_ y: Double, disturbed: Bool, into verdict: inout Verdict) {
+    mutating func observe(_ y: Double, disturbed: Bool, scale: SignalScale, into verdict: inout Verdict) {
         quietFor = disturbed ? 0 : quietFor + 1
+        // The largest single step in about the last window (the maximum is reset when it ages out).
+        if let previous = window.last {
+            let step = abs(y - previous)
+            largestStepAge += 1
+            if step >= largestStep || largestStepAge > length {
+                largestStep = step
+                largestStepAge = 0
+            }
+        }
         if let old = window.push(y) {
             // Every remaining element's index drops by one; the new one enters at length - 1.
             sumIY -= sumY - old
@@ -87,19 +119,29 @@ struct DriftDetector: Sendable {
         let slope = (sumIY - meanI * sumY) / sxx
         let change = slope * (n - 1)
         let variance = max(0, (sumYY - sumY * sumY / n) - slope * slope * sxx) / n
-        let scatter = max(variance.squareRoot(), floor)
+        let scatter = max(variance.squareRoot(), scale.floor)
         let magnitude = abs(change)
 
-        let needed = max(driftVolts, DriftDetector.wanderFactor * wander)
-        let certainty = min(magnitude / needed, magnitude / (scatter * DriftDetector.straightness))
+        // A change made in one jump is a level shift (the spike detector's), not a drift.
+        let stepLike = largestStep >= 0.4 * magnitude
+        accepted *= acceptedDecay
+        let armed = blockPeaks.count >= armBlocks
+        let learnt = max(driftVolts, DriftDetector.wanderFactor * max(wander, accepted), DriftDetector.noiseMultiple * scale.sigma, scale.floor)
+        let needed = armed ? learnt : 3 * learnt
+        var raw = min(magnitude / needed, magnitude / (scatter * DriftDetector.straightness))
+        if stepLike || !scale.isKnown { raw = min(raw, 0.5) }
+        let certainty = rarity.certainty(raw, decades: rarityDecades)
+        rarity.learn(raw)
+        driftingFor = certainty >= 1 ? driftingFor + 1 : 0
+        if driftingFor > adaptSamples {
+            accepted = max(accepted, magnitude)
+            driftingFor = 0
+        }
         // Only straight changes could ever raise a drift, so only they teach "usual".
         let straight = magnitude >= scatter * DriftDetector.straightness / 2
         if certainty < 1 && straight && quietFor >= quietNeeded { currentPeak = max(currentPeak, magnitude) }
         inBlock += 1
         if inBlock == blockLength { closeBlock() }
-        // Not armed until the history is long enough: before that, "usual" is a guess.
-        guard blockPeaks.count >= armBlocks else { return }
-
         guard enabled else { return }
         verdict.add(.drift, certainty: certainty) {
             let perMinute = slope * sampleRate * 60

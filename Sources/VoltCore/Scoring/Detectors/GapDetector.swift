@@ -1,12 +1,22 @@
 /// Dropouts (a silence longer than the timeout) and lost frames (a forward jump in `seq`).
+///
+/// Both are faults that are states: every silence alarms, the hundredth of a flaky cable as
+/// much as the first. What rarity changes is only how far above the threshold a silence
+/// scores: one as long as the signal's routine gaps (a logger that pauses every night) scores
+/// just above it, a longer one than ever seen scores high.
 struct GapDetector: Sendable {
     private var lastTimeMs: Int64?
     private var lastSeq: UInt32?
     private(set) var lostFrames = 0
     private let timeoutMs: Double
     private let enabled: AnomalyKinds
+    /// Gap / timeout, learnt on every sample.
+    private var rarity: Rarity
+    private let rarityDecades: Double
 
     init(config: ModelConfig) {
+        rarity = Rarity(horizon: config.historySamples)
+        rarityDecades = config.rarityDecades
         timeoutMs = config.dropoutTimeoutMs
         enabled = config.enabledKinds
     }
@@ -19,11 +29,14 @@ struct GapDetector: Sendable {
         if let lastTimeMs, enabled.contains(.dropout) {
             let gap = Double(t - lastTimeMs)
             let timeout = timeoutMs
+            let raw = gap / timeout
             if gap > timeout {
-                verdict.add(.dropout, certainty: 1 + (gap - timeout) / timeout) {
+                let news = min(1, max(0.001, rarity.surprise(raw, assumedHistory: Rarity.assumedHistory(decades: rarityDecades)) / rarityDecades))
+                verdict.add(.dropout, certainty: 1 + (raw - 1) * news) {
                     "dropout: no sample for \(FixedPoint.format(gap / 1000, digits: 1)) s (timeout \(FixedPoint.format(timeout / 1000, digits: 1)) s)"
                 }
             }
+            rarity.learn(raw)
         }
         lastTimeMs = t
 

@@ -5,7 +5,9 @@
 /// upper quartile of |Δ| over a short window: robust to the one or two large differences a
 /// spike or a step brings. The usual level is a slow average of the same statistic. When the
 /// variation is high, the autocorrelation of the differences tells a periodic component
-/// (a strong peak at some lag) from random noise (no peak).
+/// (a strong peak at some lag) from random noise (no peak). A new noise level that holds
+/// for `adapt_seconds` becomes the usual one; the certainty is capped by how rare such a
+/// ratio is on this signal (``Rarity``).
 struct NoiseDetector: Sendable {
     /// |Δ| over the short window.
     private var magnitudes: SortedWindow
@@ -15,7 +17,11 @@ struct NoiseDetector: Sendable {
     private var baseline: Double?
     private var seen = 0
     private let alpha: Double
-    private let floor: Double
+    private var rarity: Rarity
+    private let rarityDecades: Double
+    private let adaptSamples: Int
+    /// Consecutive samples with the variation at an alarming ratio.
+    private var unusualFor = 0
     /// Autocorrelation window and lags, samples.
     private let correlationWindow: Int
     private let maxLag: Int
@@ -34,12 +40,14 @@ struct NoiseDetector: Sendable {
         maxLag = correlationWindow / 2
         differences = RingBuffer(capacity: correlationWindow + maxLag)
         alpha = 1 / max(10, config.effectiveBaselineSeconds * config.sampleRate)
-        floor = config.minNoiseVolts
+        rarity = Rarity(horizon: config.historySamples)
+        rarityDecades = config.rarityDecades
+        adaptSamples = config.adaptSamples
     }
 
     var fill: Double { min(1, Double(seen) / Double(magnitudes.capacity * 4)) }
 
-    mutating func observe(_ x: Double, into verdict: inout Verdict) {
+    mutating func observe(_ x: Double, scale: SignalScale, into verdict: inout Verdict) {
         guard let last else {
             self.last = x
             return
@@ -55,15 +63,22 @@ struct NoiseDetector: Sendable {
             baseline = level
             return
         }
-        let reference = max(usual, floor)
+        let reference = max(usual, scale.floor)
         let ratio = level / reference
-        // Learn the usual level; barely, while it is unusual, so a lasting change is accepted
-        // eventually but an anomaly does not become the norm at once.
+        // Learn the usual level; barely, while it is unusual, so an anomaly does not become
+        // the norm at once; a level that holds for adapt_seconds is accepted outright.
         let rate = seen < magnitudes.capacity * 4 ? 4 / Double(seen) : alpha
         baseline = usual + (level - usual) * (ratio >= noiseRatio ? rate / 20 : rate)
+        unusualFor = ratio >= noiseRatio ? unusualFor + 1 : 0
+        if unusualFor > adaptSamples {
+            baseline = level
+            unusualFor = 0
+        }
         guard seen >= magnitudes.capacity * 2 else { return }
 
-        let noiseCertainty = ratio / noiseRatio
+        let raw = ratio / noiseRatio
+        let noiseCertainty = rarity.certainty(raw, decades: rarityDecades)
+        rarity.learn(raw)
         var periodic: (lag: Int, r: Double)?
         // Look for a period only when the variation is close to alarming. (Not from 2×: on a
         // 10-bit ADC, one step to two steps of change is already 2×.)
@@ -71,7 +86,7 @@ struct NoiseDetector: Sendable {
             periodic = strongestPeriod()
         }
         if let periodic, periodic.r >= 0.6 {
-            let c = ratio / oscillationRatio
+            let c = min(ratio / oscillationRatio, noiseCertainty * noiseRatio / oscillationRatio)
             let period = Double(periodic.lag) / sampleRate
             verdict.add(.oscillation, certainty: max(c, noiseCertainty)) {
                 "oscillation: a \(FixedPoint.format(period, digits: 1)) s periodic component (autocorrelation \(FixedPoint.format(periodic.r, digits: 2))), variation \(FixedPoint.format(ratio, digits: 1))× usual"

@@ -1,14 +1,19 @@
 /// Spikes and dips: a sample far from the median of the short window, in robust deviations.
 ///
-/// The scale is the window's median absolute deviation (MAD), floored at `min_noise_volts` so a signal sitting on one ADC step does not make one step of
-/// change look infinite. An excursion that persists past the short window's half-life is
-/// reported as a level shift: the signal stepped to a new level rather than jumping and
-/// returning.
+/// The scale is the window's median absolute deviation (MAD), floored at the learnt
+/// ``SignalScale/floor`` so a signal sitting on one ADC step does not make one step of change
+/// look infinite. An excursion that persists for two seconds is reported as a level shift:
+/// the signal stepped to a new level rather than jumping and returning. A level shift that
+/// outlasts `adapt_seconds` is the new normal and is no longer reported, though the window's
+/// median takes a half window to follow it. The certainty is capped by how rare such a
+/// deviation is on this signal (``Rarity``).
 struct SpikeDetector: Sendable {
     private var window: SortedWindow
     private let warmup: Int
-    private let floor: Double
     private let threshold: Double
+    private var rarity: Rarity
+    private let rarityDecades: Double
+    private let adaptSamples: Int
     /// Consecutive samples deviating beyond the threshold in one direction (+ up, - down).
     private var excursion = 0
     /// Samples after which a persisting excursion counts as a level shift.
@@ -21,20 +26,24 @@ struct SpikeDetector: Sendable {
         enabled = config.enabledKinds
         window = SortedWindow(capacity: config.windowSize)
         warmup = max(5, config.windowSize / 2)
-        floor = config.minNoiseVolts
         threshold = config.spikeMADs
+        rarity = Rarity(horizon: config.historySamples)
+        rarityDecades = config.rarityDecades
+        adaptSamples = config.adaptSamples
         shiftSamples = max(3, Int((2 * config.sampleRate).rounded()))
     }
 
     var fill: Double { min(1, Double(window.count) / Double(warmup)) }
 
-    mutating func observe(_ x: Double, into verdict: inout Verdict) {
+    mutating func observe(_ x: Double, scale: SignalScale, into verdict: inout Verdict) {
         defer { window.push(x) }
-        guard window.count >= warmup else { return }
+        guard window.count >= warmup, scale.isKnown else { return }
         let median = window.median
-        let mad = max(window.medianAbsoluteDeviation(around: median), floor)
+        let mad = max(window.medianAbsoluteDeviation(around: median), scale.floor)
         let deviations = (x - median) / mad
-        let c = abs(deviations) / threshold
+        let raw = abs(deviations) / threshold
+        let c = rarity.certainty(raw, decades: rarityDecades)
+        rarity.learn(raw)
         if c >= 1 {
             let up = deviations > 0
             excursion = up ? max(1, excursion + 1) : min(-1, excursion - 1)
@@ -42,6 +51,8 @@ struct SpikeDetector: Sendable {
             excursion = 0
         }
         let persisted = abs(excursion) > shiftSamples
+        // A level that has held for adapt_seconds is the new normal.
+        if abs(excursion) > max(adaptSamples, shiftSamples) { return }
         let kind: AnomalyKind = persisted ? .levelShift : (deviations > 0 ? .spike : .dip)
         guard enabled.contains(kind) else { return }
         let seconds = Double(window.count) / sampleRate

@@ -12,13 +12,19 @@ import Darwin
 /// A quiet signal on a 10-bit ADC repeats values often, so "unchanged for N samples" alone
 /// would fire on a healthy, steady voltage. The detector learns how often consecutive samples
 /// are equal and requires a run so long it would happen by chance less than once in 10^9
-/// (and at least `stuck_seconds`).
+/// (and at least `stuck_seconds`), and longer by half than any run the signal has ended by
+/// itself: some signals (a switch, a counter, a square wave) hold their value for hours as
+/// their normal rhythm. A signal that has never moved is not stuck either.
 struct StuckDetector: Sendable {
     private var last: Double?
     private var run = 0
     /// Running estimate of P(sample equals the previous one) on healthy data.
     private var repeatRate = 0.5
     private var seen = 0
+    /// Samples that differed from the one before, ever.
+    private var changes = 0
+    /// The longest run that ended without being flagged.
+    private var longestHealthyRun = 0
     private let minimumRun: Int
     private let alpha: Double
     /// ``requiredRun`` at the current repeat rate, refreshed every 32 samples (two logarithms
@@ -40,14 +46,21 @@ struct StuckDetector: Sendable {
     var requiredRun: Int {
         let p = min(max(repeatRate, 0.05), 0.999)
         let chance = Int((log(1e-9) / log(p)).rounded(.up))
-        return max(minimumRun, chance)
+        return max(minimumRun, chance, longestHealthyRun + longestHealthyRun / 2 + 1)
     }
 
     mutating func observe(_ x: Double, into verdict: inout Verdict) {
         let repeated = last == x
+        if !repeated && last != nil {
+            changes += 1
+            if run < cachedRequiredRun && run > longestHealthyRun {
+                longestHealthyRun = run
+                cachedRequiredRun = requiredRun
+            }
+        }
         run = repeated ? run + 1 : 1
         last = x
-        if run < minimumRun {
+        if run < cachedRequiredRun {
             // Learn only from data that is not itself a suspicious run.
             seen += 1
             let rate = seen < 100 ? 1 / Double(seen) : alpha
@@ -55,7 +68,9 @@ struct StuckDetector: Sendable {
             if seen & 31 == 0 { cachedRequiredRun = requiredRun }
         }
         let required = cachedRequiredRun
-        guard run >= minimumRun / 2, enabled else { return }
+        // A signal that has never moved (a constant, a flat line from the start) is not stuck:
+        // that is what it does. Stuck means it moved before and stopped.
+        guard run >= minimumRun / 2, enabled, changes >= 10 else { return }
         let length = run
         verdict.add(.stuck, certainty: Double(length) / Double(required)) {
             "stuck: \(FixedPoint.format(x)) V unchanged for \(length) samples (\(FixedPoint.format(Double(length) / sampleRate, digits: 1)) s)"

@@ -1,0 +1,110 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// How unusual a detector's statistic is for this signal: the tail probability of the
+/// current value against the statistic's own running distribution (as HTM's anomaly
+/// likelihood does for its raw scores).
+///
+/// A detector's certainty says "by my rule, this is big"; a signal whose own rhythm keeps
+/// producing such values (a square wave's daily edges, a bursty sensor) makes that rule cry
+/// wolf. The distribution is a histogram over log₂(certainty) in half-octave bins, with
+/// exponential forgetting over `horizon` samples, so it follows a signal that changes and
+/// its state is fixed (48 doubles). Every sample is learnt, anomalous or not: what keeps
+/// recurring is by definition normal. The surprise is −log₁₀ of the tail probability, with a
+/// tenth of a pseudo-observation, over a history taken to be at least three times 10^decades
+/// samples long: until the scorer has seen that much, it assumes the time before it started
+/// was quiet, so the first events after start are judged on what it has seen, not declared
+/// routine because the history is short.
+///
+/// ``certainty(_:decades:)`` combines the two: an alarm needs a statistic that is big by the
+/// detector's rule *and* rare on this signal (surprise of at least `rarity_decades`). A value
+/// the signal produces routinely is scaled down below certainty, however big it is.
+struct Rarity: Sendable {
+    static let bins = 48
+    /// log₂ of the lower edge of bin 0; smaller certainties are only counted in the total.
+    static let lowestLog2 = -4.0
+    static let binsPerOctave = 2.0
+
+    private var counts: [Double]
+    /// Decayed sample count, in units of ``weight``.
+    private var total = 0.0
+    /// The weight the next sample gets; grows by 1/(1 − α) per sample, which is the same as
+    /// shrinking every older count by (1 − α), without touching them.
+    private var weight = 1.0
+    private let growth: Double
+    /// The highest certainty of the excursion in progress (0 when none).
+    private var excursionPeak = 0.0
+
+    init(horizon: Double) {
+        counts = [Double](repeating: 0, count: Rarity.bins)
+        growth = 1 / (1 - 1 / max(10, horizon))
+    }
+
+    /// Samples of history the distribution effectively holds.
+    var history: Double { total / weight }
+
+    @inline(__always)
+    private static func bin(_ c: Double) -> Int? {
+        guard c >= 0.0625 else { return nil }  // 2^lowestLog2
+        guard c.isFinite else { return bins - 1 }
+        // Half-octave bins from the binary exponent and whether the significand passes √2:
+        // the same as ⌊2·(log₂ c + 4)⌋, without a logarithm on every sample.
+        let b = 2 * (Int(c.exponent) + 4) + (c.significand >= 1.4142135623730951 ? 1 : 0)
+        return min(b, bins - 1)
+    }
+
+    /// −log₁₀ P(statistic ≥ c) over the remembered history, taken to be at least
+    /// `assumedHistory` samples long (0 when c is unremarkable).
+    func surprise(_ c: Double, assumedHistory: Double) -> Double {
+        guard let b = Rarity.bin(c) else { return 0 }
+        var tail = 0.0
+        counts.withUnsafeBufferPointer { p in
+            for i in b..<Rarity.bins { tail += p[i] }
+        }
+        let p = (tail / weight + 0.1) / max(total / weight + 1, assumedHistory)
+        return -log10(p)
+    }
+
+    /// The detector's certainty `raw`, judged against how rare it is: unchanged when its
+    /// surprise reaches `decades`, else scaled by surprise / decades and capped below 1.
+    func certainty(_ raw: Double, decades: Double) -> Double {
+        // Below half of certainty a reading scores under 0.26 whatever its rarity: not worth the
+        // histogram walk on every sample.
+        guard raw >= 0.5 else { return raw }
+        let f = surprise(raw, assumedHistory: Rarity.assumedHistory(decades: decades)) / decades
+        return f >= 1 ? raw : min(raw, 1) * f
+    }
+
+    /// Three times 10^decades samples: the history length assumed while the real one is shorter.
+    static func assumedHistory(decades: Double) -> Double { 3 * pow(10, decades) }
+
+    mutating func learn(_ c: Double) {
+        total += weight
+        if c >= 1 {
+            // An excursion the rule calls certain counts once, at its peak, when it ends: a
+            // level shift that keeps the statistic high for a hundred samples is one event, as
+            // is a one-sample spike. (Else a signal with one fault an hour would learn its
+            // faults as routine, while a square wave's two edges a day are rightly routine.)
+            excursionPeak = max(excursionPeak, c)
+        } else {
+            if excursionPeak > 0, let b = Rarity.bin(excursionPeak) {
+                counts[b] += weight
+                excursionPeak = 0
+            }
+            if let b = Rarity.bin(c) { counts[b] += weight }
+        }
+        weight *= growth
+        if weight > 1e150 {
+            // Rescale before the numbers overflow; ratios are unchanged.
+            let scale = 1 / weight
+            for i in 0..<Rarity.bins { counts[i] *= scale }
+            total *= scale
+            weight = 1
+        }
+    }
+}

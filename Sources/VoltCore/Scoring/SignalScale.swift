@@ -1,0 +1,57 @@
+/// What one unit of change means for this signal, learnt from the signal itself.
+///
+/// Detectors divide by robust spreads (a MAD, a quartile of |Δ|, a fit's scatter), and those
+/// are zero on a flat or quantised stretch: one ordinary step would then be "infinitely" many
+/// deviations. Instead of an absolute floor in volts (meaningless for a 12 V battery, a
+/// current or a temperature), the floor is learnt: the signal's resolution (the smallest
+/// non-zero step it has ever taken, one ADC count on a quantised line) and its long-run
+/// typical step size (an average of |Δ| over the rarity history, so a signal that is flat
+/// between rare jumps keeps the jumps' scale).
+/// `min_noise_volts`, when configured, still sets a lower bound.
+struct SignalScale: Sendable {
+    private var last: Double?
+    /// Smallest non-zero |Δ| seen.
+    private(set) var resolution = Double.infinity
+    /// Average of |Δ| over about `history_seconds`.
+    private(set) var meanStep = 0.0
+    /// Samples whose value differed from the previous one.
+    private(set) var changes = 0
+    private var seen = 0
+    private let alpha: Double
+    private let configuredFloor: Double
+
+    init(config: ModelConfig) {
+        alpha = 1 / max(10, config.historySamples)
+        configuredFloor = config.minNoiseVolts ?? 0
+    }
+
+    /// Whether the signal has moved often enough (5 times) for a scale to mean anything: until
+    /// then, the first ADC step a quiet line takes would be "infinitely" many deviations.
+    var isKnown: Bool { changes >= 5 }
+
+    /// A Gaussian's σ from its mean |Δ| (E|Δ| = 2σ/√π for white noise).
+    var sigma: Double { meanStep / 1.1283791670955126 }
+
+    /// The smallest spread a detector should divide by, in signal units: the resolution, a
+    /// third of the usual noise, or the configured floor, whichever is largest; never zero.
+    var floor: Double {
+        let learnt = max(resolution.isFinite ? resolution : 0, 0.3 * sigma)
+        let f = max(learnt, configuredFloor)
+        // A signal that has never moved: a millionth of its value, so a first step is huge but finite.
+        return f > 0 ? f : 1e-6 * max(1e-3, abs(last ?? 1))
+    }
+
+    mutating func observe(_ x: Double) {
+        defer { last = x }
+        guard let last else { return }
+        let step = abs(x - last)
+        guard step.isFinite else { return }
+        seen += 1
+        if step > 0 {
+            changes += 1
+            if step < resolution { resolution = step }
+        }
+        let rate = seen < 100 ? 1 / Double(seen) : alpha
+        meanStep += (step - meanStep) * rate
+    }
+}

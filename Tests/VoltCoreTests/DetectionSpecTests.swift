@@ -1,0 +1,107 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Testing
+@testable import VoltCore
+
+/// What issue 14 asks of the scorer, each on a small synthetic signal: the signal's own
+/// rhythm is normal, a change that stays becomes the new normal after `adapt_seconds`, faults
+/// that are states alarm while they last, and a drift faster than anything before alarms.
+@Suite("Detection specification")
+struct DetectionSpecTests {
+    /// Indices (into `results`) of anomalous results.
+    static func alarms(_ results: [ScoredResult], in range: Range<Int>) -> [Int] {
+        range.filter { results[$0].isAnomaly }
+    }
+
+    @Test func aDailyCycleWithNoiseRaisesNothingOverThreeDays() {
+        // A 12 V solar-charged battery logged once a minute: ±0.6 V over the day, 20 mV noise.
+        var config = ModelConfig.default
+        config.sampleRate = 1.0 / 60
+        var rng = SplitMix64(seed: 14)
+        let perDay = 24 * 60
+        let volts = (0..<(3 * perDay)).map { i in
+            12 + 0.6 * sin(2 * Double.pi * Double(i) / Double(perDay)) + 0.02 * rng.gaussian()
+        }
+        let results = Bench.score(volts, config: config, periodMs: 60_000)
+        expectResultInvariants(results, config: config)
+        let alarms = Self.alarms(results, in: results.indices)
+        #expect(alarms.isEmpty, "\(alarms.count) alarms, first: \(alarms.first.map { results[$0].reasons } ?? [])")
+    }
+
+    @Test func aLevelShiftAlarmsAtOnceAndIsQuietAfterTheAdaptationTime() {
+        let config = ModelConfig.default
+        let before = Bench.quiet(seconds: 600, seed: 21)
+        let after = Bench.quiet(seconds: 300, level: 2.8, seed: 22)
+        let results = Bench.score(before + after, config: config)
+        let onset = before.count
+        #expect(Self.alarms(results, in: 0..<onset).isEmpty, "nothing before the step")
+        let first = Self.alarms(results, in: onset..<results.count).first
+        #expect(first != nil && first! - onset <= 20, "alarm within 2 s of the step, got \(String(describing: first.map { $0 - onset }))")
+        let settled = onset + config.adaptSamples + 10
+        let late = Self.alarms(results, in: settled..<results.count)
+        #expect(late.isEmpty, "\(late.count) alarms after adapt_seconds, first: \(late.first.map { results[$0].reasons } ?? [])")
+    }
+
+    @Test func aNoiseIncreaseAlarmsAtOnceAndIsQuietAfterTheAdaptationTime() {
+        let config = ModelConfig.default
+        let before = Bench.quiet(seconds: 600, sigma: 0.005, seed: 31)
+        let after = Bench.quiet(seconds: 300, sigma: 0.04, seed: 32)
+        let results = Bench.score(before + after, config: config)
+        let onset = before.count
+        #expect(Self.alarms(results, in: 0..<onset).isEmpty)
+        let noisy = (onset..<results.count).filter { results[$0].kinds.contains(.noise) || results[$0].kinds.contains(.spike) || results[$0].kinds.contains(.dip) }
+        #expect(noisy.first != nil && noisy.first! - onset <= 50, "flagged within 5 s")
+        #expect(results[onset..<(onset + 100)].contains { $0.kinds.contains(.noise) }, "named noise")
+        let settled = onset + 2 * config.adaptSamples
+        let late = Self.alarms(results, in: settled..<results.count)
+        #expect(late.count <= 3, "\(late.count) alarms after the adaptation, first: \(late.first.map { results[$0].reasons } ?? [])")
+    }
+
+    @Test func aDropoutKeepsAlarmingWhileItLasts() {
+        // A flaky cable: after 10 quiet minutes, a 2 s silence every 5 s for three minutes,
+        // far longer than adapt_seconds. Every silence is a fault, the last as much as the first.
+        var samples = Bench.samples(Bench.quiet(seconds: 600, seed: 41))
+        var t = samples.last!.receivedAtMs
+        var rng = SplitMix64(seed: 42)
+        var gapIndices: [Int] = []
+        for i in 0..<(180 * 10) {
+            t += (i % 30 == 29) ? 2_000 : 100
+            if i % 30 == 29 { gapIndices.append(samples.count) }
+            samples.append(Sample(volts: Bench.quantise(2.5 + 0.005 * rng.gaussian()), receivedAtMs: t))
+        }
+        let results = Bench.score(samples)
+        let missed = gapIndices.filter { !results[$0].kinds.contains(.dropout) }
+        #expect(gapIndices.count >= 50)
+        #expect(missed.isEmpty, "\(missed.count) of \(gapIndices.count) silences not flagged")
+    }
+
+    @Test func aStuckSignalKeepsAlarmingWhileItLasts() {
+        var volts = Bench.quiet(seconds: 600, seed: 51)
+        let onset = volts.count
+        volts += Array(repeating: volts.last!, count: 1_800)  // three minutes frozen
+        let results = Bench.score(volts)
+        let stuck = (onset..<results.count).filter { results[$0].kinds.contains(.stuck) }
+        #expect(!stuck.isEmpty)
+        #expect(stuck.first! - onset <= 150, "flagged within 15 s")
+        // From the first flag to the end, every sample.
+        #expect(stuck.count == results.count - stuck.first!, "\(stuck.count) of \(results.count - stuck.first!)")
+    }
+
+    @Test func aDriftFasterThanAnythingBeforeAlarms() {
+        // Twenty minutes of slow wander (±40 mV over ten minutes), then a ramp of 0.2 V/min.
+        var rng = SplitMix64(seed: 61)
+        let wander = (0..<12_000).map { i in
+            Bench.quantise(2.5 + 0.04 * sin(2 * Double.pi * Double(i) / 6_000) + 0.005 * rng.gaussian())
+        }
+        let ramp = (0..<1_800).map { i in
+            Bench.quantise(2.5 + 0.2 * Double(i) / 600 + 0.005 * rng.gaussian())
+        }
+        let results = Bench.score(wander + ramp)
+        #expect(Self.alarms(results, in: 0..<wander.count).isEmpty, "wander is normal")
+        let drift = (wander.count..<results.count).filter { results[$0].kinds.contains(.drift) }
+        #expect(drift.first != nil && drift.first! - wander.count <= 1_200, "drift flagged within 2 minutes of the ramp's start")
+    }
+}
