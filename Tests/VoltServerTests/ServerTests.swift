@@ -32,7 +32,12 @@ import VoltCore
         let server = Self.makeServer()
         server.hub.publish(.deviceStatus(DeviceStatus(device: "uno", state: .connected, path: "/dev/ttyACM0")))
         server.hub.publish(Self.result(seq: 1))
-        server.hub.publish(Self.result(seq: 2, volts: 4.9, anomaly: true))
+        var stream = EpisodeTracker()
+        if case .result(let device, var result) = Self.result(seq: 2, volts: 4.9, anomaly: true) {
+            let change = stream.observe(&result)
+            server.hub.publish(.result(device: device, result))
+            server.hub.publish(.episode(device: device, change))
+        }
         try await server.makeApplication().test(.live) { client in
             try await client.execute(uri: "/api/health", method: .get) { response in
                 #expect(response.status == .ok)
@@ -46,8 +51,11 @@ import VoltCore
             }
             try await client.execute(uri: "/api/anomalies?limit=5", method: .get) { response in
                 let body = String(buffer: response.body)
-                #expect(body.hasPrefix("{\"count\":1,"))
-                #expect(body.contains("\"voltage\":4.9"))
+                #expect(body.hasPrefix("{\"anomalies\":[{"))
+                #expect(body.contains("\"count\":1"))
+                #expect(body.contains("\"peak_voltage\":4.9"))
+                #expect(body.contains("\"kinds\":[\"spike\"]"))
+                #expect(body.contains("\"open\":true"))
             }
             try await client.execute(uri: "/api/anomalies?limit=x", method: .get) { response in
                 #expect(response.status == .badRequest)

@@ -3,6 +3,10 @@
 public enum AgentEvent: Sendable {
     /// A scored sample from `device`.
     case result(device: String, ScoredResult)
+    /// An alarm episode of `device` opened, grew or ended with the result published just
+    /// before (``DeviceStream/lastEpisodeChange``); the server keeps the list `/api/anomalies`
+    /// reports.
+    case episode(device: String, EpisodeTracker.Change)
     /// A device connected, disconnected or is being waited for.
     case deviceStatus(DeviceStatus)
     /// A board introduced itself with `$HELLO`.

@@ -280,7 +280,9 @@ public final class DeviceSession: Sendable {
         switch output {
         case .result(let result):
             sink.publish(.result(device: device, result))
+            if stream.lastEpisodeChange != .none { sink.publish(.episode(device: device, stream.lastEpisodeChange)) }
         case .hello(let hello):
+            if stream.lastEpisodeChange != .none { sink.publish(.episode(device: device, stream.lastEpisodeChange)) }
             logger.info("board says hello", metadata: ["firmware": "\(hello.firmware) \(hello.version)", "board": "\(hello.board)"])
             sink.publish(.hello(device: device, hello))
             sink.publish(.deviceStatus(DeviceStatus(device: device, state: .connected, path: currentPath(),

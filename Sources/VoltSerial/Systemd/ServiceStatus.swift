@@ -39,7 +39,7 @@ public struct ServiceStatus: Sendable, Equatable {
             device.frames = counters.frames
             device.framesAtMs = now
             devices[id] = device
-        case .result, .hello, .configReloaded:
+        case .result, .episode, .hello, .configReloaded:
             break
         }
     }

@@ -13,7 +13,7 @@ public final class StatusSink: AgentEventSink {
         case .deviceStatus, .counters:
             let now = MonotonicTime.milliseconds()
             status.withLock { $0.record(event, atMs: now) }
-        case .result, .hello, .configReloaded:
+        case .result, .episode, .hello, .configReloaded:
             return
         }
     }

@@ -55,7 +55,7 @@ public final class Hub: AgentEventSink, Sendable {
         var published: UInt64 = 0
         var devices: [String: DeviceRecord] = [:]
         var recent: RecentRing<String>
-        var anomalies: RecentRing<String>
+        var episodes: EpisodeList
         var droppedTotal = 0
         var modelConfig: ModelConfig
         var modelConfigSource: String
@@ -78,7 +78,7 @@ public final class Hub: AgentEventSink, Sendable {
         self.metrics = ServerMetrics(factory: metricsFactory)
         self.state = Mutex(State(
             recent: RecentRing(capacity: configuration.recentResults),
-            anomalies: RecentRing(capacity: configuration.anomalyHistory),
+            episodes: EpisodeList(capacity: configuration.anomalyHistory),
             modelConfig: modelConfig, modelConfigSource: modelConfigSource))
     }
 
@@ -107,10 +107,13 @@ public final class Hub: AgentEventSink, Sendable {
         case .counters(let device, let counters):
             state.withLock { $0.devices[device, default: DeviceRecord()].counters = counters }
             metrics.recordCounters(device: device, counters)
+        case .episode(let device, let change):
+            state.withLock { $0.episodes.apply(change, device: device) }
         case .configReloaded(let config, let source):
             state.withLock {
                 $0.modelConfig = config
                 $0.modelConfigSource = source
+                $0.episodes.closeAll()
             }
         }
     }
@@ -193,10 +196,9 @@ public final class Hub: AgentEventSink, Sendable {
         return out
     }
 
-    /// `/api/anomalies`: up to `limit` anomalies, newest first.
-    func anomaliesJSON(limit: Int) -> String {
-        let items = state.withLock { $0.anomalies.newestFirst(limit: limit) }
-        return "{\"count\":\(items.count),\"anomalies\":[" + items.joined(separator: ",") + "]}"
+    /// `/api/anomalies`: up to `limit` alarm episodes, newest onset first.
+    func anomalies(limit: Int) -> [EpisodeList.Entry] {
+        state.withLock { $0.episodes.newestFirst(limit: limit) }
     }
 
     /// `/api/status`: devices and their stream health, clients, uptime.
@@ -217,7 +219,7 @@ public final class Hub: AgentEventSink, Sendable {
                 uptimeSeconds: Double(secondsFromMilliseconds: uptimeMs), devices: devices,
                 clients: .init(connected: ws + sio, ws: ws, socketio: sio, max: configuration.maxClients,
                                droppedMessages: dropped),
-                anomaliesKept: state.anomalies.count)
+                anomaliesKept: state.episodes.count)
         }
     }
 
@@ -238,7 +240,7 @@ extension Hub.State {
         record.lastResultMs = result.timestampMs
         if result.isAnomaly {
             record.anomalies += 1
-            anomalies.append(json)
+            episodes.note(result, device: device)
         }
         devices[device] = record
         recent.append(json)

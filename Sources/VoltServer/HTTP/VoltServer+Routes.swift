@@ -31,7 +31,8 @@ extension VoltServer {
             } else {
                 limit = 50
             }
-            return JSONResponse.ok(hub.anomaliesJSON(limit: limit))
+            let episodes = hub.anomalies(limit: limit).map(EpisodeReport.init)
+            return try JSONResponse.ok(AnomaliesReport(count: episodes.count, anomalies: episodes))
         }
         router.get("/api/model") { _, _ in
             let config = hub.modelConfig

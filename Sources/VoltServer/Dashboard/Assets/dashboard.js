@@ -192,41 +192,64 @@ function push(r) {
   if (count < CAP) count++; else head = (head + 1) % CAP;
 }
 
-// ---- recent anomalies: raw results (bounded) grouped into list items (bounded) ----
-const MAX_RAW = 200, MAX_ITEMS = 50;
-let raw = [], items = [];
-const rawKeys = new Set();
+// ---- recent anomalies: one list item per alarm episode (bounded) ----
+// Results carry the id of the episode they belong to; /api/anomalies lists episodes. A result
+// seen twice (in hello's recent and live) is counted once: the last keys are remembered.
+const MAX_SEEN = 200, MAX_ITEMS = 50;
+let items = [];
+const seen = new Set(), seenOrder = [];
 const keyOf = (r) => (r.device || '') + '|' + r.seq + '|' + r.timestamp;
 function remember(r) {
-  const k = keyOf(r); if (rawKeys.has(k)) return false;
-  rawKeys.add(k); raw.push(r); return true;
+  const k = keyOf(r); if (seen.has(k)) return false;
+  seen.add(k); seenOrder.push(k);
+  while (seenOrder.length > MAX_SEEN) seen.delete(seenOrder.shift());
+  return true;
 }
-function trimRaw() { while (raw.length > MAX_RAW) rawKeys.delete(keyOf(raw.shift())); }
+function itemFor(device, ep) { return ep == null ? null : items.find((x) => x.device === device && x.ep === ep); }
+function addKinds(it, kinds, reasons) {
+  for (const [i, k] of kinds.entries()) if (!it.kinds.includes(k)) { it.kinds.push(k); if (reasons[i]) it.reasons.push(reasons[i]); }
+}
+function place(it) {
+  items.push(it); items.sort((a, b) => b.t0 - a.t0);
+  if (items.length > MAX_ITEMS) items.length = MAX_ITEMS;
+}
 function group(r) {
-  const top = items[0], kk = (r.kinds || []).join(' ');
-  if (top && top.device === r.device && top.kk === kk && r.timestamp >= top.t1 && r.timestamp - top.t1 <= 3) {
-    top.n++; top.t1 = r.timestamp;
-    if (r.anomaly_score >= top.score) { top.score = r.anomaly_score; top.v = r.voltage; top.sev = r.severity; top.reasons = r.reasons || []; }
+  const kinds = r.kinds || [], reasons = r.reasons || [];
+  let it = itemFor(r.device, r.episode);
+  // An agent without episodes: results of one kind within 3 s are one alarm, as before.
+  if (!it && r.episode == null) {
+    const top = items[0];
+    if (top && top.ep == null && top.device === r.device && top.kinds.join(' ') === kinds.join(' ')
+      && r.timestamp >= top.t1 && r.timestamp - top.t1 <= 3) it = top;
+  }
+  if (it) {
+    it.n++; it.t0 = Math.min(it.t0, r.timestamp); it.t1 = Math.max(it.t1, r.timestamp);
+    addKinds(it, kinds, reasons);
+    if (r.anomaly_score >= it.score) { it.score = +r.anomaly_score; it.v = r.voltage; it.sev = r.severity; }
     return;
   }
-  items.unshift({ device: r.device, kk, kinds: r.kinds || [], reasons: r.reasons || [], t0: r.timestamp, t1: r.timestamp,
+  place({ device: r.device, ep: r.episode, kinds: [...kinds], reasons: [...reasons], t0: r.timestamp, t1: r.timestamp,
     score: +r.anomaly_score || 0, v: r.voltage, sev: r.severity, n: 1 });
-  if (items.length > MAX_ITEMS) items.length = MAX_ITEMS;
 }
 function addAnomaly(r) {
   if (!remember(r)) return;
-  if (raw.length > 1 && r.timestamp < raw[raw.length - 2].timestamp) { raw.sort((a, b) => a.timestamp - b.timestamp); rebuild(); }
-  else group(r);
-  trimRaw(); lastAnomaly = raw[raw.length - 1]; listDirty = true;
+  group(r);
+  if (!lastAnomaly || r.timestamp >= lastAnomaly.timestamp) lastAnomaly = r;
+  listDirty = true;
 }
+// /api/anomalies: episodes, newest first ({device, id, start, end, peak_score, peak_voltage,
+// severity, kinds, reasons, samples, open}).
 function seedAnomalies(list) {
   let added = false;
-  for (const r of list) if (r && typeof r.timestamp === 'number' && remember(r)) added = true;
-  if (!added) return;
-  raw.sort((a, b) => a.timestamp - b.timestamp); trimRaw(); rebuild();
-  lastAnomaly = raw[raw.length - 1]; listDirty = uiDirty = true;
+  for (const e of list) {
+    if (!e || typeof e.start !== 'number' || itemFor(e.device, e.id)) continue;
+    place({ device: e.device, ep: e.id, kinds: [...(e.kinds || [])], reasons: [...(e.reasons || [])], t0: e.start, t1: e.end,
+      score: +e.peak_score || 0, v: typeof e.peak_voltage === 'number' ? e.peak_voltage : NaN, sev: e.severity, n: e.samples || 1 });
+    if (!lastAnomaly || e.end >= lastAnomaly.timestamp) lastAnomaly = { kinds: e.kinds || [], timestamp: e.end };
+    added = true;
+  }
+  if (added) listDirty = uiDirty = true;
 }
-function rebuild() { items = []; for (const r of raw) group(r); }
 
 // ---- rendering ----
 const pad = (n) => String(n).padStart(2, '0');
@@ -307,7 +330,7 @@ function renderList() {
     h.append(el('time', 'num', clock(it.t0)));
     const ks = el('span', 'kinds'); for (const k of it.kinds) ks.append(badge(k)); h.append(ks);
     h.append(el('span', 'num a-score', 'score ' + it.score.toFixed(2)));
-    h.append(el('span', 'num a-v', it.v.toFixed(3) + ' V'));
+    if (Number.isFinite(it.v)) h.append(el('span', 'num a-v', it.v.toFixed(3) + ' V'));
     if (it.n > 1) h.append(el('span', 'num a-n', '×' + it.n + ' over ' + (it.t1 - it.t0).toFixed(1) + ' s'));
     if (many) h.append(el('span', 'a-dev', it.device));
     li.append(h, el('p', 'a-why', it.reasons.join(' · ') || '—'));
