@@ -64,7 +64,7 @@ import VoltCore
             try await client.execute(uri: "/api/model", method: .get) { response in
                 let body = String(buffer: response.body)
                 #expect(body.contains("\"anomaly_threshold\""))
-                #expect(body.contains("\"detectors\":[{\"kind\":\"spike\""))
+                #expect(body.contains("\"detectors\":[{\"enabled\":true,\"kind\":\"spike\""))
             }
             try await client.execute(uri: "/metrics", method: .get) { response in
                 let body = String(buffer: response.body)

@@ -35,14 +35,7 @@ extension VoltServer {
             return try JSONResponse.ok(AnomaliesReport(count: episodes.count, anomalies: episodes))
         }
         router.get("/api/model") { _, _ in
-            let config = hub.modelConfig
-            let detectors = AnomalyKind.allCases.map {
-                "{\"kind\":\"\($0.rawValue)\",\"enabled\":\(config.isEnabled($0))}"
-            }
-            return JSONResponse.ok("{\"version\":" + JSONText.string(VoltwatchVersion.string)
-                + ",\"config_source\":" + JSONText.string(hub.modelConfigSource)
-                + ",\"config\":" + config.jsonText()
-                + ",\"detectors\":[" + detectors.joined(separator: ",") + "]}")
+            try JSONResponse.ok(ModelReport(config: hub.modelConfig, source: hub.modelConfigSource))
         }
         let registry = self.registry
         router.get("/metrics") { _, _ in
