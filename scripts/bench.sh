@@ -32,8 +32,17 @@ if [ "${1:-}" = "server" ]; then
   done
   exit 0
 fi
-SHARED="${VOLTWATCH_SHARED:-$PWD/../shared}"
-CSVS=("$SHARED"/bench/voltage/*.csv)
+# The repository's labelled voltage traces (tests/quality/data/voltage), unpacked once; or the
+# CSVs in BENCH_TRACES.
+DATA="$(mktemp -d)"
+OUT="$(mktemp -d)"
+trap 'rm -rf "$DATA" "$OUT"' EXIT
+if [ -n "${BENCH_TRACES:-}" ]; then
+  CSVS=("$BENCH_TRACES"/*.csv)
+else
+  for gz in tests/quality/data/voltage/*.csv.gz; do gzip -dc "$gz" > "$DATA/$(basename "$gz" .gz)"; done
+  CSVS=("$DATA"/*.csv)
+fi
 
 for product in voltwatch voltwatch-bench; do
   swift build -c release --product "$product" 2>&1 | grep -v "unhandled" | tail -1
@@ -43,8 +52,6 @@ BIN="$(swift build -c release --show-bin-path)"
 echo "== (a) core: $BIN/voltwatch-bench core (all ${#CSVS[@]} traces as \$VOLT frames)"
 "$BIN/voltwatch-bench" core "${CSVS[@]}"
 
-OUT="$(mktemp -d)"
-trap 'rm -rf "$OUT"' EXIT
 for jobs in 1 0; do
   args=(replay --fast --out-dir "$OUT" --config config/model_config.json)
   [ "$jobs" -gt 0 ] && args+=(--jobs "$jobs")

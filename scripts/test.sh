@@ -7,7 +7,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-SHARED="${VOLTWATCH_SHARED:-$ROOT/../shared}"
 
 step() { printf '\n=== %s\n' "$*"; }
 
@@ -38,5 +37,4 @@ step "firmware build (Uno, Nano) and the simulated board"
 bash scripts/build-firmware.sh --sim
 
 step "Python end-to-end tests (real clients, ptys, umockdev, simavr, detection quality)"
-export VOLTWATCH_SHARED="$SHARED"
 python3 -m pytest -q -p no:cacheprovider tests
