@@ -50,6 +50,8 @@ final class ClientConnection: ChannelInboundHandler, RemovableChannelHandler, Br
     // Requests: see +Requests.
     var requestInFlight = false
     var waitingRequests: [PendingRequest] = []
+    /// This client's `voltage_data` scorers, made on its first sample, freed when it leaves.
+    var appStreams: AppStreams?
 
     // Socket.IO: see +SocketIO.
     var socketIO: SocketIOSession?
@@ -105,6 +107,7 @@ final class ClientConnection: ChannelInboundHandler, RemovableChannelHandler, Br
         heartbeat?.cancel()
         heartbeat = nil
         waitingRequests.removeAll()
+        appStreams = nil
         if let client = registration {
             registration = nil
             hub.unregister(client, receiver: self)

@@ -19,7 +19,7 @@ public struct VoltServer: Service, CustomStringConvertible {
     let simulation: (any SimulationControl)?
     let registry: PrometheusCollectorRegistry
     let policy: AccessPolicy
-    let appScorer: AppScorer
+    let appScorers: AppScorers
     /// `POST /api/replay` uploads in progress, at most ``VoltServerConfiguration/maxConcurrentUploads``.
     let uploads: UploadGate
     let logger: Logger
@@ -39,11 +39,12 @@ public struct VoltServer: Service, CustomStringConvertible {
         let registry = registry ?? PrometheusCollectorRegistry()
         self.configuration = configuration
         self.registry = registry
+        let metricsFactory = VoltServerMetrics.makeFactory(registry: registry)
         self.hub = Hub(configuration: configuration.hub, modelConfig: modelConfig, modelConfigSource: modelConfigSource,
-                       metricsFactory: VoltServerMetrics.makeFactory(registry: registry))
+                       metricsFactory: metricsFactory)
         self.simulation = simulation
         self.policy = AccessPolicy(token: configuration.token, allowedOrigins: configuration.allowedOrigins)
-        self.appScorer = AppScorer(hub: hub)
+        self.appScorers = AppScorers(hub: hub, limit: configuration.maxAppScorers, metricsFactory: metricsFactory)
         self.uploads = UploadGate(limit: configuration.maxConcurrentUploads)
         self.logger = logger
     }

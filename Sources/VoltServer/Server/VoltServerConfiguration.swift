@@ -32,6 +32,9 @@ public struct VoltServerConfiguration: Sendable, CustomStringConvertible {
     public var idleTimeoutMs: Int64 = 30_000
     /// How long shutdown waits for a client to answer the close frame, milliseconds.
     public var closeTimeoutMs: Int64 = 500
+    /// Most `voltage_data` scorers alive at once (one per client, or per client and app-given
+    /// `device` name); a client that would need one more is told so with an `error` event.
+    public var maxAppScorers = 256
     /// Queues, limits and history of the hub.
     public var hub = Hub.Configuration()
 
