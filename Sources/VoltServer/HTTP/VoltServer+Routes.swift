@@ -7,6 +7,8 @@ import VoltCore
 extension VoltServer {
     func makeRouter() -> Router<BasicRequestContext> {
         let router = Router()
+        // Outermost, so every answer below it (errors too) carries the CORS headers.
+        router.middlewares.add(CrossOriginMiddleware(policy: cors))
         router.middlewares.add(JSONErrorMiddleware())
         router.middlewares.add(AccessMiddleware(policy: policy))
         let hub = self.hub

@@ -19,6 +19,7 @@ public struct VoltServer: Service, CustomStringConvertible {
     let simulation: (any SimulationControl)?
     let registry: PrometheusCollectorRegistry
     let policy: AccessPolicy
+    let cors: CORSPolicy
     let appScorers: AppScorers
     /// `POST /api/replay` uploads in progress, at most ``VoltServerConfiguration/maxConcurrentUploads``.
     let uploads: UploadGate
@@ -44,6 +45,8 @@ public struct VoltServer: Service, CustomStringConvertible {
                        metricsFactory: metricsFactory)
         self.simulation = simulation
         self.policy = AccessPolicy(token: configuration.token, allowedOrigins: configuration.allowedOrigins)
+        self.cors = CORSPolicy(corsOrigins: configuration.corsOrigins, token: configuration.token,
+                               allowedOrigins: configuration.allowedOrigins)
         self.appScorers = AppScorers(hub: hub, limit: configuration.maxAppScorers, metricsFactory: metricsFactory)
         self.uploads = UploadGate(limit: configuration.maxConcurrentUploads)
         self.logger = logger

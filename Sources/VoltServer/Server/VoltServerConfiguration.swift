@@ -8,6 +8,9 @@ public struct VoltServerConfiguration: Sendable, CustomStringConvertible {
     public var token: String?
     /// Origins browsers may connect from; empty means any.
     public var allowedOrigins: [String] = []
+    /// Origins whose web pages may read the REST API (`*`: any); nil: the default of
+    /// ``CORSPolicy``, which depends on ``allowedOrigins`` and ``token``.
+    public var corsOrigins: [String]?
     /// Largest message a client may send, bytes: a bigger one closes that client (1009).
     public var maxClientMessageBytes = 16 * 1024
     /// Largest `POST /api/replay` upload, bytes.
@@ -42,7 +45,7 @@ public struct VoltServerConfiguration: Sendable, CustomStringConvertible {
 
     /// Everything but the token, which is only said to be set or not.
     public var description: String {
-        "VoltServerConfiguration(\(host):\(port), token: \(token == nil ? "none" : "set"), origins: \(allowedOrigins), "
+        "VoltServerConfiguration(\(host):\(port), token: \(token == nil ? "none" : "set"), origins: \(allowedOrigins), cors: \(corsOrigins.map { "\($0)" } ?? "default"), "
             + "maxClients: \(hub.maxClients), maxClientMessageBytes: \(maxClientMessageBytes))"
     }
 }
