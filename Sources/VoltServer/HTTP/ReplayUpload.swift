@@ -61,7 +61,11 @@ struct ReplayUpload: Sendable {
             }
         }
         var pass = ReplayPass(replayer: TraceReplayer(device: device, config: config))
-        if ["1", "true", "yes"].contains(options["summary"] ?? "") {
+        let summary = options["summary"] ?? "0"
+        guard ["1", "true", "yes", "0", "false", "no"].contains(summary) else {
+            throw HTTPError(.badRequest, message: "summary must be 1, true or yes (or 0, false, no), got '\(summary.prefix(40))'")
+        }
+        if ["1", "true", "yes"].contains(summary) {
             var sink = ""
             while try await pass.run(body, into: &sink, untilBytes: Int.max, keepOutput: false) {}
             try pass.checkUsable()

@@ -45,6 +45,7 @@ extension VoltServer {
                 + ",\"config\":" + config.jsonText()
                 + ",\"detectors\":[" + detectors.joined(separator: ",") + "]}")
         }
+        router.get("/api/openapi.json") { _, _ in JSONResponse.ok(OpenAPIDocument.text) }
         let registry = self.registry
         router.get("/metrics") { _, _ in
             var headers = HTTPFields()
