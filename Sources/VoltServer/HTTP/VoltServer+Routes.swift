@@ -63,9 +63,7 @@ extension VoltServer {
         router.get("/ws") { _, _ -> Response in
             throw HTTPError(.upgradeRequired, message: "/ws is a WebSocket endpoint: connect with a WebSocket client")
         }
-        let polling = HTTPError(.badRequest, message: "long-polling is not supported: connect with transports: ['websocket'] (EIO=4&transport=websocket)")
-        router.get("/socket.io") { _, _ -> Response in throw polling }
-        router.post("/socket.io") { _, _ -> Response in throw polling }
+        addPollingRoutes(to: router)
         return router
     }
 }

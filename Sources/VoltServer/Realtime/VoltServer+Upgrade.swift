@@ -21,8 +21,14 @@ extension VoltServer {
             // Engine.IO v4 over the websocket transport only.
             let query = uri.queryParameters
             guard query["EIO"] == "4", query["transport"] == "websocket" else {
-                return .refuse(.badRequest, "Socket.IO is served as Engine.IO v4 over WebSocket only: "
-                    + "connect with EIO=4&transport=websocket (transports: ['websocket'])")
+                return .refuse(.badRequest, "Socket.IO is served as Engine.IO v4: "
+                    + "connect with EIO=4&transport=websocket, or poll with EIO=4&transport=polling")
+            }
+            // Moving a polling session onto a websocket is not offered (the open packet
+            // advertises no upgrades), so a client never asks; one that does is told.
+            guard query["sid"] == nil else {
+                return .refuse(.badRequest, "upgrading a polling session is not supported: "
+                    + "stay on polling, or connect with transports: ['websocket']")
             }
             kind = .socketIO
         default:
