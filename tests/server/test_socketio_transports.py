@@ -5,6 +5,7 @@ Each must get `hello`, the live `anomaly_result`s, and its own `voltage_data` an
 polling client that stops polling is dropped after the ping timeout."""
 import json
 import threading
+import urllib.error
 import urllib.request
 
 import pytest
@@ -40,7 +41,8 @@ def test_every_transport_gets_results_and_its_own_answers(make_agent, name):
     low, low_events = connect(agent, TRANSPORTS[name])
     high, _ = connect(agent, TRANSPORTS[name])
     try:
-        assert low.transport() == ("websocket" if name == "websocket" else "polling")
+        # The default client opens with polling and upgrades, as socket.io-client does.
+        assert low.transport() == ("polling" if name == "polling" else "websocket")
         assert low_events["hello"].wait(5), "no hello"
         assert low_events["live"].wait(5), "no anomaly_result from the fake device"
         # Two apps, two levels, one scorer each: neither disturbs the other.
@@ -91,11 +93,51 @@ def test_packets_are_batched_and_binary_is_refused(make_agent):
     assert raw(agent, "POST", f"&sid={sid}", b'41') == "ok"
 
 
+def test_an_upgrade_of_a_joined_session_loses_and_repeats_no_result(make_agent):
+    from websockets.sync.client import connect as ws_connect
+    agent = make_agent()
+    sid = json.loads(raw(agent, "GET", "")[1:])["sid"]
+    raw(agent, "POST", f"&sid={sid}", b"40")
+    seqs = []
+
+    def take(packets):
+        for p in packets:
+            if p.startswith('42["anomaly_result"'):
+                data = json.loads(p[2:])[1]
+                if data["device"] == "fake":
+                    seqs.append(data["seq"])
+
+    # Joined over polling, results flowing...
+    while len(seqs) < 3:
+        take(raw(agent, "GET", f"&sid={sid}").split("\x1e"))
+    # ...then a poll waits while the client moves to a websocket, as python-engineio does.
+    poll = {}
+    waiter = threading.Thread(target=lambda: poll.update(text=raw(agent, "GET", f"&sid={sid}")))
+    waiter.start()
+    with ws_connect(f"ws://{agent.base}/socket.io/?EIO=4&transport=websocket&sid={sid}") as ws:
+        ws.send("2probe")
+        assert ws.recv(timeout=5) == "3probe"
+        ws.send("5")
+        waiter.join(10)
+        take(poll["text"].split("\x1e"))
+        while len(seqs) < 20:
+            message = ws.recv(timeout=5)
+            if message == "2":
+                ws.send("3")
+            take([message])
+        assert ws.send("41") is None
+    assert seqs == list(range(seqs[0], seqs[0] + len(seqs))), seqs
+    # The polling session is gone: the websocket has it.
+    with pytest.raises(urllib.error.HTTPError):
+        raw(agent, "GET", f"&sid={sid}")
+
+
 def test_a_client_that_stops_polling_is_dropped_after_the_ping_timeout(make_agent):
     agent = make_agent("--ping-interval", "0.5")
     sid = json.loads(raw(agent, "GET", "")[1:])["sid"]
     raw(agent, "POST", f"&sid={sid}", b"40")
-    assert wait_until(lambda: agent.status()["clients"]["socketio"] == 1)
+    assert raw(agent, "GET", f"&sid={sid}").startswith('40{"sid":')
+    assert agent.status()["clients"]["socketio"] == 1
     # No more polls: the ping goes unanswered and the session is closed, hub entry and all.
     assert wait_until(lambda: agent.status()["clients"]["socketio"] == 0, timeout=10)
     with pytest.raises(urllib.error.HTTPError) as gone:

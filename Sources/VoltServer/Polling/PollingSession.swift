@@ -26,11 +26,16 @@ final class PollingSession: BroadcastReceiver {
     private var waiting: EventLoopPromise<String>?
     private var registration: Hub.Client?
     private var coveredThrough: UInt64 = 0
+    /// The newest broadcast this session has taken (sent or queued), for the hand-over.
+    private var lastSequence: UInt64 = 0
     private let tally = ClientTally()
     private var heartbeat: Scheduled<Void>?
     private var appStreams: AppStreams?
     private var simulationsInFlight = 0
     private(set) var isClosed = false
+    /// What a session that closed with packets still waiting (a `44` refusal, say) gives its
+    /// last poll, ending with the close packet; kept for at most `pingTimeout`.
+    private var lastWords: String?
     /// Called once when the session closes (the registry forgets it).
     var onClose: (() -> Void)?
 
@@ -60,7 +65,7 @@ final class PollingSession: BroadcastReceiver {
     func open() -> String {
         loop.preconditionInEventLoop()
         scheduleHeartbeat()
-        return io.openPacket()
+        return io.openPacket(upgrades: ["websocket"])
     }
 
     // MARK: Polls
@@ -68,7 +73,13 @@ final class PollingSession: BroadcastReceiver {
     /// A `GET`: everything waiting, at once, or a future that completes when something comes.
     func poll() -> EventLoopFuture<String> {
         loop.preconditionInEventLoop()
-        guard !isClosed else { return loop.makeFailedFuture(PollingError.sessionClosed) }
+        guard !isClosed else {
+            guard let words = lastWords else { return loop.makeFailedFuture(PollingError.sessionClosed) }
+            lastWords = nil
+            onClose?()
+            onClose = nil
+            return loop.makeSucceededFuture(words)
+        }
         guard waiting == nil else {
             // Engine.IO allows one poll at a time; a second means a confused client.
             close(reason: "overlapping polls")
@@ -122,6 +133,7 @@ final class PollingSession: BroadcastReceiver {
         }
         registration = joined.client
         coveredThrough = joined.coveredThrough
+        lastSequence = joined.coveredThrough
         for case .send(let text) in io.accept() { enqueue(text) }
         enqueue(WireText.socketIO(event: "hello", dataJSON: joined.helloJSON))
         _ = outbox.open()
@@ -161,7 +173,8 @@ final class PollingSession: BroadcastReceiver {
     // MARK: Broadcasts
 
     func receive(_ broadcast: Broadcast, nowMs: Int64) -> Bool {
-        guard broadcast.sequence > coveredThrough else { return false }
+        guard broadcast.sequence > coveredThrough, !isClosed else { return false }
+        lastSequence = max(lastSequence, broadcast.sequence)
         // "Writable" is a poll waiting with nothing queued: then the broadcast goes out now.
         switch outbox.offer(broadcast, writable: waiting != nil && control.isEmpty, nowMs: nowMs) {
         case .write:
@@ -194,6 +207,11 @@ final class PollingSession: BroadcastReceiver {
 
     /// Everything waiting, oldest first, joined for one poll answer; nil when nothing waits.
     private func takePending() -> String? {
+        let packets = takePendingPackets()
+        return packets.isEmpty ? nil : packets.joined(separator: String(Self.separator))
+    }
+
+    private func takePendingPackets() -> [String] {
         var packets = control
         control.removeAll(keepingCapacity: true)
         var batch: [Broadcast] = []
@@ -206,7 +224,35 @@ final class PollingSession: BroadcastReceiver {
             for broadcast in batch { packets.append(String(buffer: broadcast.socketIOText)) }
             hub.metrics.messagesSent.increment(by: batch.count)
         }
-        return packets.isEmpty ? nil : packets.joined(separator: String(Self.separator))
+        return packets
+    }
+
+    // MARK: Upgrade
+
+    /// Whether the client has joined the namespace (and so the hub).
+    var isJoined: Bool { registration != nil }
+
+    /// What a websocket takes over when the client upgrades (`5`).
+    struct HandOver: @unchecked Sendable {
+        // @unchecked: `appStreams` moves from this session to the connection, which alone
+        // touches it from then on.
+        let io: SocketIOSession
+        let pending: [String]
+        let lastSequence: UInt64
+        let appStreams: AppStreams?
+    }
+
+    /// The client moved to a websocket: a waiting poll is answered with a no-op (`6`), so the
+    /// client's polling ends; what waited, the protocol state and the scorers go to the
+    /// websocket; this session closes. Nil when it closed already.
+    func handOver() -> HandOver? {
+        loop.preconditionInEventLoop()
+        guard !isClosed else { return nil }
+        let handed = HandOver(io: io, pending: takePendingPackets(), lastSequence: lastSequence, appStreams: appStreams)
+        appStreams = nil
+        complete(EngineIOPacket.noop.text)
+        close(reason: "upgraded to websocket")
+        return handed
     }
 
     private func complete(_ text: String) {
@@ -238,6 +284,8 @@ final class PollingSession: BroadcastReceiver {
         outbox.close()
         let unannounced = outbox.takeUnannouncedDrops()
         if unannounced > 0 { hub.metrics.messagesDropped.increment(by: unannounced) }
+        // Pings left unpolled say nothing: a client that stopped polling gets no last words.
+        let unsent = control.filter { $0 != EngineIOPacket.ping(payload: "").text }
         control.removeAll()
         appStreams = nil
         if let promise = waiting {
@@ -247,6 +295,17 @@ final class PollingSession: BroadcastReceiver {
         if let client = registration {
             registration = nil
             hub.unregister(client, receiver: self)
+        }
+        if !unsent.isEmpty {
+            // Nobody polls right now: the next poll still hears why the session ended.
+            lastWords = (unsent + [EngineIOPacket.close.text]).joined(separator: String(Self.separator))
+            let session = NIOLoopBound(self, eventLoop: loop)
+            loop.scheduleTask(in: .milliseconds(io.configuration.pingTimeoutMs)) {
+                session.value.lastWords = nil
+                session.value.onClose?()
+                session.value.onClose = nil
+            }
+            return
         }
         onClose?()
         onClose = nil

@@ -39,6 +39,11 @@ final class PollingSessions: Sendable {
         return try await bound.eventLoop.flatSubmit { body(bound.value) }.get()
     }
 
+    /// The session with that sid, to reach on its loop.
+    func session(_ sid: String) -> NIOLoopBound<PollingSession>? {
+        sessions.withLock { $0[sid] }
+    }
+
     private func forget(_ sid: String) {
         _ = sessions.withLock { $0.removeValue(forKey: sid) }
     }

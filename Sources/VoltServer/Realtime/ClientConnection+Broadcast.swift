@@ -54,7 +54,7 @@ extension ClientConnection {
     }
 
     /// The socket drained: the client is told how many messages it missed, then gets what waits.
-    private func writeWaiting(_ context: ChannelHandlerContext) {
+    func writeWaiting(_ context: ChannelHandlerContext) {
         guard let missed = outbox.drain(into: &batch) else { return }
         if missed > 0 {
             hub.metrics.messagesDropped.increment(by: missed)
@@ -62,7 +62,8 @@ extension ClientConnection {
                 dataJSON: "{\"count\":\(missed),\"message\":\"you fell behind: \(missed) messages were dropped\"}")
             context.write(wrapOutboundOut(.serverText(context.channel.allocator.buffer(string: notice))), promise: nil)
         }
-        for message in batch {
+        // After an upgrade, what the polling session already took is not sent twice.
+        for message in batch where message.sequence > coveredThrough {
             context.write(wrapOutboundOut(.serverText(message.text(for: kind))), promise: nil)
         }
         hub.metrics.messagesSent.increment(by: batch.count)

@@ -56,8 +56,13 @@ final class ClientConnection: ChannelInboundHandler, RemovableChannelHandler, Br
     // Socket.IO: see +SocketIO.
     var socketIO: SocketIOSession?
     var heartbeat: Scheduled<Void>?
+    /// The polling session this websocket takes over once the client sends `5`.
+    var upgradingFrom: String?
+    /// Frames that came after `5`, before the hand-over finished; nil when not upgrading.
+    var upgradeBacklog: [String]?
 
-    init(server: VoltServer, kind: ClientKind, credentials: ClientCredentials, logger: Logger) {
+    init(server: VoltServer, kind: ClientKind, credentials: ClientCredentials, upgradingFrom: String? = nil, logger: Logger) {
+        self.upgradingFrom = upgradingFrom
         self.server = server
         self.kind = kind
         self.credentials = credentials
