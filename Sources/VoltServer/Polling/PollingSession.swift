@@ -34,7 +34,7 @@ final class PollingSession: BroadcastReceiver {
     private var simulationsInFlight = 0
     private(set) var isClosed = false
     /// What a session that closed with packets still waiting (a `44` refusal, say) gives its
-    /// last poll, ending with the close packet; kept for at most `pingTimeout`.
+    /// last poll; kept for at most `pingTimeout`.
     private var lastWords: String?
     /// Called once when the session closes (the registry forgets it).
     var onClose: (() -> Void)?
@@ -298,7 +298,9 @@ final class PollingSession: BroadcastReceiver {
         }
         if !unsent.isEmpty {
             // Nobody polls right now: the next poll still hears why the session ended.
-            lastWords = (unsent + [EngineIOPacket.close.text]).joined(separator: String(Self.separator))
+            // No close packet after them: python-engineio then waits out its write loop's
+            // timeout (30 s) before giving up; the next request's 400 ends it at once.
+            lastWords = unsent.joined(separator: String(Self.separator))
             let session = NIOLoopBound(self, eventLoop: loop)
             loop.scheduleTask(in: .milliseconds(io.configuration.pingTimeoutMs)) {
                 session.value.lastWords = nil
