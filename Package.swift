@@ -82,6 +82,7 @@ let package = Package(
                 .embedInCode("Dashboard/Assets/index.html"),
                 .embedInCode("Dashboard/Assets/dashboard.css"),
                 .embedInCode("Dashboard/Assets/dashboard.js"),
+                .embedInCode("HTTP/openapi.json"),
             ],
             swiftSettings: swiftSettings
         ),

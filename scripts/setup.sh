@@ -16,7 +16,7 @@ APT_PACKAGES=(
   musl-tools
   systemd
 )
-PIP_PACKAGES=(pytest websockets "python-socketio[client]" selenium)
+PIP_PACKAGES=(pytest websockets "python-socketio[client]" selenium schemathesis flask-socketio)
 
 need_apt=()
 for p in "${APT_PACKAGES[@]}"; do
@@ -31,7 +31,7 @@ if [ ${#need_apt[@]} -gt 0 ]; then
 fi
 
 PY="${PYTHON:-python3}"
-if ! "$PY" -c 'import pytest, websockets, socketio, selenium' >/dev/null 2>&1; then
+if ! "$PY" -c 'import pytest, websockets, socketio, selenium, schemathesis, flask_socketio' >/dev/null 2>&1; then
   echo "setup: installing Python packages: ${PIP_PACKAGES[*]}" >&2
   "$PY" -m pip install -q --disable-pip-version-check "${PIP_PACKAGES[@]}" </dev/null
 fi

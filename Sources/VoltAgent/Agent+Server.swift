@@ -48,6 +48,7 @@ extension AgentServerFactory {
         configuration.port = options.port
         configuration.token = options.token
         configuration.allowedOrigins = options.allowedOrigins
+        configuration.corsOrigins = options.corsOrigins
         configuration.maxClientMessageBytes = options.maxClientMessageBytes
         configuration.maxReplayUploadBytes = options.maxReplayUploadBytes
         configuration.pingIntervalMs = Int64(options.pingIntervalSeconds * 1000)

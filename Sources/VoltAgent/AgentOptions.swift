@@ -33,6 +33,9 @@ public struct AgentOptions: Sendable {
     public var token: String?
     /// Origins browsers may connect from; empty means any.
     public var allowedOrigins: [String] = []
+    /// Origins whose web pages may read the REST API (`*`: any); nil: the default (any
+    /// without a token, the allowed origins or none with one; see DESIGN.md).
+    public var corsOrigins: [String]?
     /// Most WebSocket clients served at once.
     public var maxClients = 2_000
     /// Largest message a client may send, bytes.

@@ -34,6 +34,12 @@ struct ServerOptions: ParsableArguments {
         valueName: "origin"))
     var allowedOrigins: [String] = []
 
+    @Option(name: .customLong("cors-origin"), help: ArgumentHelp(
+        "An origin whose web pages may read the REST API, or * for any (repeatable).",
+        discussion: "Default: the --allowed-origin list if given; else * without a token, and same-origin only with one.",
+        valueName: "origin"))
+    var corsOrigins: [String] = []
+
     @Option(name: .customLong("max-clients"), help: "Most WebSocket clients served at once.")
     var maxClients = 2_000
 
@@ -77,6 +83,9 @@ struct ServerOptions: ParsableArguments {
             if token.isEmpty { throw ValidationError("--token-file: \(tokenFile) holds no token") }
         }
         if let token, token.isEmpty { throw ValidationError("--token must not be empty") }
+        for origin in corsOrigins where origin != "*" && !(origin.hasPrefix("http://") || origin.hasPrefix("https://")) {
+            throw ValidationError("--cors-origin '\(origin)' is not an origin: give scheme and host, e.g. https://dash.example, or *")
+        }
         guard maxClients > 0 else { throw ValidationError("--max-clients must be at least 1") }
         if let maxConnections, maxConnections < 1 { throw ValidationError("--max-connections must be at least 1") }
         guard maxMessageBytes >= 256 else { throw ValidationError("--max-message-bytes must be at least 256") }
@@ -92,6 +101,7 @@ struct ServerOptions: ParsableArguments {
         options.port = port
         options.token = resolvedToken()
         options.allowedOrigins = allowedOrigins
+        options.corsOrigins = corsOrigins.isEmpty ? nil : corsOrigins
         options.maxClients = maxClients
         options.maxConnections = maxConnections
         options.maxClientMessageBytes = maxMessageBytes

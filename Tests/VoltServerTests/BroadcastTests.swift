@@ -33,6 +33,16 @@ import Testing
         }
     }
 
+    @Test(arguments: [0, 125, 126, 65_535, 65_536])
+    func thePayloadOfAnEncodedFrameIsItsTextInTheSameStorage(length: Int) {
+        let text = String(repeating: "v", count: length)
+        let frame = EncodedFrame.text(text)
+        let payload = EncodedFrame.payload(of: frame)
+        #expect(String(buffer: payload) == text)
+        #expect(frame.withUnsafeReadableBytes { $0.baseAddress! + (frame.readableBytes - length) }
+            == payload.withUnsafeReadableBytes { $0.baseAddress })
+    }
+
     @Test func aCopyForAnotherEventLoopHasStorageOfItsOwn() {
         let broadcast = Broadcast(event: "anomaly_result", dataJSON: "{\"a\":1}", sequence: 7)
         let copy = broadcast.copy()

@@ -76,8 +76,12 @@ import VoltCore
                 #expect(String(buffer: response.body).hasPrefix("{\"error\":"))
             }
             try await client.execute(uri: "/socket.io/?EIO=4&transport=polling", method: .get) { response in
+                #expect(response.status == .ok)
+                #expect(String(buffer: response.body).hasPrefix("0{\"sid\":"))
+            }
+            try await client.execute(uri: "/socket.io/?EIO=3&transport=polling", method: .get) { response in
                 #expect(response.status == .badRequest)
-                #expect(String(buffer: response.body).contains("transports: ['websocket']"))
+                #expect(String(buffer: response.body).contains("EIO=4"))
             }
             try await client.execute(uri: "/ws", method: .get) { response in
                 #expect(response.status == .upgradeRequired)

@@ -37,6 +37,8 @@ import Testing
 
     @Test func openPacketAdvertisesWebSocketOnly() {
         #expect(session().openPacket() == "0{\"sid\":\"E\",\"upgrades\":[],\"pingInterval\":1000,\"pingTimeout\":500,\"maxPayload\":1024}")
+        // A polling session offers the move to a websocket.
+        #expect(session().openPacket(upgrades: ["websocket"]).hasPrefix("0{\"sid\":\"E\",\"upgrades\":[\"websocket\"],"))
     }
 
     @Test func connectAsksForAuthorizationThenJoins() {

@@ -1,4 +1,4 @@
-"""A python-socketio client, as the original app's Socket.IO clients connect: websocket only."""
+"""A python-socketio client on the websocket transport (tests/server/test_socketio_transports.py has polling)."""
 import threading
 
 import socketio
@@ -52,14 +52,3 @@ def test_socketio_ack_and_simulation_controls(agent):
         assert started["speed"] == 1
     finally:
         client.disconnect()
-
-
-def test_polling_is_refused_with_a_clear_message(agent):
-    import urllib.error
-    import urllib.request
-    try:
-        urllib.request.urlopen(f"http://{agent.base}/socket.io/?EIO=4&transport=polling", timeout=5)
-        raise AssertionError("polling should be refused")
-    except urllib.error.HTTPError as e:
-        assert e.code == 400
-        assert "transports: ['websocket']" in e.read().decode()

@@ -35,4 +35,8 @@ public struct Broadcast: Sendable {
     public func frame(for kind: ClientKind) -> ByteBuffer {
         kind == .webSocket ? webSocketFrame : socketIOFrame
     }
+
+    /// The Socket.IO text (`42["event",data]`) without its frame header, for the long-polling
+    /// transport; a view of the same storage, not a copy.
+    public var socketIOText: ByteBuffer { EncodedFrame.payload(of: socketIOFrame) }
 }

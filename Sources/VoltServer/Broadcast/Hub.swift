@@ -127,13 +127,6 @@ public final class Hub: AgentEventSink, Sendable {
         }
     }
 
-    /// Records a `voltage_data` result (device `app`) for the history and metrics; it is
-    /// answered to its sender only, as the original backend did.
-    func recordAppResult(_ result: ScoredResult, json: String) {
-        state.withLock { $0.record(result, device: "app", json: json) }
-        metrics.recordResult(device: "app", result)
-    }
-
     // MARK: Clients
 
     /// What a new client gets: its hub entry, the `hello` data, and the number of the last

@@ -5,7 +5,10 @@ import VoltCore
 /// `POST /api/replay`: scores an uploaded recording, serial capture or CSV with the same
 /// ``TraceReplayer`` as `voltwatch replay`, and answers JSON lines of results or, with
 /// `?summary=1`, one summary object with precision, recall and F1 when the CSV has a `label`
-/// column.
+/// column. `?threshold=T` scores the upload with `anomaly_threshold` T, to see what another
+/// threshold would give. The trace is the raw body or, for `multipart/form-data` (a browser
+/// form, `curl -F file=@day.csv`), the form's file part, streamed the same way; form fields
+/// before the file may carry the options.
 ///
 /// The upload is scored as it arrives, chunk by chunk, and the results leave as they are made,
 /// so an upload costs one body chunk and one output chunk of memory whatever its size (a
@@ -32,11 +35,38 @@ struct ReplayUpload: Sendable {
             throw HTTPError(.serviceUnavailable, headers: headers, message:
                 "\(gate.limit) uploads are being scored already: try again in a few seconds")
         }
-        let body = UploadBody(request.body, maxBytes: maxBytes)
-        let query = request.uri.queryParameters
-        let device = query["device"].map(String.init) ?? "replay"
-        var pass = ReplayPass(replayer: TraceReplayer(device: device, config: config()))
-        if ["1", "true", "yes"].contains(query["summary"].map(String.init) ?? "") {
+        let raw = UploadBody(request.body, maxBytes: maxBytes)
+        var options: [String: String] = [:]
+        for (key, value) in request.uri.queryParameters { options[String(key)] = String(value) }
+        let body: any ReplayChunks
+        switch request.headers[.contentType].flatMap(MultipartScanner.boundary(contentType:)) {
+        case .some(.some(let boundary)):
+            let form = MultipartUpload(raw, boundary: boundary)
+            // The query string wins over a form field of the same name.
+            options.merge(try await form.start()) { query, _ in query }
+            body = form
+        case .some(.none):
+            throw HTTPError(.badRequest, message: "multipart/form-data without a boundary parameter: let the client set Content-Type")
+        case .none:
+            body = raw
+        }
+        let device = options["device"] ?? "replay"
+        var config = config()
+        if let text = options["threshold"] {
+            guard let threshold = Double(text), threshold > 0, threshold <= 1 else {
+                throw HTTPError(.badRequest, message: "threshold must be a number above 0 and at most 1, got '\(text.prefix(40))'")
+            }
+            config.anomalyThreshold = threshold
+            do { try config.validate() } catch {
+                throw HTTPError(.badRequest, message: "threshold \(text): \(error)")
+            }
+        }
+        var pass = ReplayPass(replayer: TraceReplayer(device: device, config: config))
+        let summary = options["summary"] ?? "0"
+        guard ["1", "true", "yes", "0", "false", "no"].contains(summary) else {
+            throw HTTPError(.badRequest, message: "summary must be 1, true or yes (or 0, false, no), got '\(summary.prefix(40))'")
+        }
+        if ["1", "true", "yes"].contains(summary) {
             var sink = ""
             try await withTaskExecutorPreference(LowPriorityExecutor.shared) {
                 while try await pass.run(body, into: &sink, untilBytes: Int.max, keepOutput: false) {}
@@ -96,7 +126,7 @@ struct ReplayPass: Sendable {
     /// Scores the body's lines until about `untilBytes` of output were produced or the body
     /// ends; returns false once the body is done. Yields between body chunks, so scoring an
     /// upload never holds a thread the live stream needs for long.
-    mutating func run(_ body: UploadBody, into out: inout String, untilBytes: Int, keepOutput: Bool) async throws -> Bool {
+    mutating func run(_ body: any ReplayChunks, into out: inout String, untilBytes: Int, keepOutput: Bool) async throws -> Bool {
         while out.utf8.count < untilBytes {
             guard let chunk = try await body.next() else {
                 if !partialLine.isEmpty {
@@ -164,6 +194,7 @@ struct ReplayPass: Sendable {
     func summaryJSON() -> String {
         let counters = replayer.counters
         var out = "{\"format\":" + (replayer.format.map { JSONText.string($0.rawValue) } ?? "null")
+        out += ",\"threshold\":" + JSONText.number(replayer.stream.config.anomalyThreshold)
         out += ",\"lines\":\(lineNumber),\"samples\":\(samples),\"anomalies\":\(anomalies),\"by_kind\":{"
         out += AnomalyKind.allCases.enumerated().map { "\"\($0.element.rawValue)\":\(byKind[$0.offset])" }.joined(separator: ",")
         out += "},\"invalid\":\(counters.invalid.total),\"lost\":\(counters.lost)"

@@ -7,6 +7,8 @@ import VoltCore
 extension VoltServer {
     func makeRouter() -> Router<BasicRequestContext> {
         let router = Router()
+        // Outermost, so every answer below it (errors too) carries the CORS headers.
+        router.middlewares.add(CrossOriginMiddleware(policy: cors))
         router.middlewares.add(JSONErrorMiddleware())
         router.middlewares.add(AccessMiddleware(policy: policy))
         let hub = self.hub
@@ -37,6 +39,7 @@ extension VoltServer {
         router.get("/api/model") { _, _ in
             try JSONResponse.ok(ModelReport(config: hub.modelConfig, source: hub.modelConfigSource))
         }
+        router.get("/api/openapi.json") { _, _ in JSONResponse.ok(OpenAPIDocument.text) }
         let registry = self.registry
         router.get("/metrics") { _, _ in
             var headers = HTTPFields()
@@ -54,9 +57,7 @@ extension VoltServer {
         router.get("/ws") { _, _ -> Response in
             throw HTTPError(.upgradeRequired, message: "/ws is a WebSocket endpoint: connect with a WebSocket client")
         }
-        let polling = HTTPError(.badRequest, message: "long-polling is not supported: connect with transports: ['websocket'] (EIO=4&transport=websocket)")
-        router.get("/socket.io") { _, _ -> Response in throw polling }
-        router.post("/socket.io") { _, _ -> Response in throw polling }
+        addPollingRoutes(to: router)
         return router
     }
 }

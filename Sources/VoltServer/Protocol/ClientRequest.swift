@@ -2,9 +2,10 @@ public import VoltCore
 
 /// What a client may ask of the agent, the same on `/ws` and `/socket.io/` (DESIGN.md).
 public enum ClientRequest: Sendable, Equatable {
-    /// A sample from the app itself, scored as device `app`. `timestampMs` is epoch
-    /// milliseconds when the client gave a time.
-    case voltageData(volts: Double, timestampMs: Int64?)
+    /// A sample from the app itself, scored by that app's own scorer (``AppScorers``).
+    /// `timestampMs` is epoch milliseconds when the client gave a time; `device` is the
+    /// app's own name for its source (results say `app:<device>`), nil for plain `app`.
+    case voltageData(volts: Double, timestampMs: Int64?, device: String? = nil)
     case startSimulation(speed: Double?, scenario: String?)
     case stopSimulation
     case resetSimulation
@@ -65,21 +66,58 @@ public enum ClientRequest: Sendable, Equatable {
     }
 
     private static func voltage(_ data: JSONValue?) throws(ClientMessageError) -> ClientRequest {
-        // The original app sends {"voltage": 2.5}; a bare number is accepted too.
-        if case .number(let n)? = data, n.isFinite { return .voltageData(volts: n, timestampMs: nil) }
+        // The original app sends {"voltage": 2.5}; a bare number is accepted too, and, as the
+        // original's float() did, a number written as a string ({"voltage": "2.5"}).
+        if let data, case .number(let n)? = number(data), n.isFinite { return .voltageData(volts: n, timestampMs: nil) }
         let fields = try object(data, event: "voltage_data", optional: false)
-        guard case .number(let volts)? = fields["voltage"], volts.isFinite else {
-            throw ClientMessageError("voltage_data needs {\"voltage\": <volts>, \"timestamp\"?: <epoch seconds>}")
+        guard let value = fields["voltage"], case .number(let volts)? = number(value), volts.isFinite else {
+            throw ClientMessageError(
+                "voltage_data needs {\"voltage\": <volts>, \"timestamp\"?: <epoch seconds>, \"device\"?: <name>}")
         }
         var ms: Int64?
         if let t = fields["timestamp"], t != .null {
-            guard case .number(let seconds) = t, seconds.isFinite, seconds >= 0, seconds < 1e13 else {
+            guard case .number(let seconds)? = number(t), seconds.isFinite, seconds >= 0, seconds < 1e13 else {
                 throw ClientMessageError("voltage_data: timestamp must be epoch seconds (or milliseconds)")
             }
             // Epoch milliseconds are told apart from seconds by size (year 2286 in seconds).
             ms = seconds > 1e10 ? Int64(seconds) : Int64((seconds * 1000).rounded())
         }
-        return .voltageData(volts: volts, timestampMs: ms)
+        var device: String?
+        if let d = fields["device"], d != .null {
+            guard case .string(let name) = d, isDeviceName(name) else {
+                throw ClientMessageError(
+                    "voltage_data: device must be 1 to \(maxDeviceNameLength) letters, digits, '.', '_' or '-'")
+            }
+            device = name
+        }
+        return .voltageData(volts: volts, timestampMs: ms, device: device)
+    }
+
+    /// Longest app-given `device` name, characters.
+    public static let maxDeviceNameLength = 40
+
+    /// A name that reads well in `app:<name>` and in logs: ASCII letters, digits, `.`, `_`, `-`.
+    static func isDeviceName(_ name: String) -> Bool {
+        let bytes = Array(name.utf8)
+        guard !bytes.isEmpty, bytes.count <= maxDeviceNameLength else { return false }
+        return bytes.allSatisfy { b in
+            (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || b == 0x2E || b == 0x5F || b == 0x2D
+        }
+    }
+
+    /// A JSON number, or a string holding one (surrounding spaces allowed, as Python's
+    /// `float()` allows); nil for anything else. `"nan"` and `"inf"` parse but are refused
+    /// by the callers' finiteness checks.
+    private static func number(_ value: JSONValue) -> JSONValue? {
+        switch value {
+        case .number: return value
+        case .string(let text):
+            guard text.utf8.count <= 64 else { return nil }
+            let trimmed = text.drop(while: { $0 == " " || $0 == "\t" }).reversed().drop(while: { $0 == " " || $0 == "\t" }).reversed()
+            guard let n = Double(String(trimmed)) else { return nil }
+            return .number(n)
+        default: return nil
+        }
     }
 
     private static func object(_ data: JSONValue?, event: String, optional: Bool) throws(ClientMessageError) -> [String: JSONValue] {

@@ -56,9 +56,11 @@ public struct SocketIOSession: Sendable {
         self.lastPingMs = nowMs
     }
 
-    /// The Engine.IO open packet, sent as the first frame.
-    public func openPacket() -> String {
-        EngineIOPacket.open(json: "{\"sid\":\"\(engineSID)\",\"upgrades\":[],\"pingInterval\":\(configuration.pingIntervalMs),"
+    /// The Engine.IO open packet, sent as the first frame (websocket) or as the answer to the
+    /// first poll; `upgrades` lists the transports a polling client may move to.
+    public func openPacket(upgrades: [String] = []) -> String {
+        let list = upgrades.map { "\"" + $0 + "\"" }.joined(separator: ",")
+        return EngineIOPacket.open(json: "{\"sid\":\"\(engineSID)\",\"upgrades\":[\(list)],\"pingInterval\":\(configuration.pingIntervalMs),"
             + "\"pingTimeout\":\(configuration.pingTimeoutMs),\"maxPayload\":\(configuration.maxPayload)}").text
     }
 

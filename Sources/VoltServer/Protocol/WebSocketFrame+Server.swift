@@ -41,4 +41,11 @@ public enum EncodedFrame {
         buffer.writeString(text)
         return buffer
     }
+
+    /// The payload of a frame ``text(_:)`` made: the same storage, past the header.
+    public static func payload(of frame: ByteBuffer) -> ByteBuffer {
+        guard let second = frame.getInteger(at: frame.readerIndex + 1, as: UInt8.self) else { return frame }
+        let header = second < 126 ? 2 : second == 126 ? 4 : 10
+        return frame.getSlice(at: frame.readerIndex + header, length: frame.readableBytes - header) ?? frame
+    }
 }

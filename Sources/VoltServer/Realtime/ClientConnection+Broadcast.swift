@@ -55,7 +55,7 @@ extension ClientConnection {
     }
 
     /// The socket drained: the client is told how many messages it missed, then gets what waits.
-    private func writeWaiting(_ context: ChannelHandlerContext) {
+    func writeWaiting(_ context: ChannelHandlerContext) {
         guard let missed = outbox.drain(into: &batch) else { return }
         if missed > 0 {
             hub.metrics.messagesDropped.increment(by: missed)
@@ -63,7 +63,8 @@ extension ClientConnection {
                 dataJSON: "{\"count\":\(missed),\"message\":\"you fell behind: \(missed) messages were dropped\"}")
             encodedFrames.write(EncodedFrame.text(notice))
         }
-        for message in batch {
+        // After an upgrade, what the polling session already took is not sent twice.
+        for message in batch where message.sequence > coveredThrough {
             encodedFrames.write(message.frame(for: kind))
         }
         hub.metrics.messagesSent.increment(by: batch.count)

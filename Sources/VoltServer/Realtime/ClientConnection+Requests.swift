@@ -26,8 +26,10 @@ extension ClientConnection {
     }
 
     private func start(_ request: ClientRequest, ackID: Int?) {
-        if case .voltageData(let volts, let timestampMs) = request {
-            let reply = server.answerVoltageData(volts: volts, timestampMs: timestampMs)
+        if case .voltageData(let volts, let timestampMs, let device) = request {
+            let streams = appStreams ?? AppStreams(shared: server.appScorers)
+            appStreams = streams
+            let reply = server.answerVoltageData(volts: volts, timestampMs: timestampMs, device: device, streams: streams)
             answer(event: reply.event, dataJSON: reply.dataJSON, ackID: ackID)
             return
         }

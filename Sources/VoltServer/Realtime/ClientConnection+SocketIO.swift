@@ -7,6 +7,8 @@ import VoltCore
 /// frames and a heartbeat timer on the event loop, and performs the actions it returns.
 extension ClientConnection {
     func startSocketIO() {
+        // An upgrade from polling keeps the session it has: no open packet, the probe comes first.
+        guard upgradingFrom == nil else { return }
         let configuration = SocketIOSession.Configuration(
             pingIntervalMs: server.configuration.pingIntervalMs,
             pingTimeoutMs: server.configuration.pingTimeoutMs,
@@ -19,10 +21,80 @@ extension ClientConnection {
     }
 
     func receivedSocketIO(text: ByteBuffer) {
-        guard var session = socketIO else { return }
-        let actions = session.receive(Substring(String(buffer: text)))
+        receivedSocketIO(String(buffer: text))
+    }
+
+    private func receivedSocketIO(_ text: String) {
+        guard var session = socketIO else {
+            if upgradeBacklog != nil {
+                // Sent after `5` while the session is being handed over: kept, in order.
+                guard upgradeBacklog!.count < Self.maxWaitingRequests else {
+                    close(code: .policyViolation, reason: "too many packets during the upgrade")
+                    return
+                }
+                upgradeBacklog!.append(text)
+            } else {
+                receivedUpgrade(text)
+            }
+            return
+        }
+        let actions = session.receive(Substring(text))
         socketIO = session
         perform(actions)
+    }
+
+    /// The upgrade from polling (Engine.IO v4): `2probe` is answered `3probe`; `5` moves the
+    /// session here. If the polling session had joined, this connection joins the hub first
+    /// (its broadcasts wait in the outbox), then takes what the polling session had not yet
+    /// sent, and sends only the broadcasts newer than those: none lost, none twice.
+    private func receivedUpgrade(_ text: String) {
+        guard let sid = upgradingFrom, let context else { return }
+        switch text {
+        case "2probe":
+            sendText("3probe")
+        case "5":
+            upgradingFrom = nil
+            upgradeBacklog = []
+            guard let polling = server.polling.session(sid) else {
+                close(code: .normalClosure, reason: "the polling session is gone")
+                return
+            }
+            let connection = NIOLoopBound(self, eventLoop: context.eventLoop)
+            polling.eventLoop.submit { polling.value.isJoined }.hop(to: context.eventLoop).assumeIsolated().whenSuccess { joined in
+                let this = connection.value
+                if joined {
+                    guard let ctx = this.context, this.phase == .open,
+                          let registration = this.hub.register(this, kind: .socketIO, tally: this.tally, on: ctx.eventLoop)
+                    else {
+                        this.close(code: .unknown(1013), reason: "too many clients")
+                        return
+                    }
+                    this.registration = registration.client
+                    this.coveredThrough = registration.coveredThrough
+                }
+                polling.eventLoop.submit { polling.value.handOver() }.hop(to: connection.eventLoop).assumeIsolated().whenSuccess { handed in
+                    connection.value.adopt(handed)
+                }
+            }
+        default:
+            break
+        }
+    }
+
+    private func adopt(_ handed: PollingSession.HandOver?) {
+        guard let handed, phase == .open, let context else {
+            close(code: .normalClosure, reason: "the polling session is gone")
+            return
+        }
+        socketIO = handed.io
+        appStreams = handed.appStreams
+        for text in handed.pending { sendText(text) }
+        coveredThrough = max(coveredThrough, handed.lastSequence)
+        if registration != nil, outbox.open() { writeWaiting(context) }
+        scheduleHeartbeat()
+        let backlog = upgradeBacklog ?? []
+        upgradeBacklog = nil
+        for text in backlog where phase == .open { receivedSocketIO(text) }
     }
 
     /// Engine.IO heartbeat: `2` every pingInterval; no `3` within pingTimeout closes the

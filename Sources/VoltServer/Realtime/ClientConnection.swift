@@ -53,13 +53,20 @@ final class ClientConnection: ChannelInboundHandler, RemovableChannelHandler, Br
     // Requests: see +Requests.
     var requestInFlight = false
     var waitingRequests: [PendingRequest] = []
+    /// This client's `voltage_data` scorers, made on its first sample, freed when it leaves.
+    var appStreams: AppStreams?
 
     // Socket.IO: see +SocketIO.
     var socketIO: SocketIOSession?
     var heartbeat: Scheduled<Void>?
+    /// The polling session this websocket takes over once the client sends `5`.
+    var upgradingFrom: String?
+    /// Frames that came after `5`, before the hand-over finished; nil when not upgrading.
+    var upgradeBacklog: [String]?
 
     init(server: VoltServer, kind: ClientKind, credentials: ClientCredentials,
-         encodedFrames: EncodedFrameWriter, logger: Logger) {
+         encodedFrames: EncodedFrameWriter, upgradingFrom: String? = nil, logger: Logger) {
+        self.upgradingFrom = upgradingFrom
         self.server = server
         self.encodedFrames = encodedFrames
         self.kind = kind
@@ -110,6 +117,7 @@ final class ClientConnection: ChannelInboundHandler, RemovableChannelHandler, Br
         heartbeat?.cancel()
         heartbeat = nil
         waitingRequests.removeAll()
+        appStreams = nil
         if let client = registration {
             registration = nil
             hub.unregister(client, receiver: self)

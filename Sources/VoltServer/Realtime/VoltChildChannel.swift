@@ -49,7 +49,7 @@ struct VoltChildChannel: ServerChildChannel, HTTPChannelHandler {
                 },
                 upgradePipelineHandler: { channel, _ in
                     channel.eventLoop.makeCompletedFuture {
-                        guard case .upgrade(let kind, let credentials)? = verdict.value else {
+                        guard case .upgrade(let kind, let credentials, let upgradingFrom)? = verdict.value else {
                             throw ChannelError.inappropriateOperationForState
                         }
                         let pipeline = channel.pipeline.syncOperations
@@ -63,7 +63,8 @@ struct VoltChildChannel: ServerChildChannel, HTTPChannelHandler {
                             minNonFinalFragmentSize: 1, maxAccumulatedFrameCount: 64,
                             maxAccumulatedFrameSize: server.configuration.maxClientMessageBytes))
                         try pipeline.addHandler(ClientConnection(
-                            server: server, kind: kind, credentials: credentials, encodedFrames: encodedFrames, logger: logger))
+                            server: server, kind: kind, credentials: credentials, encodedFrames: encodedFrames,
+                            upgradingFrom: upgradingFrom, logger: logger))
                         return .webSocket
                     }
                 })

@@ -3,18 +3,23 @@ import VoltCore
 
 /// What the server does for a client request, whichever endpoint it came through.
 extension VoltServer {
-    /// The answer to `voltage_data`, given at once (``ClientConnection`` calls it on its event
-    /// loop): the sample scored as device `app`.
-    func answerVoltageData(volts: Double, timestampMs: Int64?) -> (event: String, dataJSON: String) {
-        ("anomaly_result", appScorer.score(volts: volts, timestampMs: timestampMs))
+    /// The answer to `voltage_data`, given at once by the client's connection or session:
+    /// the sample scored by that client's own scorer (``AppStreams``), or an `error`.
+    func answerVoltageData(volts: Double, timestampMs: Int64?, device: String?,
+                           streams: AppStreams) -> (event: String, dataJSON: String) {
+        switch streams.score(volts: volts, timestampMs: timestampMs, device: device, nowMs: Now.epochMs) {
+        case .success(let json): ("anomaly_result", json)
+        case .failure(let refusal): ("error", WireText.errorData(refusal.description))
+        }
     }
 
-    /// The event that answers `request`. The simulation controls wait for the fake device or
-    /// the replay, so connections run them in a task.
+    /// The event that answers a simulation control. They wait for the fake device or the
+    /// replay, so connections run them in a task; `voltage_data` needs the client's own
+    /// scorers and is answered at once through ``answerVoltageData(volts:timestampMs:device:streams:)``.
     func perform(_ request: ClientRequest, logger: Logger) async -> (event: String, dataJSON: String) {
         switch request {
-        case .voltageData(let volts, let timestampMs):
-            return answerVoltageData(volts: volts, timestampMs: timestampMs)
+        case .voltageData:
+            return ("error", WireText.errorData("voltage_data is answered by the client's connection"))
         case .startSimulation(let speed, let scenario):
             return await simulate(logger: logger) { try await $0.start(speed: speed, scenario: scenario) } answer: {
                 ("simulation_started", "{\"speed\":" + (speed.map(JSONText.number) ?? "null")

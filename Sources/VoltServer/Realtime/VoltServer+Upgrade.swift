@@ -5,7 +5,7 @@ import NIOHTTP1
 enum UpgradeVerdict: Sendable {
     /// Upgrade, speaking `kind`; the token is checked after the upgrade, so the client hears why
     /// it was refused (`/ws`: an `error` event and close 1008; Socket.IO: `44`).
-    case upgrade(ClientKind, ClientCredentials)
+    case upgrade(ClientKind, ClientCredentials, upgradingFrom: String?)
     /// Answer with this status and a JSON error instead.
     case refuse(HTTPResponseStatus, String)
 }
@@ -14,6 +14,7 @@ extension VoltServer {
     func upgradeVerdict(_ head: HTTPRequestHead) -> UpgradeVerdict {
         let uri = URI(head.uri)
         let kind: ClientKind
+        var pollingSID: String?
         switch uri.path {
         case "/ws":
             kind = .webSocket
@@ -21,8 +22,15 @@ extension VoltServer {
             // Engine.IO v4 over the websocket transport only.
             let query = uri.queryParameters
             guard query["EIO"] == "4", query["transport"] == "websocket" else {
-                return .refuse(.badRequest, "Socket.IO is served as Engine.IO v4 over WebSocket only: "
-                    + "connect with EIO=4&transport=websocket (transports: ['websocket'])")
+                return .refuse(.badRequest, "Socket.IO is served as Engine.IO v4: "
+                    + "connect with EIO=4&transport=websocket, or poll with EIO=4&transport=polling")
+            }
+            // A polling session moving onto this websocket: it must exist.
+            if let sid = query["sid"] {
+                guard polling.session(String(sid)) != nil else {
+                    return .refuse(.badRequest, "unknown session id: connect again")
+                }
+                pollingSID = String(sid)
             }
             kind = .socketIO
         default:
@@ -33,7 +41,7 @@ extension VoltServer {
         }
         return .upgrade(kind, ClientCredentials(
             authorization: head.headers.first(name: "authorization"),
-            queryToken: uri.queryParameters["token"].map(String.init)))
+            queryToken: uri.queryParameters["token"].map(String.init)), upgradingFrom: pollingSID)
     }
 }
 

@@ -19,9 +19,12 @@ public struct VoltServer: Service, CustomStringConvertible {
     let simulation: (any SimulationControl)?
     let registry: PrometheusCollectorRegistry
     let policy: AccessPolicy
-    let appScorer: AppScorer
+    let cors: CORSPolicy
+    let appScorers: AppScorers
     /// `POST /api/replay` uploads in progress, at most ``VoltServerConfiguration/maxConcurrentUploads``.
     let uploads: UploadGate
+    /// Engine.IO long-polling sessions.
+    let polling: PollingSessions
     let logger: Logger
     private let listening = ListeningSignal()
 
@@ -39,12 +42,16 @@ public struct VoltServer: Service, CustomStringConvertible {
         let registry = registry ?? PrometheusCollectorRegistry()
         self.configuration = configuration
         self.registry = registry
+        let metricsFactory = VoltServerMetrics.makeFactory(registry: registry)
         self.hub = Hub(configuration: configuration.hub, modelConfig: modelConfig, modelConfigSource: modelConfigSource,
-                       metricsFactory: VoltServerMetrics.makeFactory(registry: registry))
+                       metricsFactory: metricsFactory)
         self.simulation = simulation
         self.policy = AccessPolicy(token: configuration.token, allowedOrigins: configuration.allowedOrigins)
-        self.appScorer = AppScorer(hub: hub)
+        self.cors = CORSPolicy(corsOrigins: configuration.corsOrigins, token: configuration.token,
+                               allowedOrigins: configuration.allowedOrigins)
+        self.appScorers = AppScorers(hub: hub, limit: configuration.maxAppScorers, metricsFactory: metricsFactory)
         self.uploads = UploadGate(limit: configuration.maxConcurrentUploads)
+        self.polling = PollingSessions(limit: configuration.hub.maxClients)
         self.logger = logger
     }
 
@@ -56,7 +63,14 @@ public struct VoltServer: Service, CustomStringConvertible {
                                                  maxConnections: configuration.connectionLimit) {
             logger.warning("too few descriptors for the clients allowed", metadata: ["reason": "\(shortfall)"])
         }
-        try await makeApplication(onServerRunning: { [listening] _ in listening.fire() }).run()
+        // Polls wait up to a ping interval for data: on shutdown their sessions close at once,
+        // so no request holds the server past the close timeout.
+        let polling = self.polling
+        try await withGracefulShutdownHandler {
+            try await makeApplication(onServerRunning: { [listening] _ in listening.fire() }).run()
+        } onGracefulShutdown: {
+            polling.closeAll()
+        }
         // WebSocket clients outlive hummingbird's connection tasks: give them the close timeout
         // to answer their close frames before the process moves on.
         let deadline = ContinuousClock.now + .milliseconds(configuration.closeTimeoutMs + 100)

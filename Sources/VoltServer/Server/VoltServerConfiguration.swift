@@ -8,6 +8,9 @@ public struct VoltServerConfiguration: Sendable, CustomStringConvertible {
     public var token: String?
     /// Origins browsers may connect from; empty means any.
     public var allowedOrigins: [String] = []
+    /// Origins whose web pages may read the REST API (`*`: any); nil: the default of
+    /// ``CORSPolicy``, which depends on ``allowedOrigins`` and ``token``.
+    public var corsOrigins: [String]?
     /// Largest message a client may send, bytes: a bigger one closes that client (1009).
     public var maxClientMessageBytes = 16 * 1024
     /// Largest `POST /api/replay` upload, bytes.
@@ -32,6 +35,9 @@ public struct VoltServerConfiguration: Sendable, CustomStringConvertible {
     public var idleTimeoutMs: Int64 = 30_000
     /// How long shutdown waits for a client to answer the close frame, milliseconds.
     public var closeTimeoutMs: Int64 = 500
+    /// Most `voltage_data` scorers alive at once (one per client, or per client and app-given
+    /// `device` name); a client that would need one more is told so with an `error` event.
+    public var maxAppScorers = 256
     /// Queues, limits and history of the hub.
     public var hub = Hub.Configuration()
 
@@ -39,7 +45,7 @@ public struct VoltServerConfiguration: Sendable, CustomStringConvertible {
 
     /// Everything but the token, which is only said to be set or not.
     public var description: String {
-        "VoltServerConfiguration(\(host):\(port), token: \(token == nil ? "none" : "set"), origins: \(allowedOrigins), "
+        "VoltServerConfiguration(\(host):\(port), token: \(token == nil ? "none" : "set"), origins: \(allowedOrigins), cors: \(corsOrigins.map { "\($0)" } ?? "default"), "
             + "maxClients: \(hub.maxClients), maxClientMessageBytes: \(maxClientMessageBytes))"
     }
 }

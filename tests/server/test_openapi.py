@@ -1,0 +1,51 @@
+"""The REST API against its own OpenAPI document, checked by schemathesis on the running agent.
+
+`/api/openapi.json` is the document kept in the repository (Sources/VoltServer/HTTP/openapi.json)
+as the agent serves it. schemathesis generates requests from it, valid and invalid, with the
+token, and checks every answer: no server error, status codes, content types, headers and
+bodies as documented, invalid input refused, valid input accepted, 405 for undeclared
+methods, and that the token is really required.
+
+One exception, for `POST /api/replay` alone: the agent reads the trace's format from its
+content, not from `Content-Type`, so a body outside the document's simplest forms may still
+be a trace it can score (`0` is a serial capture of 0 V). "Invalid input refused" cannot hold
+for such a body, and is not checked there.
+"""
+import shutil
+import subprocess
+import sys
+
+TOKEN = "openapi-s3cret"
+
+
+def schemathesis(agent, *args):
+    command = shutil.which("schemathesis") or None
+    base = [command] if command else [sys.executable, "-m", "schemathesis.cli"]
+    run = subprocess.run(
+        [*base, "run", agent.url("/api/openapi.json"), "-H", f"Authorization: Bearer {TOKEN}",
+         "--checks", "all", "--max-examples", "40", "--seed", "17", "--workers", "1", *args],
+        capture_output=True, text=True, timeout=600)
+    return run.returncode, run.stdout + run.stderr
+
+
+def test_the_served_document_is_the_one_in_the_repository(make_agent):
+    import json
+    from agentkit import ROOT
+    agent = make_agent("--token", TOKEN)
+    status, _, body = agent.get("/api/openapi.json")  # no token needed to read the contract
+    assert status == 200
+    assert json.loads(body) == json.loads((ROOT / "Sources/VoltServer/HTTP/openapi.json").read_text())
+
+
+def test_every_operation_but_replay_conforms_to_the_document(make_agent):
+    agent = make_agent("--token", TOKEN)
+    code, output = schemathesis(agent, "--exclude-path", "/api/replay")
+    assert code == 0, output
+    assert agent.proc.poll() is None, "the agent crashed"
+
+
+def test_replay_conforms_to_the_document(make_agent):
+    agent = make_agent("--token", TOKEN)
+    code, output = schemathesis(agent, "--include-path", "/api/replay", "--exclude-checks", "negative_data_rejection")
+    assert code == 0, output
+    assert agent.proc.poll() is None, "the agent crashed"
