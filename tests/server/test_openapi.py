@@ -18,13 +18,13 @@ import sys
 TOKEN = "openapi-s3cret"
 
 
-def schemathesis(agent, *args):
+def schemathesis(agent, tmp_path, *args):
     command = shutil.which("schemathesis") or None
     base = [command] if command else [sys.executable, "-m", "schemathesis.cli"]
     run = subprocess.run(
         [*base, "run", agent.url("/api/openapi.json"), "-H", f"Authorization: Bearer {TOKEN}",
          "--checks", "all", "--max-examples", "40", "--seed", "17", "--workers", "1", *args],
-        capture_output=True, text=True, timeout=600)
+        capture_output=True, text=True, timeout=600, cwd=tmp_path)  # its cache stays out of the repository
     return run.returncode, run.stdout + run.stderr
 
 
@@ -37,15 +37,15 @@ def test_the_served_document_is_the_one_in_the_repository(make_agent):
     assert json.loads(body) == json.loads((ROOT / "Sources/VoltServer/HTTP/openapi.json").read_text())
 
 
-def test_every_operation_but_replay_conforms_to_the_document(make_agent):
+def test_every_operation_but_replay_conforms_to_the_document(make_agent, tmp_path):
     agent = make_agent("--token", TOKEN)
-    code, output = schemathesis(agent, "--exclude-path", "/api/replay")
+    code, output = schemathesis(agent, tmp_path, "--exclude-path", "/api/replay")
     assert code == 0, output
     assert agent.proc.poll() is None, "the agent crashed"
 
 
-def test_replay_conforms_to_the_document(make_agent):
+def test_replay_conforms_to_the_document(make_agent, tmp_path):
     agent = make_agent("--token", TOKEN)
-    code, output = schemathesis(agent, "--include-path", "/api/replay", "--exclude-checks", "negative_data_rejection")
+    code, output = schemathesis(agent, tmp_path, "--include-path", "/api/replay", "--exclude-checks", "negative_data_rejection")
     assert code == 0, output
     assert agent.proc.poll() is None, "the agent crashed"
