@@ -150,7 +150,9 @@ import VoltCore
     }
 
     @Test(arguments: [#"{"voltage":"nan"}"#, #"{"voltage":"2.5V"}"#, #"{"voltage":2,"device":"a b"}"#,
-                      #"{"voltage":2,"device":""}"#, #"{"voltage":2,"device":7}"#])
+                      #"{"voltage":2,"device":""}"#, #"{"voltage":2,"device":7}"#,
+                      // Beyond what any frame may carry: once, such a value crashed the scorer.
+                      #"{"voltage":1e20}"#, #""-1e20""#, #"{"voltage":1000.5}"#])
     func badSamplesAreRefusedWithAReason(data: String) {
         #expect(throws: ClientMessageError.self) { try ClientRequest.parse(socketIOPayload: "[\"voltage_data\",\(data)]") }
     }

@@ -68,12 +68,15 @@ public enum ClientRequest: Sendable, Equatable {
     private static func voltage(_ data: JSONValue?) throws(ClientMessageError) -> ClientRequest {
         // The original app sends {"voltage": 2.5}; a bare number is accepted too, and, as the
         // original's float() did, a number written as a string ({"voltage": "2.5"}).
-        if let data, case .number(let n)? = number(data), n.isFinite { return .voltageData(volts: n, timestampMs: nil) }
+        if let data, case .number(let n)? = number(data), n.isFinite {
+            return .voltageData(volts: try inRange(n), timestampMs: nil)
+        }
         let fields = try object(data, event: "voltage_data", optional: false)
         guard let value = fields["voltage"], case .number(let volts)? = number(value), volts.isFinite else {
             throw ClientMessageError(
                 "voltage_data needs {\"voltage\": <volts>, \"timestamp\"?: <epoch seconds>, \"device\"?: <name>}")
         }
+        _ = try inRange(volts)
         var ms: Int64?
         if let t = fields["timestamp"], t != .null {
             guard case .number(let seconds)? = number(t), seconds.isFinite, seconds >= 0, seconds < 1e13 else {
@@ -91,6 +94,15 @@ public enum ClientRequest: Sendable, Equatable {
             device = name
         }
         return .voltageData(volts: volts, timestampMs: ms, device: device)
+    }
+
+    /// The bound a serial frame's voltage has too (``FrameParser/maxAbsoluteVolts``): a value
+    /// beyond it is no reading, and a phone must not be able to feed the scorer one.
+    private static func inRange(_ volts: Double) throws(ClientMessageError) -> Double {
+        guard abs(volts) <= FrameParser.maxAbsoluteVolts else {
+            throw ClientMessageError("voltage_data: voltage must be within ±\(Int(FrameParser.maxAbsoluteVolts)) V")
+        }
+        return volts
     }
 
     /// Longest app-given `device` name, characters.
