@@ -1,3 +1,6 @@
+import CoreMetrics
+import Synchronization
+
 /// One client's delivery rules, as a pure value: whether a broadcast goes straight to the socket,
 /// waits in the bounded queue, or disconnects the client.
 ///
@@ -97,5 +100,31 @@ struct ClientOutbox<Message: Sendable>: Sendable {
         phase = .closed
         var discarded: [Message] = []
         unannounced += queue.drain(into: &discarded)
+    }
+}
+
+extension ClientOutbox {
+    /// Offers a broadcast and acts on the outcome, the same for every kind of client (a
+    /// WebSocket connection, a polling session): `write` it now, count a drop, or count the
+    /// client as too slow and `cutOff` it. Returns true when it was written now.
+    mutating func deliver(
+        _ message: Message, writable: Bool, nowMs: Int64, tally: ClientTally, metrics: ServerMetrics,
+        write: () -> Void, cutOff: () -> Void
+    ) -> Bool {
+        switch offer(message, writable: writable, nowMs: nowMs) {
+        case .write:
+            write()
+            return true
+        case .queued, .closed:
+            return false
+        case .droppedOldest:
+            tally.dropped.wrappingAdd(1, ordering: .relaxed)
+            return false
+        case .overBudget:
+            tally.dropped.wrappingAdd(1, ordering: .relaxed)
+            metrics.clientsDisconnectedSlow.increment()
+            cutOff()
+            return false
+        }
     }
 }

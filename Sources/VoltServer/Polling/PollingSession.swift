@@ -176,20 +176,11 @@ final class PollingSession: BroadcastReceiver {
         guard broadcast.sequence > coveredThrough, !isClosed else { return false }
         lastSequence = max(lastSequence, broadcast.sequence)
         // "Writable" is a poll waiting with nothing queued: then the broadcast goes out now.
-        switch outbox.offer(broadcast, writable: waiting != nil && control.isEmpty, nowMs: nowMs) {
-        case .write:
+        return outbox.deliver(broadcast, writable: waiting != nil && control.isEmpty, nowMs: nowMs,
+                              tally: tally, metrics: hub.metrics) {
             complete(String(buffer: broadcast.socketIOText))
-            return true
-        case .queued, .closed:
-            return false
-        case .droppedOldest:
-            tally.dropped.wrappingAdd(1, ordering: .relaxed)
-            return false
-        case .overBudget:
-            tally.dropped.wrappingAdd(1, ordering: .relaxed)
-            hub.metrics.clientsDisconnectedSlow.increment()
+        } cutOff: {
             close(reason: "fell behind for too long")
-            return false
         }
     }
 

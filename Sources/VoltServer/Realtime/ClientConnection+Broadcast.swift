@@ -27,22 +27,12 @@ extension ClientConnection {
     /// Offers one broadcast (``BroadcastReceiver``); true when it was written to the socket now.
     func receive(_ broadcast: Broadcast, nowMs: Int64) -> Bool {
         guard broadcast.sequence > coveredThrough, let context else { return false }
-        switch outbox.offer(broadcast, writable: writable, nowMs: nowMs) {
-        case .write:
+        return outbox.deliver(broadcast, writable: writable, nowMs: nowMs, tally: tally, metrics: hub.metrics) {
             encodedFrames.write(broadcast.frame(for: kind))
             encodedFrames.flush()
-            return true
-        case .queued, .closed:
-            return false
-        case .droppedOldest:
-            tally.dropped.wrappingAdd(1, ordering: .relaxed)
-            return false
-        case .overBudget:
-            tally.dropped.wrappingAdd(1, ordering: .relaxed)
-            hub.metrics.clientsDisconnectedSlow.increment()
+        } cutOff: {
             logger.info("client fell behind for too long: disconnecting it")
             context.close(promise: nil)
-            return false
         }
     }
 
