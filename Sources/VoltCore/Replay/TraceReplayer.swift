@@ -223,12 +223,6 @@ public struct TraceReplayer: Sendable {
         guard let volts = DecimalParser.parse(trimmed(value)), volts.isFinite else {
             return .error(TraceError(line: number, message: "\(layout.valueName) '\(FrameParser.text(value, limit: 40))' is not a number"))
         }
-        // The bound a frame's voltage has (FrameParser.maxAbsoluteVolts): beyond it a value is
-        // no reading, and the scorer's arithmetic and texts are not built for it (a fuzzed CSV
-        // with 1e20 V trapped formatting a reason).
-        guard abs(volts) <= FrameParser.maxAbsoluteVolts else {
-            return .error(TraceError(line: number, message: "\(layout.valueName) \(FrameParser.text(value, limit: 40)) is out of range: at most \(Int(FrameParser.maxAbsoluteVolts)) V either way"))
-        }
         var truth: Bool?
         if layout.label != nil {
             guard let label, let parsed = CSVLayout.label(trimmed(label)) else {
