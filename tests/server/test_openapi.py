@@ -7,9 +7,13 @@ bodies as documented, invalid input refused, valid input accepted, 405 for undec
 methods, and that the token is really required.
 
 One exception, for `POST /api/replay` alone: the agent reads the trace's format from its
-content, not from `Content-Type`, so a body outside the document's simplest forms may still
-be a trace it can score (`0` is a serial capture of 0 V). "Invalid input refused" cannot hold
-for such a body, and is not checked there.
+content, not from `Content-Type`, and whether a body holds anything to score is a property of
+its lines no schema can state. A body outside the document's simplest forms may still be a
+trace it can score (`0` is a bare-number serial capture), and a schema-valid body may hold
+nothing to score (`0.0` alone is a capture's first line, counted invalid as a partial frame,
+DESIGN.md "Replay"), which is answered 400 with the reason, as documented. So neither "invalid
+input refused" nor "valid input accepted" can hold there, and neither is checked; every other
+check (no server error, documented statuses, content types, bodies, auth) still runs.
 """
 import shutil
 import subprocess
@@ -46,6 +50,6 @@ def test_every_operation_but_replay_conforms_to_the_document(make_agent, tmp_pat
 
 def test_replay_conforms_to_the_document(make_agent, tmp_path):
     agent = make_agent("--token", TOKEN)
-    code, output = schemathesis(agent, tmp_path, "--include-path", "/api/replay", "--exclude-checks", "negative_data_rejection")
+    code, output = schemathesis(agent, tmp_path, "--include-path", "/api/replay", "--exclude-checks", "negative_data_rejection,positive_data_acceptance")
     assert code == 0, output
     assert agent.proc.poll() is None, "the agent crashed"

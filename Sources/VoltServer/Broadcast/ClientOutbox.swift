@@ -103,15 +103,17 @@ struct ClientOutbox<Message: Sendable>: Sendable {
     }
 }
 
-extension ClientOutbox {
-    /// Offers a broadcast and acts on the outcome, the same for every kind of client (a
-    /// WebSocket connection, a polling session): `write` it now, count a drop, or count the
-    /// client as too slow and `cutOff` it. Returns true when it was written now.
-    mutating func deliver(
-        _ message: Message, writable: Bool, nowMs: Int64, tally: ClientTally, metrics: ServerMetrics,
-        write: () -> Void, cutOff: () -> Void
-    ) -> Bool {
-        switch offer(message, writable: writable, nowMs: nowMs) {
+extension ClientOutbox.Delivery {
+    /// Acts on the outcome of ``ClientOutbox/offer(_:writable:nowMs:)``, the same for every
+    /// kind of client (a WebSocket connection, a polling session): `write` the message now,
+    /// count a drop, or count the client as too slow and `cutOff` it. Returns true when it was
+    /// written now.
+    ///
+    /// A method of the outcome, not a mutating method of the outbox: `cutOff` closes the
+    /// channel, and NIO runs `channelInactive` (which closes the outbox) before `close`
+    /// returns, so acting inside the outbox's own modification would be an overlapping access.
+    func settle(tally: ClientTally, metrics: ServerMetrics, write: () -> Void, cutOff: () -> Void) -> Bool {
+        switch self {
         case .write:
             write()
             return true

@@ -176,8 +176,8 @@ final class PollingSession: BroadcastReceiver {
         guard broadcast.sequence > coveredThrough, !isClosed else { return false }
         lastSequence = max(lastSequence, broadcast.sequence)
         // "Writable" is a poll waiting with nothing queued: then the broadcast goes out now.
-        return outbox.deliver(broadcast, writable: waiting != nil && control.isEmpty, nowMs: nowMs,
-                              tally: tally, metrics: hub.metrics) {
+        let delivery = outbox.offer(broadcast, writable: waiting != nil && control.isEmpty, nowMs: nowMs)
+        return delivery.settle(tally: tally, metrics: hub.metrics) {
             complete(String(buffer: broadcast.socketIOText))
         } cutOff: {
             close(reason: "fell behind for too long")

@@ -27,7 +27,10 @@ extension ClientConnection {
     /// Offers one broadcast (``BroadcastReceiver``); true when it was written to the socket now.
     func receive(_ broadcast: Broadcast, nowMs: Int64) -> Bool {
         guard broadcast.sequence > coveredThrough, let context else { return false }
-        return outbox.deliver(broadcast, writable: writable, nowMs: nowMs, tally: tally, metrics: hub.metrics) {
+        // The outbox decides; acting comes after, since cutting off closes the channel and NIO
+        // calls back into `finish()` (which closes the outbox) before `close` returns.
+        let delivery = outbox.offer(broadcast, writable: writable, nowMs: nowMs)
+        return delivery.settle(tally: tally, metrics: hub.metrics) {
             encodedFrames.write(broadcast.frame(for: kind))
             encodedFrames.flush()
         } cutOff: {
