@@ -61,7 +61,7 @@ public struct Agent {
             fake = device
         }
         self.fake = fake
-        let liveConfig = LiveConfig(options.config)
+        let liveConfig = LiveConfig(options.config, settings: options.settings)
         self.liveConfig = liveConfig
 
         var notify: NotifySocket?
@@ -74,6 +74,7 @@ public struct Agent {
         self.status = notify == nil ? nil : StatusSink()
 
         var reader = ReaderOptions(config: options.config)
+        reader.settings = options.settings
         reader.baudRate = options.baudRate
         reader.resetDelayMs = serial.resetDelayMs ?? (fake != nil && options.deviceFilters.isEmpty ? 0 : 2_000)
         reader.watchdogPeriods = serial.watchdogPeriods
@@ -117,7 +118,7 @@ public struct Agent {
         let readiness = ServerReadiness(server: server)
         var all = services
         all.append(ConfigReloader(
-            hangups: hangups, path: options.configPath, live: liveConfig, sink: sink,
+            hangups: hangups, path: options.configPath, settingsPath: options.settingsPath, live: liveConfig, sink: sink,
             notify: notify, status: status, clients: { readiness.clients() }, logger: logger))
         if let notify, let status {
             // Last: the first told to shut down, so STOPPING=1 goes out at once.

@@ -10,6 +10,11 @@ public struct AgentOptions: Sendable {
     public var configSource: String
     /// The path to re-read on SIGHUP, when the configuration came from a file.
     public var configPath: String?
+    /// Names, units and calibrations of the streams (the settings file).
+    public var settings: AgentSettings = .empty
+    /// `--settings`: the settings file to re-read on SIGHUP; nil looks along
+    /// ``AgentSettingsFile/searchPath`` each time (so a file `calibrate` just created counts).
+    public var settingsPath: String?
 
     // MARK: Serial
     /// Device filters (`--device`): paths, by-id/by-path links, VID:PID, serial numbers.

@@ -53,6 +53,9 @@ struct FakeCommand: AsyncParsableCommand {
     @Option(name: .customLong("period-ms"), help: "Time between frames at speed 1, milliseconds.")
     var periodMs = 100
 
+    @Option(help: ArgumentHelp("Analog channels the board samples, 1 to 6 (A0 up). More than 1 sends $VOLTS frames: A0 plays the scenario, the others are steady rails of their own.", valueName: "n"))
+    var channels = 1
+
     @Option(name: .customLong("unplug-every"), help: ArgumentHelp("Simulate an unplug every N seconds (close the pty, make a new one behind --link).", valueName: "seconds"))
     var unplugEvery: Double?
 
@@ -68,6 +71,8 @@ struct FakeCommand: AsyncParsableCommand {
         }
         if !(speed > 0 && speed <= 1_000) { throw ValidationError("--speed must be in (0, 1000]; 1 is real time") }
         if periodMs < 1 { throw ValidationError("--period-ms must be at least 1") }
+        if !(1...6).contains(channels) { throw ValidationError("--channels must be from 1 to 6 (an Uno's A0-A5); got \(channels)") }
+        if channels > 1 && replay != nil { throw ValidationError("--channels applies to scenarios; a --replay file plays the channels it holds") }
         if let unplugEvery, !(unplugEvery > 0) { throw ValidationError("--unplug-every must be positive") }
         if !(unplugFor > 0) { throw ValidationError("--unplug-for must be positive") }
         if loop && replay == nil { throw ValidationError("--loop needs --replay FILE") }
@@ -80,6 +85,7 @@ struct FakeCommand: AsyncParsableCommand {
         options.seed = seed
         options.speed = speed
         options.periodMs = periodMs
+        options.channels = channels
         options.link = link
         options.loop = loop
         options.unplugEveryMs = unplugEvery.map { Int($0 * 1000) }

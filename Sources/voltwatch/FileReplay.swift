@@ -20,6 +20,8 @@ struct FileReplay: Sendable {
     let device: String?
     let stem: String
     let config: ModelConfig
+    /// `--settings`: names, units and calibrations that replace the recording's own.
+    let settings: AgentSettings?
     let speed: Double?
     let progress: Bool
 
@@ -62,23 +64,32 @@ struct FileReplay: Sendable {
             return report
         }
         let size = reader.size
-        var replayer = TraceReplayer(device: device ?? stem, config: config)
+        var replayer = TraceReplayer(device: device ?? stem, config: config, settings: settings ?? .empty,
+                                     keepSettings: settings != nil, deviceIsFixed: device != nil)
         var pacer = speed.map { Pacer(speed: $0) }
         var lastProgress = 0
         var encodedDevice: ResultEncoder.Device?
+        var channelNames = EncodedNames()
         do {
             try reader.forEachLine { line, number, consumed in
                 switch replayer.feed(line: line, number: number) {
                 case .result(let result):
                     // The name is fixed by the first result (a recording's header precedes it).
-                    if encodedDevice == nil {
-                        encodedDevice = ResultEncoder.Device(device ?? replayer.recordedDevice ?? stem)
-                    }
+                    if encodedDevice == nil { encodedDevice = ResultEncoder.Device(replayer.stream.device) }
                     let name = encodedDevice!
                     if pacer != nil { pacer!.wait(until: result.timestampMs) }
                     out.append { ResultEncoder.appendLine(result, device: name, to: &$0) }
                     if pacer != nil { out.flush() }
                     report.count(result)
+                case .channels(let results):
+                    if pacer != nil, let first = results.first { pacer!.wait(until: first.result.timestampMs) }
+                    out.append { buffer in
+                        for channel in results {
+                            ResultEncoder.appendLine(channel.result, device: channelNames.name(channel.stream), to: &buffer)
+                        }
+                    }
+                    if pacer != nil { out.flush() }
+                    for channel in results { report.count(channel.result) }
                 case .error(let error):
                     report.errorCount += 1
                     if report.errors.count < Self.listedErrors { report.errors.append("\(displayName): \(error)") }
@@ -105,6 +116,18 @@ struct FileReplay: Sendable {
         report.lost = replayer.counters.lost
         report.labels = replayer.labels
         return report
+    }
+}
+
+/// Stream ids escaped once each, for the results of a `$VOLTS` board's channels.
+struct EncodedNames {
+    private var names: [String: ResultEncoder.Device] = [:]
+
+    mutating func name(_ stream: String) -> ResultEncoder.Device {
+        if let known = names[stream] { return known }
+        let encoded = ResultEncoder.Device(stream)
+        names[stream] = encoded
+        return encoded
     }
 }
 

@@ -38,6 +38,11 @@ struct ReplayCommand: AsyncParsableCommand {
               voltwatch replay --out-dir out/ bench/*.csv
               voltwatch replay --speed 10 day.rec      ten times real time
               ssh gateway cat day.rec | voltwatch replay -
+
+            A recording keeps the names, units and calibrations in effect when it was made, so \
+            a replayed day shows the values seen live; --settings FILE replaces them (to try a \
+            new calibration on old data). A board's channels ($VOLTS frames) are scored \
+            separately and named <device>/<channel>.
             """
     )
 
@@ -48,6 +53,11 @@ struct ReplayCommand: AsyncParsableCommand {
     var outDir: String?
 
     @OptionGroup var config: ConfigOption
+
+    @Option(name: .customLong("settings"), help: ArgumentHelp(
+        "Names, units and calibrations to apply instead of those a recording carries (the settings file format of run --settings).",
+        valueName: "file"))
+    var settingsPath: String?
 
     @Flag(help: "Score as fast as the CPU allows (the default for files).")
     var fast = false
@@ -79,6 +89,7 @@ struct ReplayCommand: AsyncParsableCommand {
 
     func run() async throws {
         let resolved = try config.resolve()
+        let settings = try settingsPath.map { try SettingsOption.load($0) }
         if let outDir {
             var info = stat()
             if stat(outDir, &info) != 0 {
@@ -101,14 +112,14 @@ struct ReplayCommand: AsyncParsableCommand {
             let tasks = files.map { file in
                 FileReplay(input: file, output: outDir + "/" + Self.outputName(for: file),
                            device: device, stem: Self.stem(of: file), config: resolved.config,
-                           speed: speed, progress: progress && (jobs == 1 || files.count == 1))
+                           settings: settings, speed: speed, progress: progress && (jobs == 1 || files.count == 1))
             }
             total = await Self.runAll(tasks, jobs: jobs)
         } else {
             let stdout = OutputFile.standardOutput(capacity: speed == nil ? 1 << 20 : 0)
             for file in files {
                 let task = FileReplay(input: file, output: nil, device: device, stem: Self.stem(of: file),
-                                      config: resolved.config, speed: speed, progress: progress)
+                                      config: resolved.config, settings: settings, speed: speed, progress: progress)
                 total.add(task.run(into: stdout))
             }
             stdout.close()

@@ -15,9 +15,9 @@ struct RunCommand: AsyncParsableCommand {
             are plugged in; an unplugged board is picked up again when it returns.
 
             SIGTERM or SIGINT stop it gracefully (clients get close frames, the recording is \
-            flushed, exit 0). SIGHUP re-reads the configuration file without closing the port \
-            or dropping clients; an invalid file is refused (the log names the key) and the \
-            old configuration stays. A bad file at start exits 78. Started by systemd \
+            flushed, exit 0). SIGHUP re-reads the configuration and settings files without \
+            closing the port or dropping clients; an invalid file is refused (the log names the \
+            key) and the old one stays. A bad file at start exits 78. Started by systemd \
             (Type=notify, see systemd/voltwatch.service), it reports readiness, watchdog \
             pings and a status line; `voltwatch doctor` explains a board it cannot read.
 
@@ -26,6 +26,11 @@ struct RunCommand: AsyncParsableCommand {
               voltwatch run --device /dev/ttyACM0 --print   one port, results on stdout
               voltwatch run --device 2341:0043 --record /var/lib/voltwatch/rec
               voltwatch run --fake spikes                   an in-process fake board
+              voltwatch run --fake spikes --channels 3      a fake board with A0-A2
+
+            A board that sends several channels ($VOLTS) publishes each as its own stream, \
+            <device>/<channel>, scored on its own. The settings file (--settings) names a \
+            stream, gives its unit, calibration and limits; `voltwatch calibrate` writes it.
             """
     )
 
@@ -47,6 +52,8 @@ struct RunCommand: AsyncParsableCommand {
     var fake: String?
 
     @OptionGroup var config: ConfigOption
+
+    @OptionGroup var settings: SettingsOption
 
     @Flag(name: .customLong("no-serve"), help: "Do not serve HTTP/WebSocket (use with --print or --record).")
     var noServe = false
@@ -75,6 +82,9 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .customLong("fake-seed"), help: ArgumentHelp("Seed of the --fake board's scenario.", visibility: .hidden))
     var fakeSeed: UInt64 = 1
 
+    @Option(help: ArgumentHelp("With --fake: analog channels the fake board samples, 1 to 6 (A0 plays the scenario).", valueName: "n"))
+    var channels = 1
+
     @OptionGroup var server: ServerOptions
 
     func validate() throws {
@@ -84,6 +94,8 @@ struct RunCommand: AsyncParsableCommand {
         if let fake, FakeScenario(rawValue: fake) == nil {
             throw ValidationError("--fake \(fake): unknown scenario; choose one of \(FakeScenario.names)")
         }
+        if !(1...6).contains(channels) { throw ValidationError("--channels must be from 1 to 6 (an Uno's A0-A5); got \(channels)") }
+        if channels > 1 && fake == nil { throw ValidationError("--channels is for --fake: a real board reports its channels itself") }
         if baud <= 0 { throw ValidationError("--baud must be positive (the firmware uses 115200)") }
         if backoffMs <= 0 || maxBackoffMs < backoffMs { throw ValidationError("--backoff-ms must be positive and at most --max-backoff-ms") }
         if watchdogPeriods < 2 { throw ValidationError("--watchdog-periods must be at least 2") }
@@ -97,6 +109,8 @@ struct RunCommand: AsyncParsableCommand {
         AgentMetrics.bootstrap()
         let resolved = try config.resolve()
         var options = AgentOptions(config: resolved.config, configSource: resolved.source, configPath: resolved.reloadPath)
+        options.settings = try settings.resolve()
+        options.settingsPath = settings.path
         options.deviceFilters = devices
         options.baudRate = baud
         options.fakeScenario = fake
@@ -112,6 +126,7 @@ struct RunCommand: AsyncParsableCommand {
         serial.pollIntervalMs = pollMs
         serial.fake.periodMs = fakePeriodMs
         serial.fake.seed = fakeSeed
+        serial.fake.channels = channels
 
         logger.info("voltwatch \(VoltwatchVersion.string) starting", metadata: ["config": "\(resolved.source)"])
         let agent: Agent

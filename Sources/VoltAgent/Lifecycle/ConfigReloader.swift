@@ -4,8 +4,8 @@ import UnixSignals
 import VoltCore
 import VoltSerial
 
-/// SIGHUP (`systemctl reload voltwatch`): re-reads `model_config.json` and puts it in force
-/// without closing the serial port or dropping a client.
+/// SIGHUP (`systemctl reload voltwatch`): re-reads `model_config.json` and the settings file
+/// and puts them in force without closing the serial port or dropping a client.
 ///
 /// A file that does not validate is refused with the reason (naming the key) in the log and
 /// in `systemctl status`; the configuration in force stays. Around the reload systemd hears
@@ -17,6 +17,8 @@ struct ConfigReloader: Service {
     let hangups: UnixSignalsSequence
     /// The file to re-read; nil when the agent started on built-in defaults.
     let path: String?
+    /// The settings file to re-read; nil looks along ``AgentSettingsFile/searchPath``.
+    let settingsPath: String?
     let live: LiveConfig
     let sink: any AgentEventSink
     let notify: NotifySocket?
@@ -31,28 +33,54 @@ struct ConfigReloader: Service {
         }
     }
 
-    /// One reload; what happened, for the log and tests.
+    /// One reload; what happened to the model configuration, for the log and tests (the
+    /// settings' fate is logged).
     @discardableResult
     func reload() -> ReloadOutcome {
         send([.reloading, .monotonicNow(microseconds: MonotonicTime.microseconds()), .status("reloading configuration")])
         let outcome = ReloadOutcome.decide(path: path, current: live.current) { path throws(ConfigError) in
             try ModelConfigFile.load(path)
         }
+        let settings = reloadSettings()
+        var note = outcome.shortNote
         switch outcome {
         case .applied(let config, let source, _):
-            live.replace(with: config)
+            live.replace(with: config, settings: settings.changed)
             sink.publish(.configReloaded(config, source: source))
-            status?.setNote(nil)
             logger.notice("\(outcome.description)")
-        case .unchanged:
-            status?.setNote(nil)
-            logger.notice("\(outcome.description)")
-        case .rejected, .nothingToReload:
-            status?.setNote(outcome.shortNote)
-            logger.error("\(outcome.description)")
+        case .unchanged, .nothingToReload, .rejected:
+            if let changed = settings.changed {
+                live.replace(with: live.current, settings: changed)
+                sink.publish(.configReloaded(live.current, source: path ?? ModelConfigFile.builtInDefaults))
+            }
+            if case .unchanged = outcome {
+                logger.notice("\(outcome.description)")
+            } else if case .rejected = outcome {
+                logger.error("\(outcome.description)")
+            } else if settings.changed == nil {
+                // Without a configuration file only the settings can change; say why nothing did.
+                logger.error("\(outcome.description)")
+            } else {
+                note = nil
+            }
         }
+        status?.setNote(note ?? settings.note)
         send([.ready, .status(status?.line(clients: clients()) ?? "running")])
         return outcome
+    }
+
+    /// Re-reads the settings file: the new settings when they differ from those in force (nil
+    /// otherwise), and a note for `systemctl status` when the file was refused.
+    private func reloadSettings() -> (changed: AgentSettings?, note: String?) {
+        do {
+            let next = try AgentSettingsFile.load(settingsPath)
+            guard next != live.settings else { return (nil, nil) }
+            logger.notice("reloaded settings from \(AgentSettingsFile.locate(settingsPath) ?? "nowhere"): \(next.channels.count) stream(s) named or calibrated")
+            return (next, nil)
+        } catch {
+            logger.error("settings reload refused, the settings in force stay: \(error.description)")
+            return (nil, "last settings reload refused (\(error.issues.compactMap(\.key).first ?? "file unreadable"))")
+        }
     }
 
     private func send(_ fields: [NotifyMessage.Field]) {

@@ -51,7 +51,30 @@ public enum ResultEncoder {
         }
         append("],\"episode\":", to: &out)
         if let episode = result.episode { JSONText.appendInteger(episode, to: &out) } else { append("null", to: &out) }
+        if let label = result.label { appendLabel(label, of: result, to: &out) }
         out.append(UInt8(ascii: "}"))
+    }
+
+    /// `,"channel":"A1","name":"House battery","unit":"V","adc_raw":612,"pin_volts":2.99`: only
+    /// for a stream with a channel or settings, so a plain board's results keep the original
+    /// format byte for byte.
+    private static func appendLabel(_ label: StreamLabel, of result: ScoredResult, to out: inout [UInt8]) {
+        append(",\"channel\":", to: &out)
+        if let channel = label.channel {
+            append("\"A", to: &out)
+            JSONText.appendInteger(UInt64(channel.index), to: &out)
+            out.append(UInt8(ascii: "\""))
+        } else {
+            append("null", to: &out)
+        }
+        append(",\"name\":", to: &out)
+        append(label.name.map(JSONText.string) ?? "null", to: &out)
+        append(",\"unit\":", to: &out)
+        append(JSONText.string(label.unit), to: &out)
+        append(",\"adc_raw\":", to: &out)
+        if let raw = result.adcRaw { JSONText.appendInteger(UInt64(raw), to: &out) } else { append("null", to: &out) }
+        append(",\"pin_volts\":", to: &out)
+        JSONText.appendNumber(result.pinVolts ?? result.voltage, to: &out)
     }
 
     /// The same object followed by `\n`, for JSON-lines output.

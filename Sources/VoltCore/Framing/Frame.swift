@@ -6,6 +6,8 @@ public enum Frame: Sendable, Equatable {
     case hello(Hello)
     /// A line holding only a decimal number: a sample from a simple `Serial.println` sketch.
     case legacy(volts: Double)
+    /// `$VOLTS,<seq>,<uptime_ms>,<ch>,<adc_raw>,<volts>[,...]*<CS>`: several channels, one period.
+    case channels(ChannelsFrame)
 }
 
 /// The payload of a `$VOLT` frame.
@@ -38,8 +40,13 @@ public struct Hello: Sendable, Equatable, Codable {
     public var adcBits: Int
     /// Sampling period, milliseconds.
     public var periodMs: Int
+    /// The channels the board samples (`$HELLO`'s 7th field, `A0+A1`); nil when the firmware
+    /// predates channels (it samples A0).
+    public var channels: [AnalogChannel]?
 
-    public init(firmware: String, version: String, board: String, vrefMillivolts: Int, adcBits: Int, periodMs: Int) {
+    public init(firmware: String, version: String, board: String, vrefMillivolts: Int, adcBits: Int, periodMs: Int,
+                channels: [AnalogChannel]? = nil) {
+        self.channels = channels
         self.firmware = firmware
         self.version = version
         self.board = board
@@ -53,5 +60,6 @@ public struct Hello: Sendable, Equatable, Codable {
         case vrefMillivolts = "vref_mv"
         case adcBits = "adc_bits"
         case periodMs = "period_ms"
+        case channels
     }
 }

@@ -66,6 +66,9 @@ public enum FrameParser {
         if equals(tag, "VOLT") {
             return .volt(try parseVolt(&fields))
         }
+        if equals(tag, "VOLTS") {
+            return .channels(try parseChannels(&fields))
+        }
         if equals(tag, "HELLO") {
             return .hello(try parseHello(&fields))
         }
@@ -82,6 +85,27 @@ public enum FrameParser {
         return VoltFrame(seq: UInt32(seq), uptimeMs: UInt32(uptime), adcRaw: UInt32(adc), volts: volts)
     }
 
+    /// `<seq>,<uptime_ms>` then 1 to 6 `<ch>,<adc_raw>,<volts>` triples, channels ascending.
+    private static func parseChannels(_ fields: inout FieldCursor) throws(LineRejection) -> ChannelsFrame {
+        let seq = try unsigned(fields.next(), name: "seq", max: UInt64(UInt32.max))
+        let uptime = try unsigned(fields.next(), name: "uptime_ms", max: UInt64(UInt32.max))
+        var readings: [ChannelReading] = []
+        readings.reserveCapacity(Int(AnalogChannel.count))
+        while let name = fields.next() {
+            guard let channel = AnalogChannel(ascii: name) else {
+                throw LineRejection(.syntax, "$VOLTS channel '\(text(name, limit: 8))' is not A0-A5")
+            }
+            if let last = readings.last, last.channel >= channel {
+                throw LineRejection(.syntax, "$VOLTS channels must be ascending, each once (\(channel) after \(last.channel))")
+            }
+            let adc = try unsigned(fields.next(), name: "adc_raw", max: 65_535)
+            guard let voltsField = fields.next() else { throw LineRejection(.syntax, "$VOLTS channel \(channel) needs adc_raw and volts") }
+            readings.append(ChannelReading(channel: channel, adcRaw: UInt32(adc), volts: try voltage(voltsField)))
+        }
+        guard !readings.isEmpty else { throw LineRejection(.syntax, "$VOLTS needs at least one channel") }
+        return ChannelsFrame(seq: UInt32(seq), uptimeMs: UInt32(uptime), readings: readings)
+    }
+
     private static func parseHello(_ fields: inout FieldCursor) throws(LineRejection) -> Hello {
         guard let firmware = fields.next(), let version = fields.next(), let board = fields.next() else {
             throw LineRejection(.syntax, "$HELLO needs 6 fields")
@@ -89,11 +113,18 @@ public enum FrameParser {
         let vref = try unsigned(fields.next(), name: "vref_mv", max: 100_000)
         let bits = try unsigned(fields.next(), name: "adc_bits", max: 32)
         let period = try unsigned(fields.next(), name: "period_ms", max: UInt64(UInt32.max))
-        guard fields.isAtEnd else { throw LineRejection(.syntax, "$HELLO has more than 6 fields") }
+        var channels: [AnalogChannel]?
+        if let set = fields.next() {
+            guard let parsed = AnalogChannel.parseSet(text(set)) else {
+                throw LineRejection(.syntax, "$HELLO channels '\(text(set, limit: 24))' are not distinct A0-A5 joined by '+'")
+            }
+            channels = parsed
+        }
+        guard fields.isAtEnd else { throw LineRejection(.syntax, "$HELLO has more than 7 fields") }
         guard period > 0 else { throw LineRejection(.outOfRange, "period_ms must be positive") }
         return Hello(
             firmware: text(firmware), version: text(version), board: text(board),
-            vrefMillivolts: Int(vref), adcBits: Int(bits), periodMs: Int(period)
+            vrefMillivolts: Int(vref), adcBits: Int(bits), periodMs: Int(period), channels: channels
         )
     }
 

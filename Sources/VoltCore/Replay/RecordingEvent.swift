@@ -7,4 +7,8 @@ public enum RecordingEvent {
     /// The partial first line after a port opened, dropped and counted as invalid (syntax)
     /// live: `dropped partial first line (<n> bytes)`.
     public static let droppedPartialLine = "dropped partial first line"
+    /// The device's entries of the settings file in effect, after the header and after every
+    /// reload that changed them: `settings {"channels":{...}}`. Replay applies them, so a
+    /// replayed day shows the names, units and calibrated values seen live.
+    public static let settings = "settings"
 }

@@ -10,6 +10,8 @@ public struct TraceReplayer: Sendable {
         /// Nothing to report (blank line, CSV header).
         case none
         case result(ScoredResult)
+        /// The results of a `$VOLTS` frame, one per channel.
+        case channels([DeviceStream.ChannelResult])
         case hello(Hello)
         /// A serial line the parser refused: counted, as live.
         case rejected(LineRejection)
@@ -46,10 +48,26 @@ public struct TraceReplayer: Sendable {
     private var syntheticClockMs: Int64 = 0
     private var lastUptime: UInt32?
 
-    public init(device: String, config: ModelConfig, format: TraceFormat? = nil) {
-        self.stream = DeviceStream(device: device, config: config)
+    /// `settings`: names, units and calibrations to apply; a recording's own `settings` line
+    /// (what was in effect live) replaces them unless `keepSettings` is set (the user gave
+    /// settings of their own to try).
+    ///
+    /// `device` names the results unless a recording's header names its device first and
+    /// `deviceIsFixed` is false (the user did not ask for a name with `--device`).
+    public init(device: String, config: ModelConfig, settings: AgentSettings = .empty, keepSettings: Bool = false,
+                deviceIsFixed: Bool = false, format: TraceFormat? = nil) {
+        self.stream = DeviceStream(device: device, config: config, settings: settings)
+        self.keepSettings = keepSettings
+        self.deviceIsFixed = deviceIsFixed
         self.decided = format
     }
+
+    private let deviceIsFixed: Bool
+
+    /// Settings given by the user win over a recording's.
+    private let keepSettings: Bool
+    /// A recording's `settings` line that could not be read, for the caller to report.
+    public private(set) var settingsProblem: String?
 
     public var counters: StreamCounters { stream.counters }
 
@@ -145,8 +163,24 @@ public struct TraceReplayer: Sendable {
                 let id = word.dropFirst("device=".count)
                 if !id.isEmpty { recordedDevice = String(id) }
             }
+            // Results carry the recorded device's name, as they did live.
+            if let recordedDevice, !deviceIsFixed, recordedDevice != stream.device, stream.counters.frames == 0 {
+                stream = DeviceStream(device: recordedDevice, config: stream.config, settings: stream.settings)
+            }
         } else if text.hasPrefix(RecordingEvent.droppedPartialLine) {
             stream.countRejected(.syntax)
+        } else if text.hasPrefix(RecordingEvent.settings + " "), !keepSettings {
+            do {
+                var settings = try AgentSettings.parse(json: String(text.dropFirst(RecordingEvent.settings.count + 1)))
+                if let recordedDevice, recordedDevice != stream.device {
+                    settings = settings.renamingDevice(recordedDevice, to: stream.device)
+                }
+                // Every file of a recording repeats the settings at its top; only a change
+                // (a reload live) starts the windows again, as it did live.
+                if settings != stream.settings { stream.apply(stream.config, settings: settings) }
+            } catch {
+                if settingsProblem == nil { settingsProblem = "the recording's settings line was refused: \(error.issues.map(\.description).joined(separator: "; "))" }
+            }
         }
     }
 
@@ -186,6 +220,13 @@ public struct TraceReplayer: Sendable {
             lastUptime = volt.uptimeMs
         case .legacy:
             if stream.counters.frames > 0 { syntheticClockMs += Int64(stream.config.periodMs.rounded()) }
+        case .channels(let channels):
+            if let lastUptime {
+                syntheticClockMs += Int64(channels.uptimeMs &- lastUptime)
+            } else {
+                syntheticClockMs = Int64(channels.uptimeMs)
+            }
+            lastUptime = channels.uptimeMs
         case .hello:
             lastUptime = nil
         }
@@ -245,6 +286,7 @@ public struct TraceReplayer: Sendable {
     private func translate(_ output: DeviceStream.Output) -> Step {
         switch output {
         case .result(let r): .result(r)
+        case .channels(let c): .channels(c)
         case .hello(let h): .hello(h)
         case .rejected(let e): .rejected(e)
         }

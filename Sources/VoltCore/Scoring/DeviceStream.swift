@@ -1,36 +1,64 @@
-/// Everything one device's lines go through: parse, count, score.
+/// Everything one device's lines go through: parse, count, calibrate, score.
 ///
-/// The live reader and `replay` both drive a `DeviceStream` line by line, so identical lines
-/// with identical receive times give identical results whichever way they arrive.
+/// A board sends one signal (`$VOLT`, bare numbers) or several channels per frame (`$VOLTS`);
+/// each becomes a ``SignalStream`` with its own scorer and episodes, named `<device>` or
+/// `<device>/<channel>`. The live reader and `replay` both drive a `DeviceStream` line by line,
+/// so identical lines with identical receive times give identical results whichever way they
+/// arrive.
 public struct DeviceStream: Sendable {
     /// What one line turned into.
     public enum Output: Sendable, Equatable {
+        /// A result of the single signal (`$VOLT`, a bare number).
         case result(ScoredResult)
+        /// One result per channel of a `$VOLTS` frame, channels ascending.
+        case channels([ChannelResult])
         case hello(Hello)
         case rejected(LineRejection)
     }
 
-    /// The device id results are published under.
+    /// One channel's result of a `$VOLTS` frame.
+    public struct ChannelResult: Sendable, Equatable {
+        /// The stream id results are published under, `<device>/<channel>`.
+        public var stream: String
+        public var result: ScoredResult
+        /// What it did to the channel's alarm episodes.
+        public var episodeChange: EpisodeTracker.Change
+    }
+
+    /// The device id; the single signal's results are published under it.
     public let device: String
+    /// The board's health: lines accepted, refused, `$HELLO`s, frames lost, anomalies.
     public private(set) var counters = StreamCounters()
     /// The board's last `$HELLO`, if it sent one.
     public private(set) var hello: Hello?
-    public private(set) var scorer: Scorer
-    /// Groups this device's anomalous results into alarm episodes.
-    public private(set) var episodes: EpisodeTracker
-    /// What the last scored sample (or the last `$HELLO` / reload) did to the episodes: a
-    /// server keeping a list of episodes upserts ``EpisodeTracker/Change/episode`` by id.
-    public private(set) var lastEpisodeChange: EpisodeTracker.Change = .none
+    /// The single signal (`$VOLT`, bare numbers, CSV rows).
+    public private(set) var signal: SignalStream
+    /// The channels of a `$VOLTS` board, by channel index, made as they first appear.
+    public private(set) var channelSignals: [SignalStream?] = Array(repeating: nil, count: Int(AnalogChannel.count))
+    public private(set) var settings: AgentSettings
+    /// Episodes that the last `$HELLO` or reload ended, of every signal, to publish.
+    public private(set) var endedEpisodes: [(stream: String, change: EpisodeTracker.Change)] = []
 
-    /// `firstEpisodeID`: where alarm episode ids start (1 for a new device; pass the old
-    /// stream's `episodes.upcomingID` when replacing a stream, so ids stay unique per device).
-    public init(device: String, config: ModelConfig, firstEpisodeID: UInt64 = 1) {
+    /// `firstEpisodeID`: where the single signal's alarm episode ids start (1 for a new device;
+    /// pass the old stream's `episodes.upcomingID` when replacing a stream, so ids stay unique).
+    public init(device: String, config: ModelConfig, settings: AgentSettings = .empty, firstEpisodeID: UInt64 = 1) {
         self.device = device
-        self.episodes = EpisodeTracker(firstID: firstEpisodeID)
-        self.scorer = Scorer(config: config)
+        self.settings = settings
+        self.signal = SignalStream(id: device, channel: nil, settings: settings.settings(device: device, channel: nil),
+                                   config: config, firstEpisodeID: firstEpisodeID)
     }
 
-    public var config: ModelConfig { scorer.config }
+    public var config: ModelConfig { signal.scorer.config }
+    /// The single signal's scorer and episodes.
+    public var scorer: Scorer { signal.scorer }
+    public var episodes: EpisodeTracker { signal.episodes }
+    /// What the single signal's last result did to its episodes.
+    public var lastEpisodeChange: EpisodeTracker.Change { signal.lastEpisodeChange }
+
+    /// Every signal that has scored a sample, the single one first, then channels ascending.
+    public var activeSignals: [SignalStream] {
+        ([signal] + channelSignals.compactMap { $0 }).filter { $0.counters.frames > 0 }
+    }
 
     /// Parses and scores one line (terminator removed).
     public mutating func ingest(line: UnsafeBufferPointer<UInt8>, receivedAtMs: Int64) -> Output {
@@ -52,12 +80,20 @@ public struct DeviceStream: Sendable {
             return .result(ingest(sample: Sample(volt, receivedAtMs: receivedAtMs)))
         case .legacy(let volts):
             return .result(ingest(sample: Sample(volts: volts, receivedAtMs: receivedAtMs)))
+        case .channels(let frame):
+            return .channels(ingest(frame, receivedAtMs: receivedAtMs))
         case .hello(let hello):
             counters.hellos += 1
             self.hello = hello
-            // The board rebooted: its seq and uptime start again, which is not frame loss.
-            scorer.restart()
-            lastEpisodeChange = episodes.close()
+            // The board rebooted (or took a new channel set): its seq and uptime start again,
+            // which is not frame loss, and every alarm in progress ends.
+            endedEpisodes = []
+            signal.restart()
+            noteEnded(signal)
+            for index in channelSignals.indices {
+                channelSignals[index]?.restart()
+                if let channel = channelSignals[index] { noteEnded(channel) }
+            }
             return .hello(hello)
         }
     }
@@ -67,15 +103,39 @@ public struct DeviceStream: Sendable {
         return copy.withUTF8 { ingest(line: $0, receivedAtMs: receivedAtMs) }
     }
 
-    /// Scores a sample that did not come as a line (CSV rows, a phone's `voltage_data`).
+    /// Scores a sample of the single signal that did not come as a line (CSV rows, a phone's
+    /// `voltage_data`).
     public mutating func ingest(sample: Sample) -> ScoredResult {
         counters.frames += 1
         counters.lastReceivedMs = sample.receivedAtMs
-        var result = scorer.score(sample)
-        lastEpisodeChange = episodes.observe(&result)
-        counters.lost = scorer.lostFrames
+        let result = signal.ingest(sample: sample)
+        counters.lost = max(counters.lost, signal.counters.lost)
         if result.isAnomaly { counters.anomalies += 1 }
         return result
+    }
+
+    private mutating func ingest(_ frame: ChannelsFrame, receivedAtMs: Int64) -> [ChannelResult] {
+        counters.frames += 1
+        var results: [ChannelResult] = []
+        results.reserveCapacity(frame.readings.count)
+        var anomalous = false
+        for reading in frame.readings {
+            let index = Int(reading.channel.index)
+            if channelSignals[index] == nil {
+                channelSignals[index] = SignalStream(
+                    id: "\(device)/\(reading.channel.name)", channel: reading.channel,
+                    settings: settings.settings(device: device, channel: reading.channel), config: config)
+            }
+            let sample = Sample(volts: reading.volts, receivedAtMs: receivedAtMs, seq: frame.seq,
+                                uptimeMs: frame.uptimeMs, adcRaw: reading.adcRaw)
+            let result = channelSignals[index]!.ingest(sample: sample)
+            anomalous = anomalous || result.isAnomaly
+            counters.lost = max(counters.lost, channelSignals[index]!.counters.lost)
+            results.append(ChannelResult(stream: channelSignals[index]!.id, result: result,
+                                         episodeChange: channelSignals[index]!.lastEpisodeChange))
+        }
+        if anomalous { counters.anomalies += 1 }
+        return results
     }
 
     /// Counts lines refused before parsing: the partial first line after a port opens (a
@@ -92,7 +152,26 @@ public struct DeviceStream: Sendable {
     /// Applies a reloaded configuration. The windows start again: statistics gathered under
     /// another window size or rate would mislead the new detectors.
     public mutating func apply(_ config: ModelConfig) {
-        scorer = Scorer(config: config)
-        lastEpisodeChange = episodes.close()
+        apply(config, settings: settings)
+    }
+
+    /// Applies reloaded settings and configuration: every signal starts afresh with its new
+    /// calibration (a value in a new unit says nothing about the old windows).
+    public mutating func apply(_ config: ModelConfig, settings: AgentSettings) {
+        self.settings = settings
+        endedEpisodes = []
+        let (single, closed) = signal.replaced(config: config, settings: settings.settings(device: device, channel: nil))
+        signal = single
+        if closed != .none { endedEpisodes.append((signal.id, closed)) }
+        for index in channelSignals.indices {
+            guard let old = channelSignals[index], let channel = old.channel else { continue }
+            let (next, closed) = old.replaced(config: config, settings: settings.settings(device: device, channel: channel))
+            channelSignals[index] = next
+            if closed != .none { endedEpisodes.append((next.id, closed)) }
+        }
+    }
+
+    private mutating func noteEnded(_ stream: SignalStream) {
+        if stream.lastEpisodeChange != .none { endedEpisodes.append((stream.id, stream.lastEpisodeChange)) }
     }
 }

@@ -10,8 +10,10 @@ public struct Sample: Sendable, Equatable {
     public var uptimeMs: UInt32?
     /// The raw ADC reading, when the frame carries it.
     public var adcRaw: UInt32?
-    /// The reading, volts.
+    /// The reading, in the stream's unit (volts unless a calibration says otherwise).
     public var volts: Double
+    /// The reading at the pin before calibration; nil when the stream is uncalibrated.
+    public var pinVolts: Double?
     /// When the sample was received (or, for CSV, its timestamp), milliseconds since the epoch.
     public var receivedAtMs: Int64
 

@@ -21,6 +21,14 @@ public struct ScoredResult: Sendable, Equatable {
     /// The ``AlarmEpisode/id`` of the alarm this anomalous result belongs to; nil for normal
     /// results and for results scored outside a ``DeviceStream`` (which owns the tracker).
     public var episode: UInt64?
+    /// The raw ADC code of the frame, when it carried one.
+    public var adcRaw: UInt32?
+    /// The reading at the pin before calibration, volts; nil when the stream is uncalibrated
+    /// (then it equals ``voltage``).
+    public var pinVolts: Double?
+    /// The stream's channel, name and unit; nil for a stream with neither (the original
+    /// format: no fields are added).
+    public var label: StreamLabel?
 
     public init(
         anomalyScore: Double, isAnomaly: Bool, confidence: Double, timestampMs: Int64,

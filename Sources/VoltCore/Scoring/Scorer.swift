@@ -15,6 +15,8 @@ import Darwin
 /// out: there is no clock and no randomness.
 public struct Scorer: Sendable {
     public let config: ModelConfig
+    /// The stream's settings (unit, limits), if it has any.
+    public let channel: ChannelSettings?
 
     /// Samples scored since init.
     public private(set) var samplesSeen = 0
@@ -36,16 +38,25 @@ public struct Scorer: Sendable {
     /// ln(1 / (1 - 0.7)): maps certainty 1 to a score of 0.7, the shipped threshold.
     private static let scoreSteepness = 1.2039728043259361
 
-    public init(config: ModelConfig) {
+    /// `channel`: the stream's settings, whose unit the reasons speak and whose limits
+    /// replace `min_volts`/`max_volts` (they are in the channel's unit, as the samples are).
+    public init(config: ModelConfig, channel: ChannelSettings? = nil) {
         self.config = config
+        self.channel = channel
+        let unit = channel?.unit ?? ChannelSettings.defaultUnit
+        var limits = config
+        if let channel, channel.min != nil || channel.max != nil {
+            limits.minVolts = channel.min
+            limits.maxVolts = channel.max
+        }
         alarmCertainty = Scorer.certainty(forScore: config.anomalyThreshold)
         scale = SignalScale(config: config)
         gaps = GapDetector(config: config)
-        range = RangeDetector(config: config)
-        spikes = SpikeDetector(config: config)
-        stuck = StuckDetector(config: config)
-        noise = NoiseDetector(config: config)
-        drift = DriftDetector(config: config)
+        range = RangeDetector(config: limits, unit: unit)
+        spikes = SpikeDetector(config: config, unit: unit)
+        stuck = StuckDetector(config: config, unit: unit)
+        noise = NoiseDetector(config: config, unit: unit)
+        drift = DriftDetector(config: config, unit: unit)
     }
 
     /// Frames missing according to `seq`, since init.
@@ -58,7 +69,7 @@ public struct Scorer: Sendable {
 
     /// Forgets everything learnt, as after init.
     public mutating func reset() {
-        self = Scorer(config: config)
+        self = Scorer(config: config, channel: channel)
     }
 
     /// Maps a detector's certainty to a score in [0, 1): 1 − e^(−k·c²) up to c = 1, with k
@@ -164,7 +175,7 @@ struct Verdict {
                 reasons = ["score \(FixedPoint.format(score, digits: 3)) is above the threshold \(FixedPoint.format(threshold, digits: 3))"]
             }
         }
-        return ScoredResult(
+        var result = ScoredResult(
             anomalyScore: score,
             isAnomaly: isAnomaly,
             confidence: confidence,
@@ -175,5 +186,8 @@ struct Verdict {
             kinds: kinds,
             reasons: reasons
         )
+        result.adcRaw = sample.adcRaw
+        result.pinVolts = sample.pinVolts
+        return result
     }
 }

@@ -8,7 +8,8 @@ public import ServiceLifecycle
 import Synchronization
 public import VoltCore
 
-/// A fake Arduino behind a pty: `$HELLO`, then a `$VOLT` frame every period, from a seeded
+/// A fake Arduino behind a pty: `$HELLO`, then a `$VOLT` (or, with several channels, a
+/// `$VOLTS`) frame every period, from a seeded
 /// scenario or a recording. It can be unplugged and plugged back (the pty is closed and a new
 /// one made behind the same link), and clients steer it through ``SimulationControl``.
 public final class FakeDevice: Service, SimulationControl {
@@ -17,6 +18,8 @@ public final class FakeDevice: Service, SimulationControl {
         public var seed: UInt64 = 1
         /// Time between frames at speed 1, milliseconds (the firmware's 100 ms).
         public var periodMs = 100
+        /// Channels the scenario board samples (A0 up); more than 1 sends `$VOLTS` frames.
+        public var channels = 1
         /// Multiplies real time (2: twice as fast).
         public var speed = 1.0
         /// A stable symlink to the current pty, replaced on every replug.
@@ -59,7 +62,8 @@ public final class FakeDevice: Service, SimulationControl {
         let pty = try Pty()
         self.state = Mutex(State(
             pty: pty, running: options.autostart, speed: options.speed,
-            generator: ScenarioGenerator(scenario: options.scenario, seed: options.seed, periodMs: options.periodMs)))
+            generator: ScenarioGenerator(scenario: options.scenario, seed: options.seed, periodMs: options.periodMs,
+                                         channels: options.channels)))
         try updateLink()
     }
 

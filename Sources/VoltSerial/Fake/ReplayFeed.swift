@@ -79,9 +79,23 @@ public struct ReplayFeed: Sendable {
                     let body = "VOLT,\(s),\(UInt32(truncatingIfNeeded: offset + 1_000)),\(adc),\(FixedPoint.format(result.voltage, digits: 3))"
                     items.append(Item(offsetMs: offset, line: Array(FrameParser.sentence(body).utf8)))
                     seq = s &+ 1
+                case .channels(let channels):
+                    guard let firstResult = channels.first?.result else { continue }
+                    if first == nil { first = firstResult.timestampMs }
+                    let offset = firstResult.timestampMs - first!
+                    let s = firstResult.seq ?? seq
+                    var body = "VOLTS,\(s),\(UInt32(truncatingIfNeeded: offset + 1_000))"
+                    for channel in channels {
+                        guard let name = channel.result.label?.channel?.name else { continue }
+                        let volts = channel.result.pinVolts ?? channel.result.voltage
+                        body += ",\(name),\(channel.result.adcRaw ?? 0),\(FixedPoint.format(volts, digits: 3))"
+                    }
+                    items.append(Item(offsetMs: offset, line: Array(FrameParser.sentence(body).utf8)))
+                    seq = s &+ 1
                 case .hello(let hello):
                     let offset = items.last?.offsetMs ?? 0
-                    let body = "HELLO,\(hello.firmware),\(hello.version),\(hello.board),\(hello.vrefMillivolts),\(hello.adcBits),\(hello.periodMs)"
+                    var body = "HELLO,\(hello.firmware),\(hello.version),\(hello.board),\(hello.vrefMillivolts),\(hello.adcBits),\(hello.periodMs)"
+                    if let channels = hello.channels { body += "," + AnalogChannel.setText(channels) }
                     items.append(Item(offsetMs: offset, line: Array(FrameParser.sentence(body).utf8)))
                     seq = 0
                 default:

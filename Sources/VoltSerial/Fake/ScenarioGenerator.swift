@@ -10,6 +10,9 @@ import VoltCore
 ///
 /// Frames look like the firmware's: a `$HELLO` at boot, then one `$VOLT` per period with
 /// `seq`, `uptime_ms`, a 10-bit ADC reading at a 5 V reference and the volts it stands for.
+/// With several channels, one `$VOLTS` per period as the firmware sends it: A0 plays the
+/// scenario, A1... are steady rails of their own (3.3 V, 1.65 V, ...) with their own noise,
+/// so an event of the scenario shows on A0 alone.
 public struct ScenarioGenerator: Sendable {
     public static let vrefMillivolts = 5_000
     public static let adcBits = 10
@@ -21,7 +24,11 @@ public struct ScenarioGenerator: Sendable {
     public private(set) var scenario: FakeScenario
     public let seed: UInt64
     public let periodMs: Int
+    /// Channels sampled, A0 up: 1 sends `$VOLT` frames, more send `$VOLTS`.
+    public let channels: Int
     private var random: SplitMix64
+    /// The other channels' noise, drawn apart so A0's lines do not depend on the channel count.
+    private var otherRandom: SplitMix64
     /// Ticks since the (simulated) board booted.
     private var tick = 0
     /// Ticks since the generator started (scenario clock; survives reboots).
@@ -30,22 +37,27 @@ public struct ScenarioGenerator: Sendable {
     private var needsHello = true
     private var nextSpike = 0
 
-    public init(scenario: FakeScenario, seed: UInt64 = 1, periodMs: Int = 100) {
+    /// The level of each channel after A0, volts.
+    public static let otherLevels = [3.3, 1.65, 4.2, 0.8, 2.0]
+
+    public init(scenario: FakeScenario, seed: UInt64 = 1, periodMs: Int = 100, channels: Int = 1) {
         self.scenario = scenario
         self.seed = seed
         self.periodMs = max(1, periodMs)
+        self.channels = min(max(1, channels), Int(AnalogChannel.count))
         self.random = SplitMix64(seed: seed)
+        self.otherRandom = SplitMix64(seed: seed ^ 0x5EED_C4A7)
         self.nextSpike = 50
     }
 
     /// Starts over: same seed, same lines.
     public mutating func reset() {
-        self = ScenarioGenerator(scenario: scenario, seed: seed, periodMs: periodMs)
+        self = ScenarioGenerator(scenario: scenario, seed: seed, periodMs: periodMs, channels: channels)
     }
 
     /// Switches scenario and starts over.
     public mutating func select(_ scenario: FakeScenario) {
-        self = ScenarioGenerator(scenario: scenario, seed: seed, periodMs: periodMs)
+        self = ScenarioGenerator(scenario: scenario, seed: seed, periodMs: periodMs, channels: channels)
     }
 
     /// The board lost power or was replugged: `$HELLO` again, `seq` and uptime from 0.
@@ -57,7 +69,8 @@ public struct ScenarioGenerator: Sendable {
 
     /// `$HELLO,voltwatch-fake,1.0.0,<board>,5000,10,<period>*CS`.
     public var helloLine: String {
-        FrameParser.sentence("HELLO,\(Self.firmware),\(Self.version),fake-uno,\(Self.vrefMillivolts),\(Self.adcBits),\(periodMs)")
+        let set = channels > 1 ? "," + AnalogChannel.setText(Array(AnalogChannel.all.prefix(channels))) : ""
+        return FrameParser.sentence("HELLO,\(Self.firmware),\(Self.version),fake-uno,\(Self.vrefMillivolts),\(Self.adcBits),\(periodMs)\(set)")
     }
 
     /// The lines for the next period (none while the scenario is silent).
@@ -121,13 +134,33 @@ public struct ScenarioGenerator: Sendable {
 
     private func ticks(seconds: Double) -> Int { max(1, Int(seconds * 1000 / Double(periodMs))) }
 
-    private func frame(_ volts: Double) -> String {
-        let full = Double((1 << Self.adcBits) - 1)
-        let vref = Double(Self.vrefMillivolts) / 1000
-        let adc = Int(min(full, max(0, (volts / vref * full).rounded())))
-        let quantised = Double(adc) * vref / full
+    private mutating func frame(_ volts: Double) -> String {
         let uptime = UInt32(truncatingIfNeeded: 1_000 + tick * periodMs)
-        return FrameParser.sentence("VOLT,\(seq),\(uptime),\(adc),\(FixedPoint.format(quantised, digits: 3))")
+        guard channels > 1 else {
+            let (adc, quantised) = Self.quantise(volts)
+            return FrameParser.sentence("VOLT,\(seq),\(uptime),\(adc),\(quantised)")
+        }
+        var body = "VOLTS,\(seq),\(uptime)"
+        for index in 0..<channels {
+            let level = index == 0 ? volts : Self.otherLevels[index - 1] + otherGaussian() * 0.004
+            let (adc, quantised) = Self.quantise(level)
+            body += ",A\(index),\(adc),\(quantised)"
+        }
+        return FrameParser.sentence(body)
+    }
+
+    /// The 10-bit code at a 5 V reference and the volts it stands for, as the firmware prints.
+    private static func quantise(_ volts: Double) -> (adc: Int, volts: String) {
+        let full = Double((1 << adcBits) - 1)
+        let vref = Double(vrefMillivolts) / 1000
+        let adc = Int(min(full, max(0, (volts / vref * full).rounded())))
+        return (adc, FixedPoint.format(Double(adc) * vref / full, digits: 3))
+    }
+
+    private mutating func otherGaussian() -> Double {
+        let u1 = max(otherRandom.unit(), 1e-12)
+        let u2 = otherRandom.unit()
+        return (-2 * log(u1)).squareRoot() * cos(2 * Double.pi * u2)
     }
 
     private mutating func corrupted(_ volts: Double) -> String {

@@ -103,11 +103,15 @@ public final class DeviceSession: Sendable {
     // MARK: The blocking loop
 
     private func loop() {
-        let initial = liveConfig?.snapshot() ?? (config: options.config, generation: 0)
-        var stream = DeviceStream(device: device, config: initial.config)
+        let initial = liveConfig?.snapshot() ?? (config: options.config, settings: options.settings, generation: 0)
+        var stream = DeviceStream(device: device, config: initial.config, settings: initial.settings)
+        noteSettings(of: stream)
         appliedGeneration.store(initial.generation, ordering: .releasing)
         var upkeep = Upkeep(beat: heartbeats?.register("serial reader \(device)"), liveConfig: liveConfig,
-                            generation: initial.generation) { self.appliedGeneration.store($0, ordering: .releasing) }
+                            generation: initial.generation) { stream, generation in
+            self.noteSettings(of: stream)
+            self.appliedGeneration.store(generation, ordering: .releasing)
+        }
         defer { if let beat = upkeep.beat { heartbeats?.unregister(beat) } }
         var timing = ScorerTiming(every: timingEvery)
         var machine = ReconnectMachine(policy: options.reconnect)
@@ -143,7 +147,7 @@ public final class DeviceSession: Sendable {
                 recorder?.event(device: device, atMs: Posix.epochMilliseconds(), "connected \(path)")
                 let end = read(port, stream: &stream, machine: &machine, upkeep: &upkeep, timing: &timing)
                 port.close()
-                sink.publish(.counters(device: device, stream.counters))
+                publishCounters(of: stream)
                 sink.publish(.deviceStatus(DeviceStatus(device: device, state: .disconnected, path: path,
                                                         firmware: stream.hello.map { "\($0.firmware) \($0.version)" })))
                 recorder?.event(device: device, atMs: Posix.epochMilliseconds(), "disconnected \(path) \(Self.describe(end))")
@@ -209,7 +213,7 @@ public final class DeviceSession: Sendable {
             }
             if now >= watchdogAt { return .watchdog(silentMs: now - lastData) }
             if now >= nextCounters {
-                sink.publish(.counters(device: device, stream.counters))
+                publishCounters(of: stream)
                 nextCounters = now + Int64(options.countersIntervalMs)
             }
             var timeout = min(watchdogAt, nextCounters) - now
@@ -272,6 +276,22 @@ public final class DeviceSession: Sendable {
 
     private static let helloPrefix = Array("$HELLO,".utf8)
 
+    /// The board's health under its id, and each channel's under `<device>/<channel>`.
+    private func publishCounters(of stream: DeviceStream) {
+        sink.publish(.counters(device: device, stream.counters))
+        for signal in stream.channelSignals.compactMap({ $0 }) where signal.counters.frames > 0 {
+            sink.publish(.counters(device: signal.id, signal.counters))
+        }
+    }
+
+    /// Tells the recording which names, units and calibrations are in effect, so a replay of
+    /// it shows the values seen live.
+    private func noteSettings(of stream: DeviceStream) {
+        let mine = stream.settings.restricted(to: device)
+        recorder?.noteSettings(device: device, json: mine.channels.isEmpty ? nil : mine.compactJSON(),
+                               atMs: Posix.epochMilliseconds())
+    }
+
     private func handle(
         line: UnsafeBufferPointer<UInt8>, receivedAt: Int64, stream: inout DeviceStream, timing: inout ScorerTiming
     ) {
@@ -281,8 +301,13 @@ public final class DeviceSession: Sendable {
         case .result(let result):
             sink.publish(.result(device: device, result))
             if stream.lastEpisodeChange != .none { sink.publish(.episode(device: device, stream.lastEpisodeChange)) }
+        case .channels(let results):
+            for channel in results {
+                sink.publish(.result(device: channel.stream, channel.result))
+                if channel.episodeChange != .none { sink.publish(.episode(device: channel.stream, channel.episodeChange)) }
+            }
         case .hello(let hello):
-            if stream.lastEpisodeChange != .none { sink.publish(.episode(device: device, stream.lastEpisodeChange)) }
+            for ended in stream.endedEpisodes { sink.publish(.episode(device: ended.stream, ended.change)) }
             logger.info("board says hello", metadata: ["firmware": "\(hello.firmware) \(hello.version)", "board": "\(hello.board)"])
             sink.publish(.hello(device: device, hello))
             sink.publish(.deviceStatus(DeviceStatus(device: device, state: .connected, path: currentPath(),
@@ -300,16 +325,16 @@ struct Upkeep {
     let liveConfig: LiveConfig?
     /// The ``LiveConfig/generation`` the stream was last given.
     var generation: Int
-    /// Told each generation once the stream has it (``DeviceSession/configGeneration``).
-    let applied: (Int) -> Void
+    /// Told the stream and its generation once the stream has it (``DeviceSession/configGeneration``).
+    let applied: (DeviceStream, Int) -> Void
 
     mutating func pass(stream: inout DeviceStream, logger: Logger) {
         beat?.beat()
         guard let liveConfig, liveConfig.generation != generation else { return }
         let next = liveConfig.snapshot()
         generation = next.generation
-        stream.apply(next.config)
-        applied(generation)
+        stream.apply(next.config, settings: next.settings)
+        applied(stream, generation)
         logger.info("applied the reloaded configuration", metadata: ["anomaly_threshold": "\(next.config.anomalyThreshold)"])
     }
 }

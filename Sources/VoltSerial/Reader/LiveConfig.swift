@@ -1,31 +1,41 @@
 import Synchronization
 public import VoltCore
 
-/// The scoring configuration in force, replaced on reload (SIGHUP) while the readers run.
+/// The scoring configuration and the settings in force, replaced on reload (SIGHUP) while the
+/// readers run.
 ///
 /// Readers poll ``generation`` (one atomic load) on each pass of their loop and, when it
-/// moved, fetch ``current`` and apply it to their stream: the port stays open and clients
+/// moved, fetch ``snapshot()`` and apply it to their stream: the port stays open and clients
 /// stay connected.
 public final class LiveConfig: Sendable {
-    private let state: Mutex<ModelConfig>
-    private let counter = Atomic<Int>(0)
-
-    public init(_ config: ModelConfig) { state = Mutex(config) }
-
-    /// Bumped by every ``replace(with:)``.
-    public var generation: Int { counter.load(ordering: .acquiring) }
-
-    public var current: ModelConfig { state.withLock { $0 } }
-
-    /// The configuration and the generation it belongs to, read together.
-    public func snapshot() -> (config: ModelConfig, generation: Int) {
-        state.withLock { ($0, counter.load(ordering: .relaxed)) }
+    private struct State: Sendable {
+        var config: ModelConfig
+        var settings: AgentSettings
     }
 
-    /// Puts `config` in force for every reader.
-    public func replace(with config: ModelConfig) {
+    private let state: Mutex<State>
+    private let counter = Atomic<Int>(0)
+
+    public init(_ config: ModelConfig, settings: AgentSettings = .empty) {
+        state = Mutex(State(config: config, settings: settings))
+    }
+
+    /// Bumped by every ``replace(with:settings:)``.
+    public var generation: Int { counter.load(ordering: .acquiring) }
+
+    public var current: ModelConfig { state.withLock { $0.config } }
+    public var settings: AgentSettings { state.withLock { $0.settings } }
+
+    /// The configuration, settings and the generation they belong to, read together.
+    public func snapshot() -> (config: ModelConfig, settings: AgentSettings, generation: Int) {
+        state.withLock { ($0.config, $0.settings, counter.load(ordering: .relaxed)) }
+    }
+
+    /// Puts `config` (and `settings`, when given) in force for every reader.
+    public func replace(with config: ModelConfig, settings: AgentSettings? = nil) {
         state.withLock { current in
-            current = config
+            current.config = config
+            if let settings { current.settings = settings }
             counter.add(1, ordering: .releasing)
         }
     }

@@ -5,6 +5,8 @@ public import VoltCore
 public struct ReaderOptions: Sendable {
     /// The scorer configuration every device stream starts with.
     public var config: ModelConfig
+    /// Names, units and calibrations of the streams (the settings file).
+    public var settings: AgentSettings = .empty
     /// Baud rate for real ports.
     public var baudRate: Int = 115_200
     /// How long after opening a board that resets (an Uno resets when the port opens) to

@@ -44,6 +44,8 @@ public final class Recorder: Service, Sendable {
 
     public let options: Options
     private let files = Mutex<[String: File]>([:])
+    /// Each device's `settings` event text, repeated at the top of every file opened for it.
+    private let settingsLines = Mutex<[String: String]>([:])
     private let written = Atomic<Int>(0)
     private let logger: Logger
     /// Placeholder payload for an over-long line: longer than the 128-byte limit, so replay
@@ -90,6 +92,21 @@ public final class Recorder: Service, Sendable {
             buffer.append(contentsOf: text.utf8.map { $0 == 0x0A || $0 == 0x0D ? 0x20 : $0 })
             buffer.append(0x0A)
         }
+    }
+
+    /// Notes the settings in effect for `device` (its entries of the settings file, as
+    /// `settings {"channels":{...}}`): written now when they changed, and after the header of
+    /// every file opened later, so each file replays with the calibration it was scored with.
+    /// nil (no entries) after entries were in effect writes empty settings.
+    public func noteSettings(device: String, json: String?, atMs: Int64) {
+        let text = json.map { "\(RecordingEvent.settings) \($0)" }
+        let previous = settingsLines.withLock { lines in
+            defer { lines[device] = text }
+            return lines[device]
+        }
+        // A file not yet open gets them after its header when it opens.
+        guard text != previous, files.withLock({ $0[device] != nil }) else { return }
+        event(device: device, atMs: atMs, text ?? "\(RecordingEvent.settings) {\"channels\":{}}")
     }
 
     /// Writes every buffered line.
@@ -174,6 +191,9 @@ public final class Recorder: Service, Sendable {
             var file = File(fd: fd, path: path, bytes: stat(path, &info) == 0 ? Int(info.st_size) : 0, hour: atMs / 3_600_000)
             if file.bytes == 0 {
                 file.buffer.append(contentsOf: "# \(atMs) \(RecordingEvent.header) device=\(device)\n".utf8)
+            }
+            if let settings = settingsLines.withLock({ $0[device] }) {
+                file.buffer.append(contentsOf: "# \(atMs) \(settings)\n".utf8)
             }
             return file
         }

@@ -166,17 +166,23 @@ struct ReplayPass: Sendable {
         lineNumber += 1
         switch replayer.feed(line: line, number: lineNumber) {
         case .result(let result):
-            samples += 1
-            if result.isAnomaly {
-                anomalies += 1
-                for (i, kind) in AnomalyKind.allCases.enumerated() where result.kinds.contains(kind) { byKind[i] += 1 }
-            }
-            if keepOutput { out += ResultEncoder.jsonLine(result, device: replayer.stream.device) }
+            tally(result, device: replayer.stream.device, into: &out, keepOutput: keepOutput)
+        case .channels(let results):
+            for channel in results { tally(channel.result, device: channel.stream, into: &out, keepOutput: keepOutput) }
         case .error(let error):
             if firstErrors.count < 10 { firstErrors.append(error.description) }
         default:
             break
         }
+    }
+
+    private mutating func tally(_ result: ScoredResult, device: String, into out: inout String, keepOutput: Bool) {
+        samples += 1
+        if result.isAnomaly {
+            anomalies += 1
+            for (i, kind) in AnomalyKind.allCases.enumerated() where result.kinds.contains(kind) { byKind[i] += 1 }
+        }
+        if keepOutput { out += ResultEncoder.jsonLine(result, device: device) }
     }
 
     /// A pass that produced nothing but errors, or nothing at all, is a bad request.

@@ -66,7 +66,11 @@ struct DriftDetector: Sendable {
     /// How far beyond the usual wander a drift must go.
     static let wanderFactor = 2.0
 
-    init(config: ModelConfig) {
+    /// The stream's unit, for the reasons.
+    let unit: String
+
+    init(config: ModelConfig, unit: String = ChannelSettings.defaultUnit) {
+        self.unit = unit
         sampleRate = config.sampleRate
         driftVolts = config.driftVolts ?? 0
         enabled = config.enabledKinds.contains(.drift)
@@ -145,7 +149,7 @@ struct DriftDetector: Sendable {
         guard enabled else { return }
         verdict.add(.drift, certainty: certainty) {
             let perMinute = slope * sampleRate * 60
-            return "drift: \(perMinute >= 0 ? "+" : "")\(FixedPoint.format(perMinute)) V/min, \(FixedPoint.format(change)) V over the last \(FixedPoint.format(Double(length) / sampleRate, digits: 0)) s"
+            return "drift: \(perMinute >= 0 ? "+" : "")\(FixedPoint.format(perMinute)) \(unit)/min, \(FixedPoint.format(change)) \(unit) over the last \(FixedPoint.format(Double(length) / sampleRate, digits: 0)) s"
         }
     }
 

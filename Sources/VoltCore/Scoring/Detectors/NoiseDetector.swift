@@ -30,7 +30,11 @@ struct NoiseDetector: Sendable {
     private let oscillationRatio: Double
     private let enabled: AnomalyKinds
 
-    init(config: ModelConfig) {
+    /// The stream's unit, for the reasons.
+    let unit: String
+
+    init(config: ModelConfig, unit: String = ChannelSettings.defaultUnit) {
+        self.unit = unit
         sampleRate = config.sampleRate
         noiseRatio = config.noiseRatio
         oscillationRatio = config.oscillationRatio
@@ -93,7 +97,7 @@ struct NoiseDetector: Sendable {
             }
         } else if enabled.contains(.noise) {
             verdict.add(.noise, certainty: noiseCertainty) {
-                "noise: sample-to-sample variation \(FixedPoint.format(level)) V is \(FixedPoint.format(ratio, digits: 1))× the usual \(FixedPoint.format(reference)) V"
+                "noise: sample-to-sample variation \(FixedPoint.format(level)) \(unit) is \(FixedPoint.format(ratio, digits: 1))× the usual \(FixedPoint.format(reference)) \(unit)"
             }
         }
     }

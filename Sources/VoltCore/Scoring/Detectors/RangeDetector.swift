@@ -4,7 +4,11 @@ struct RangeDetector: Sendable {
     private let low: Double?
     private let high: Double?
 
-    init(config: ModelConfig) {
+    /// The stream's unit, for the reasons.
+    let unit: String
+
+    init(config: ModelConfig, unit: String = ChannelSettings.defaultUnit) {
+        self.unit = unit
         let enabled = config.enabledKinds.contains(.outOfRange)
         low = enabled ? config.minVolts : nil
         high = enabled ? config.maxVolts : nil
@@ -13,11 +17,11 @@ struct RangeDetector: Sendable {
     func observe(_ x: Double, into verdict: inout Verdict) {
         if let high, x > high {
             verdict.add(.outOfRange, certainty: 1 + (x - high) / max(abs(high), 0.1)) {
-                "out_of_range: \(FixedPoint.format(x)) V is above the \(FixedPoint.format(high)) V limit"
+                "out_of_range: \(FixedPoint.format(x)) \(unit) is above the \(FixedPoint.format(high)) \(unit) limit"
             }
         } else if let low, x < low {
             verdict.add(.outOfRange, certainty: 1 + (low - x) / max(abs(low), 0.1)) {
-                "out_of_range: \(FixedPoint.format(x)) V is below the \(FixedPoint.format(low)) V limit"
+                "out_of_range: \(FixedPoint.format(x)) \(unit) is below the \(FixedPoint.format(low)) \(unit) limit"
             }
         }
     }

@@ -21,7 +21,11 @@ struct SpikeDetector: Sendable {
     private let sampleRate: Double
     private let enabled: AnomalyKinds
 
-    init(config: ModelConfig) {
+    /// The stream's unit, for the reasons.
+    let unit: String
+
+    init(config: ModelConfig, unit: String = ChannelSettings.defaultUnit) {
+        self.unit = unit
         sampleRate = config.sampleRate
         enabled = config.enabledKinds
         window = SortedWindow(capacity: config.windowSize)
@@ -59,9 +63,9 @@ struct SpikeDetector: Sendable {
         verdict.add(kind, certainty: c) {
             let side = deviations > 0 ? "above" : "below"
             if kind == .levelShift {
-                return "level_shift: \(FixedPoint.format(x)) V has stayed \(FixedPoint.format(abs(deviations), digits: 0)) MADs \(side) the \(FixedPoint.format(seconds, digits: 0)) s median \(FixedPoint.format(median)) V for \(FixedPoint.format(Double(abs(excursion)) / sampleRate, digits: 1)) s"
+                return "level_shift: \(FixedPoint.format(x)) \(unit) has stayed \(FixedPoint.format(abs(deviations), digits: 0)) MADs \(side) the \(FixedPoint.format(seconds, digits: 0)) s median \(FixedPoint.format(median)) \(unit) for \(FixedPoint.format(Double(abs(excursion)) / sampleRate, digits: 1)) s"
             }
-            return "\(kind.rawValue): \(FixedPoint.format(x)) V is \(FixedPoint.format(abs(deviations), digits: 0)) MADs \(side) the \(FixedPoint.format(seconds, digits: 0)) s median \(FixedPoint.format(median)) V"
+            return "\(kind.rawValue): \(FixedPoint.format(x)) \(unit) is \(FixedPoint.format(abs(deviations), digits: 0)) MADs \(side) the \(FixedPoint.format(seconds, digits: 0)) s median \(FixedPoint.format(median)) \(unit)"
         }
     }
 }

@@ -33,7 +33,11 @@ struct StuckDetector: Sendable {
     private let sampleRate: Double
     private let enabled: Bool
 
-    init(config: ModelConfig) {
+    /// The stream's unit, for the reasons.
+    let unit: String
+
+    init(config: ModelConfig, unit: String = ChannelSettings.defaultUnit) {
+        self.unit = unit
         sampleRate = config.sampleRate
         enabled = config.enabledKinds.contains(.stuck)
         minimumRun = max(3, Int((config.stuckSeconds * config.sampleRate).rounded(.up)))
@@ -73,7 +77,7 @@ struct StuckDetector: Sendable {
         guard run >= minimumRun / 2, enabled, changes >= 10 else { return }
         let length = run
         verdict.add(.stuck, certainty: Double(length) / Double(required)) {
-            "stuck: \(FixedPoint.format(x)) V unchanged for \(length) samples (\(FixedPoint.format(Double(length) / sampleRate, digits: 1)) s)"
+            "stuck: \(FixedPoint.format(x)) \(unit) unchanged for \(length) samples (\(FixedPoint.format(Double(length) / sampleRate, digits: 1)) s)"
         }
     }
 }

@@ -1,0 +1,65 @@
+/// One signal of a device, scored on its own: a single-signal board's readings (`$VOLT`, bare
+/// numbers, CSV rows, a phone's samples) or one channel of a `$VOLTS` board.
+///
+/// It calibrates each reading with its ``ChannelSettings`` before scoring, so the scorer, the
+/// limits and the reasons all work in the channel's unit, and it groups its anomalous results
+/// into alarm episodes of its own: a spike on one channel alarms that channel only.
+public struct SignalStream: Sendable {
+    /// What results are published under: `<device>` for the single signal, `<device>/<channel>`.
+    public let id: String
+    /// nil for a board's single signal.
+    public let channel: AnalogChannel?
+    public let settings: ChannelSettings?
+    /// What its results carry beside the original fields; nil keeps the original format.
+    public let label: StreamLabel?
+    public private(set) var scorer: Scorer
+    public private(set) var episodes: EpisodeTracker
+    /// What the last scored sample (or restart) did to the episodes.
+    public private(set) var lastEpisodeChange: EpisodeTracker.Change = .none
+    /// Samples, anomalies, lost frames and the last receive time of this signal.
+    public private(set) var counters = StreamCounters()
+
+    public init(id: String, channel: AnalogChannel?, settings: ChannelSettings?, config: ModelConfig, firstEpisodeID: UInt64 = 1) {
+        self.id = id
+        self.channel = channel
+        self.settings = settings
+        self.label = channel == nil && settings == nil
+            ? nil : StreamLabel(channel: channel, name: settings?.name, unit: settings?.unit ?? ChannelSettings.defaultUnit)
+        self.scorer = Scorer(config: config, channel: settings)
+        self.episodes = EpisodeTracker(firstID: firstEpisodeID)
+    }
+
+    /// Calibrates and scores one reading (`sample.volts` is the reading at the pin).
+    public mutating func ingest(sample: Sample) -> ScoredResult {
+        var sample = sample
+        if let calibration = settings?.calibration, !calibration.isIdentity {
+            sample.pinVolts = sample.volts
+            // Rounded to a micro-unit: 3 × 3.304 is 9.912 on a phone, not 9.911999999999999.
+            sample.volts = (calibration.value(pinVolts: sample.volts) * 1e6).rounded() / 1e6
+        }
+        counters.frames += 1
+        counters.lastReceivedMs = sample.receivedAtMs
+        var result = scorer.score(sample)
+        result.label = label
+        lastEpisodeChange = episodes.observe(&result)
+        counters.lost = scorer.lostFrames
+        if result.isAnomaly { counters.anomalies += 1 }
+        return result
+    }
+
+    /// The board rebooted: `seq` starts again (not frame loss), the alarm in progress ends.
+    mutating func restart() {
+        scorer.restart()
+        lastEpisodeChange = episodes.close()
+    }
+
+    /// The same signal under a new configuration or new settings: fresh windows, episode ids
+    /// continuing. Returns the episode the change ended, if one was open.
+    func replaced(config: ModelConfig, settings: ChannelSettings?) -> (SignalStream, EpisodeTracker.Change) {
+        var old = episodes
+        let closed = old.close()
+        var next = SignalStream(id: id, channel: channel, settings: settings, config: config, firstEpisodeID: old.upcomingID)
+        next.counters = counters
+        return (next, closed)
+    }
+}
