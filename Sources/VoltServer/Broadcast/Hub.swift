@@ -205,8 +205,11 @@ public final class Hub: AgentEventSink, Sendable {
                 if client.kind == .webSocket { ws += 1 } else { sio += 1 }
                 dropped += client.tally.dropped.load(ordering: .relaxed)
             }
-            let devices = state.devices.keys.sorted().map {
-                state.devices[$0]!.report(device: $0, nowMs: nowMs, staleAfterMs: configuration.staleAfterMs)
+            let devices = state.devices.keys.sorted().map { id in
+                let record = state.devices[id]!
+                let board = record.label?.channel == nil ? nil : id.split(separator: "/").first.map(String.init)
+                    .flatMap { board in state.devices[board].map { (board, $0) } }
+                return record.report(device: id, board: board, nowMs: nowMs, staleAfterMs: configuration.staleAfterMs)
             }
             return StatusReport(
                 uptimeSeconds: Double(secondsFromMilliseconds: uptimeMs), devices: devices,
@@ -231,6 +234,14 @@ extension Hub.State {
         var record = devices[device] ?? DeviceRecord()
         record.results += 1
         record.lastResultMs = result.timestampMs
+        record.lastValue = result.voltage
+        if let label = result.label {
+            record.label = label
+            // The board hears from its port whenever any of its channels does.
+            if label.channel != nil, let slash = device.firstIndex(of: "/") {
+                devices[String(device[..<slash])]?.lastResultMs = result.timestampMs
+            }
+        }
         if result.isAnomaly {
             record.anomalies += 1
             episodes.note(result, device: device)

@@ -48,6 +48,14 @@ struct DeviceReport: Encodable, Sendable {
     var state: String
     var path: String?
     var firmware: String?
+    /// For a channel's stream, the board it belongs to.
+    var board: String?
+    var channel: String?
+    /// The stream's name and unit from the settings file (unit "V" for any channel).
+    var name: String?
+    var unit: String?
+    /// The newest result's value, in `unit`.
+    var lastValue: Double?
     /// Receive time of the newest line or result, epoch seconds.
     var lastReceived: Double?
     var lastReceivedAgeSeconds: Double?
@@ -74,7 +82,8 @@ struct DeviceReport: Encodable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case device, state, path, firmware, stale, frames, results, anomalies, invalid, lost
+        case device, state, path, firmware, board, channel, name, unit, stale, frames, results, anomalies, invalid, lost
+        case lastValue = "last_value"
         case lastReceived = "last_received"
         case lastReceivedAgeSeconds = "last_received_age_seconds"
         case invalidByReason = "invalid_by_reason"
@@ -87,6 +96,11 @@ struct DeviceReport: Encodable, Sendable {
         try c.encode(state, forKey: .state)
         try c.encode(path, forKey: .path)
         try c.encode(firmware, forKey: .firmware)
+        try c.encode(board, forKey: .board)
+        try c.encode(channel, forKey: .channel)
+        try c.encode(name, forKey: .name)
+        try c.encode(unit, forKey: .unit)
+        try c.encode(lastValue, forKey: .lastValue)
         try c.encode(lastReceived, forKey: .lastReceived)
         try c.encode(lastReceivedAgeSeconds, forKey: .lastReceivedAgeSeconds)
         try c.encode(stale, forKey: .stale)
