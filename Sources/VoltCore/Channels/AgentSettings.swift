@@ -87,8 +87,10 @@ public struct AgentSettings: Sendable, Equatable {
             issues.append(.init(key: "channels", message: "must be an object of stream ids, not \(other.typeName)"))
         }
         // `dev` and `dev/A0` are one stream.
-        for (key, _) in settings.channels where !key.contains("/") && settings.channels["\(key)/A0"] != nil {
-            issues.append(.init(key: "channels.\(key)", message: "names the same stream as \"\(key)/A0\"; keep one"))
+        if case .object(let entries)? = object["channels"] {
+            for key in entries.keys.sorted() where !key.contains("/") && entries["\(key)/A0"] != nil {
+                issues.append(.init(key: "channels.\(key)", message: "names the same stream as \"\(key)/A0\"; keep one"))
+            }
         }
         if !issues.isEmpty { throw ConfigError(issues: issues, source: source) }
         return settings

@@ -63,8 +63,8 @@ public struct Calibration: Sendable, Equatable {
 
     /// `value = 11 × pin`, `value = 5.405 × pin − 13.51`: for logs and the calibrate command.
     public var formula: String {
-        var text = "value = \(FixedPoint.format(scale, digits: 4)) × pin"
-        if offset != 0 { text += (offset < 0 ? " − " : " + ") + FixedPoint.format(abs(offset), digits: 4) }
+        var text = "value = \(JSONText.number(scale)) × pin"
+        if offset != 0 { text += (offset < 0 ? " − " : " + ") + JSONText.number(abs(offset)) }
         return text
     }
 }
