@@ -9,7 +9,8 @@
 ///    "arduino-uno-8573/A1": {"name": "Panel current", "unit": "A",
 ///                            "calibration": {"scale": 5.405, "offset": -13.51}},
 ///    "fake": {"name": "Bench supply", "calibration": {"points": [[1.02, 5.0], [2.41, 12.0]]}}
-/// }}
+/// },
+///  "boards": {"arduino-uno-8573": {"channels": "A0+A1", "period_ms": 100}}}
 /// ```
 ///
 /// A key is a stream id: `<device>/<channel>` for a channel of a `$VOLTS` board, `<device>` for a
@@ -17,14 +18,17 @@
 /// model on SIGHUP; a file that does not validate is refused, naming each bad key.
 public struct AgentSettings: Sendable, Equatable {
     public var channels: [String: ChannelSettings]
+    /// What each board (by device id) should sample; the agent sends `$SET` when it differs.
+    public var boards: [String: BoardSampling]
 
-    public static let empty = AgentSettings(channels: [:])
+    public static let empty = AgentSettings()
 
-    public init(channels: [String: ChannelSettings] = [:]) {
+    public init(channels: [String: ChannelSettings] = [:], boards: [String: BoardSampling] = [:]) {
         self.channels = channels
+        self.boards = boards
     }
 
-    public static let knownKeys = ["channels"]
+    public static let knownKeys = ["channels", "boards"]
 
     /// The settings of `device`'s stream on `channel` (nil: its single signal).
     public func settings(device: String, channel: AnalogChannel?) -> ChannelSettings? {
@@ -36,7 +40,8 @@ public struct AgentSettings: Sendable, Equatable {
     /// The entries that concern `device`, for a recording's header: a replay of it applies
     /// what was in effect live.
     public func restricted(to device: String) -> AgentSettings {
-        AgentSettings(channels: channels.filter { key, _ in key == device || key.hasPrefix(device + "/") })
+        AgentSettings(channels: channels.filter { key, _ in key == device || key.hasPrefix(device + "/") },
+                      boards: boards.filter { $0.key == device })
     }
 
     /// The same entries with `old`'s stream ids under `new` (a replay named with `--device`
@@ -48,6 +53,7 @@ public struct AgentSettings: Sendable, Equatable {
                 renamed.channels[new + key.dropFirst(old.count)] = value
             } else { renamed.channels[key] = value }
         }
+        for (key, value) in boards { renamed.boards[key == old ? new : key] = value }
         return renamed
     }
 
@@ -86,6 +92,21 @@ public struct AgentSettings: Sendable, Equatable {
         case let other?:
             issues.append(.init(key: "channels", message: "must be an object of stream ids, not \(other.typeName)"))
         }
+        switch object["boards"] {
+        case nil, .null?:
+            break
+        case .object(let entries)?:
+            for (device, value) in entries.sorted(by: { $0.key < $1.key }) {
+                let path = "boards.\(device)"
+                guard !device.isEmpty, !device.contains("/") else {
+                    issues.append(.init(key: path, message: "a board is named by its device id, without a channel"))
+                    continue
+                }
+                if let sampling = BoardSampling.parse(value, path: path, issues: &issues) { settings.boards[device] = sampling }
+            }
+        case let other?:
+            issues.append(.init(key: "boards", message: "must be an object of device ids, not \(other.typeName)"))
+        }
         // `dev` and `dev/A0` are one stream.
         if case .object(let entries)? = object["channels"] {
             for key in entries.keys.sorted() where !key.contains("/") && entries["\(key)/A0"] != nil {
@@ -115,17 +136,24 @@ public struct AgentSettings: Sendable, Equatable {
 
     /// The settings as pretty JSON, keys sorted; parsing it back gives the same settings.
     public func jsonText() -> String {
-        if channels.isEmpty { return "{\n  \"channels\": {}\n}\n" }
-        let entries = channels.keys.sorted().map { key in
-            "    \(JSONText.string(key)): \(channels[key]!.jsonText())"
+        func section(_ name: String, _ entries: [(String, String)]) -> String {
+            guard !entries.isEmpty else { return "  \(JSONText.string(name)): {}" }
+            return "  \(JSONText.string(name)): {\n" + entries.map { "    \(JSONText.string($0.0)): \($0.1)" }.joined(separator: ",\n") + "\n  }"
         }
-        return "{\n  \"channels\": {\n" + entries.joined(separator: ",\n") + "\n  }\n}\n"
+        var sections = [section("channels", channels.keys.sorted().map { ($0, channels[$0]!.jsonText()) })]
+        if !boards.isEmpty { sections.append(section("boards", boards.keys.sorted().map { ($0, boards[$0]!.jsonText()) })) }
+        return "{\n" + sections.joined(separator: ",\n") + "\n}\n"
     }
 
     /// One line, for a recording's `settings` event.
     public func compactJSON() -> String {
-        "{\"channels\":{" + channels.keys.sorted().map { "\(JSONText.string($0)):\(channels[$0]!.jsonText())" }
-            .joined(separator: ",") + "}}"
+        var text = "{\"channels\":{" + channels.keys.sorted().map { "\(JSONText.string($0)):\(channels[$0]!.jsonText())" }
+            .joined(separator: ",") + "}"
+        if !boards.isEmpty {
+            text += ",\"boards\":{" + boards.keys.sorted().map { "\(JSONText.string($0)):\(boards[$0]!.jsonText())" }
+                .joined(separator: ",") + "}"
+        }
+        return text + "}"
     }
 }
 

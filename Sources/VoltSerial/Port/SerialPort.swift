@@ -96,6 +96,20 @@ public final class SerialPort {
         }
     }
 
+    /// Writes a short command line to the board (`$SET...`). The port is non-blocking and a
+    /// command is a few dozen bytes, far below the tty's output buffer: a write that would
+    /// block or fails is reported, not retried, and the reader carries on.
+    public func write(_ bytes: [UInt8]) -> Bool {
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes[offset...].withUnsafeBytes { SystemCall.write(fd, $0.baseAddress, $0.count) }
+            if n > 0 { offset += n; continue }
+            if n < 0 && errno == EINTR { continue }
+            return false
+        }
+        return true
+    }
+
     /// Discards bytes received but not read (after the board's reset).
     public func flushInput() {
         if fd >= 0 { tcflush(fd, TCIFLUSH) }

@@ -196,6 +196,7 @@ public final class DeviceSession: Sendable {
         var lastData = openedAt
         var nextCounters = openedAt + Int64(options.countersIntervalMs)
         var buffer = [UInt8](repeating: 0, count: 4096)
+        var sampling = SamplingRequest()
         var fds = [pollfd(fd: port.fd, events: Int16(POLLIN), revents: 0),
                    pollfd(fd: wakeup.fd, events: Int16(POLLIN), revents: 0)]
         while !stopped {
@@ -261,6 +262,12 @@ public final class DeviceSession: Sendable {
                         handle(line: line, receivedAt: receivedAt, stream: &stream, timing: &timing)
                     }
                 }
+                if let command = sampling.command(hello: stream.hello, wanted: stream.settings.boards[device]) {
+                    let sent = port.write(Array((command + "\r\n").utf8))
+                    logger.notice(sent ? "asked the board to change what it samples" : "could not write to the board",
+                                  metadata: ["command": "\(command)"])
+                    recorder?.event(device: device, atMs: receivedAt, "sent \(command)")
+                }
                 let overlong = framer.overlongLines - seenOverlong
                 if overlong > 0 && !settling {
                     seenOverlong = framer.overlongLines
@@ -275,6 +282,7 @@ public final class DeviceSession: Sendable {
     }
 
     private static let helloPrefix = Array("$HELLO,".utf8)
+    private static let errorPrefix = Array("$ERR,".utf8)
 
     /// The board's health under its id, and each channel's under `<device>/<channel>`.
     private func publishCounters(of stream: DeviceStream) {
@@ -288,7 +296,7 @@ public final class DeviceSession: Sendable {
     /// it shows the values seen live.
     private func noteSettings(of stream: DeviceStream) {
         let mine = stream.settings.restricted(to: device)
-        recorder?.noteSettings(device: device, json: mine.channels.isEmpty ? nil : mine.compactJSON(),
+        recorder?.noteSettings(device: device, json: mine == .empty ? nil : mine.compactJSON(),
                                atMs: Posix.epochMilliseconds())
     }
 
@@ -313,7 +321,11 @@ public final class DeviceSession: Sendable {
             sink.publish(.deviceStatus(DeviceStatus(device: device, state: .connected, path: currentPath(),
                                                     firmware: "\(hello.firmware) \(hello.version)")))
         case .rejected(let rejection):
-            logger.debug("invalid line: \(rejection)")
+            if line.starts(with: Self.errorPrefix) {
+                logger.warning("the board refused a command: \(String(decoding: line.prefix(64), as: UTF8.self))")
+            } else {
+                logger.debug("invalid line: \(rejection)")
+            }
         }
     }
 }

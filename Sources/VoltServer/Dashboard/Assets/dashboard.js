@@ -8,11 +8,11 @@ const params = new URLSearchParams(location.search);
 let token = params.get('token') || '';
 const simAvailable = document.body.dataset.simulation === 'true';
 
-// ---- chart history: a fixed ring of typed arrays (5 min at 10 Hz) ----
-const CAP = 3000;
-const T = new Float64Array(CAP), V = new Float32Array(CAP), S = new Float32Array(CAP);
-const K = new Uint16Array(CAP), F = new Uint8Array(CAP);
-let head = 0, count = 0, lastT = -Infinity;
+// ---- history: per stream, a fixed ring of typed arrays (5 min at 10 Hz) ----
+const CAP = 3000, MAX_STREAMS = 32;
+const ring = () => ({ T: new Float64Array(CAP), V: new Float32Array(CAP), S: new Float32Array(CAP),
+  K: new Uint16Array(CAP), F: new Uint8Array(CAP), head: 0, count: 0, lastT: -Infinity });
+const ring0 = { head: 0, count: 0 };
 
 const KINDS = ['spike', 'dip', 'drift', 'level_shift', 'dropout', 'stuck', 'noise', 'oscillation', 'out_of_range', 'lost_frames'];
 const KIND_COLORS = { spike: '#d1122f', dip: '#0a5bd3', drift: '#7a2fc2', level_shift: '#8a4b12', dropout: '#596170',
@@ -24,9 +24,12 @@ const kindLabel = (k) => String(k).replace(/_/g, ' ');
 
 let cfg = { thr: 0.7, watch: 0.49, crit: 0.88, rate: 10 };
 let version = '', configSource = '';
-const devices = new Map();
-let focus = null, latest = null, lastAnomaly = null;
-let chartDirty = true, uiDirty = true, listDirty = false;
+// A board (device_status: state, path, firmware) sends one stream, named after it, or one per
+// analog channel, `<board>/<channel>`, each scored apart with its own name, unit and history.
+// Names and units come from the agent's settings file: text only, never markup.
+const boards = new Map(), streams = new Map(), lastAnoms = new Map();
+let focus = null;
+let chartDirty = true, uiDirty = true, listDirty = false, tilesDirty = false, sparkDirty = false;
 let winSec = 300, clockOffset = null;
 
 // ---- connection ----
@@ -152,44 +155,62 @@ function applyConfig(c) {
     + (c.window_size || '?') + '-sample window · ' + cfg.rate + ' samples/s · ' + configSource;
 }
 
-function dev(name) {
-  let d = devices.get(name);
-  if (!d) { d = { name, state: null, path: null, firmware: null, n: 0, nAtStatus: 0, arrival: 0, snaps: [], frames: null, invalid: null, lost: null }; devices.set(name, d); }
-  return d;
+const isApp = (n) => n === 'app' || n.startsWith('app:');
+function board(id) {
+  if (!boards.has(id)) boards.set(id, { id });
+  return boards.get(id);
 }
-function onStatus(s) {
-  if (!s || !s.device) return;
-  const d = dev(s.device);
-  d.state = s.state || d.state; d.path = s.path || d.path; d.firmware = s.firmware || d.firmware;
-  if (!focus && s.device !== 'app') focus = s.device;
+function stream(id) {
+  if (!streams.has(id) && streams.size < MAX_STREAMS && !isApp(id)) {
+    streams.set(id, { id, board: id, name: null, unit: 'V', r: ring(), n: 0, nAtStatus: 0, arrival: 0, snaps: [] }); tilesDirty = true;
+  }
+  return streams.get(id);
+}
+// A result or an /api/status entry says which board and channel a stream is, its name and unit.
+const str = (v) => typeof v === 'string' && v ? v : null;
+function describe(s, x) {
+  const c = str(x.channel), name = str(x.name), unit = str(x.unit) || 'V';
+  if (c) { s.channel = c; s.board = str(x.board) || (s.id.endsWith('/' + c) ? s.id.slice(0, -c.length - 1) : s.id); }
+  if (name !== s.name || unit !== s.unit) { s.name = name; s.unit = unit; tilesDirty = listDirty = true; }
+}
+const cur = () => streams.get(focus);
+const label = (s) => s.name || s.id;
+const named = (s) => !!(s && (s.name || s.channel));
+const unitOf = (id) => { const s = streams.get(id); return s ? s.unit : 'V'; };
+function onStatus(x) {
+  if (!x || !x.device || isApp(x.device)) return;
+  const b = board(x.device);
+  b.state = x.state || b.state; b.path = x.path || b.path; b.firmware = x.firmware || b.firmware;
   uiDirty = true;
 }
 
 function onResult(r, isLive) {
   if (!r || typeof r.voltage !== 'number' || typeof r.timestamp !== 'number') return;
-  const name = r.device || 'device';
-  const d = dev(name);
+  const s = stream(r.device || 'device');
+  if (!s) return;
+  describe(s, r);
   if (isLive) {
-    d.n++; d.arrival = performance.now();
+    s.n++; s.arrival = performance.now();
     const off = r.timestamp - Date.now() / 1000;
     clockOffset = clockOffset === null || off > clockOffset ? off : clockOffset + (off - clockOffset) * 0.05;
   }
-  if (!focus && name !== 'app') focus = name;
-  if (name === focus) { push(r); latest = r; chartDirty = true; }
+  if (!focus) focus = s.id;
+  push(s.r, r); s.last = r; s.value = r.voltage;
+  if (s.id === focus) chartDirty = true;
   if (r.is_anomaly) addAnomaly(r);
-  uiDirty = true;
+  uiDirty = sparkDirty = true;
 }
 
-function push(r) {
+function push(g, r) {
   const t = r.timestamp;
-  if (!(t > lastT)) return;
-  lastT = t;
-  const i = (head + count) % CAP;
-  T[i] = t; V[i] = r.voltage; S[i] = Math.min(1, Math.max(0, +r.anomaly_score || 0));
+  if (!(t > g.lastT)) return;
+  g.lastT = t;
+  const i = (g.head + g.count) % CAP;
+  g.T[i] = t; g.V[i] = r.voltage; g.S[i] = Math.min(1, Math.max(0, +r.anomaly_score || 0));
   let k = 0;
   if (r.is_anomaly) { for (const x of r.kinds || []) k |= kindBit(x); if (!k) k = 1 << 15; }
-  K[i] = k; F[i] = r.is_anomaly ? 1 : 0;
-  if (count < CAP) count++; else head = (head + 1) % CAP;
+  g.K[i] = k; g.F[i] = r.is_anomaly ? 1 : 0;
+  if (g.count < CAP) g.count++; else g.head = (g.head + 1) % CAP;
 }
 
 // ---- recent anomalies: one list item per alarm episode (bounded) ----
@@ -234,7 +255,8 @@ function group(r) {
 function addAnomaly(r) {
   if (!remember(r)) return;
   group(r);
-  if (!lastAnomaly || r.timestamp >= lastAnomaly.timestamp) lastAnomaly = r;
+  const la = lastAnoms.get(r.device);
+  if (!la || r.timestamp >= la.timestamp) lastAnoms.set(r.device, r);
   listDirty = true;
 }
 // /api/anomalies: episodes, newest first ({device, id, start, end, peak_score, peak_voltage,
@@ -245,7 +267,8 @@ function seedAnomalies(list) {
     if (!e || typeof e.start !== 'number' || itemFor(e.device, e.id)) continue;
     place({ device: e.device, ep: e.id, kinds: [...(e.kinds || [])], reasons: [...(e.reasons || [])], t0: e.start, t1: e.end,
       score: +e.peak_score || 0, v: typeof e.peak_voltage === 'number' ? e.peak_voltage : NaN, sev: e.severity, n: e.samples || 1 });
-    if (!lastAnomaly || e.end >= lastAnomaly.timestamp) lastAnomaly = { kinds: e.kinds || [], timestamp: e.end };
+    const la = lastAnoms.get(e.device);
+    if (!la || e.end >= la.timestamp) lastAnoms.set(e.device, { kinds: e.kinds || [], timestamp: e.end });
     added = true;
   }
   if (added) listDirty = uiDirty = true;
@@ -268,9 +291,22 @@ function el(tag, cls, text) { const e = document.createElement(tag); if (cls) e.
 function badge(k) { const b = el('span', 'kind', kindLabel(k)); b.style.setProperty('--k', kindColor(k)); return b; }
 const sevOf = (r) => r.severity || (r.is_anomaly ? 'warning' : 'normal');
 
+// Four significant digits in a fixed number of characters: 2.502 V, 12.61 V, 21.40 °C.
+const fmt = (v) => { const a = Math.abs(v); return v.toFixed(a < 10 ? 3 : a < 100 ? 2 : a < 1000 ? 1 : 0); };
+const staleAfter = () => Math.max(3, 3 / cfg.rate);
+const ageOf = (s) => s && s.arrival ? (performance.now() - s.arrival) / 1000 : null;
+
 function renderReadout() {
-  const r = latest;
-  $('volts').textContent = r ? r.voltage.toFixed(3) : '–.–––';
+  const s = cur(), r = s && s.last;
+  $('volts').textContent = r ? fmt(r.voltage) : '–.–––';
+  $('unit').textContent = s ? s.unit : 'V';
+  $('stream-label').hidden = !named(s);
+  if (named(s)) {
+    $('stream-name').textContent = label(s);
+    $('stream-id').textContent = (s.name ? s.id + ' · ' : '') + (r && r.pin_volts != null ? (+r.pin_volts).toFixed(3) + ' V at the pin' : '');
+  }
+  $('chart-title').textContent = named(s) ? label(s) : 'Voltage';
+  $('lg-trace').textContent = named(s) ? label(s) + ' (' + s.unit + ')' : 'voltage';
   $('score').textContent = r ? (+r.anomaly_score).toFixed(2) : '–.––';
   const sev = r ? sevOf(r) : 'none';
   $('severity').textContent = r ? sev : '—';
@@ -279,10 +315,8 @@ function renderReadout() {
   renderAges();
 }
 function renderAges() {
-  const d = focus ? devices.get(focus) : null;
-  const age = d && d.arrival ? (performance.now() - d.arrival) / 1000 : null;
-  const staleAfter = Math.max(3, 3 / cfg.rate);
-  const stale = latest && (age === null || age > staleAfter);
+  const s = cur(), latest = s && s.last, age = ageOf(s), lastAnomaly = s && lastAnoms.get(s.id);
+  const stale = latest && (age === null || age > staleAfter());
   $('readout').classList.toggle('stale', !!stale);
   $('dev-age').textContent = age === null ? '—' : ago(age);
   let why;
@@ -294,45 +328,63 @@ function renderAges() {
   else why = 'No recent anomalies.';
   $('latest-why').textContent = why;
 }
+// The device card follows the board of the stream the chart follows.
 function renderDevice() {
-  const d = focus ? devices.get(focus) : null;
-  const state = d ? d.state || (d.n ? 'connected' : 'waiting') : null;
+  const s = cur(), d = s ? boards.get(s.board) : boards.values().next().value;
+  const state = d && d.state || (s ? s.n ? 'connected' : 'waiting' : null);
   const st = $('dev-state');
   st.textContent = state || 'no device yet'; st.dataset.state = state || 'none';
-  $('device-name').textContent = d ? d.name : '';
+  $('device-name').textContent = s ? s.board : d ? d.id : '';
   $('dev-path').textContent = (d && d.path) || '—';
   $('dev-fw').textContent = (d && d.firmware) || '—';
-  $('dev-stream').textContent = d && d.frames != null
-    ? (d.frames + d.n - d.nAtStatus) + ' frames · ' + d.invalid + ' invalid · ' + d.lost + ' lost' : '—';
-  const names = [...devices.keys()].filter((n) => n !== 'app');
-  const list = $('dev-list');
-  list.hidden = names.length < 2;
-  if (names.length >= 2 && list.dataset.names !== names.join('\n')) {
-    list.dataset.names = names.join('\n');
-    list.replaceChildren(...names.map((n) => {
-      const b = el('button', null, n); b.type = 'button';
-      b.addEventListener('click', () => setFocus(n)); return b;
-    }));
-  }
-  for (const b of list.children) b.setAttribute('aria-pressed', String(b.textContent === focus));
+  $('dev-stream').textContent = s && s.frames != null
+    ? (s.frames + s.n - s.nAtStatus) + ' frames · ' + s.invalid + ' invalid · ' + s.lost + ' lost' : '—';
 }
-function setFocus(name) {
-  if (name === focus) return;
-  focus = name; head = 0; count = 0; lastT = -Infinity; latest = null;
-  uiDirty = chartDirty = true;
+// One tile per stream (when there are several): its name, value in its unit, alarm state and a
+// one-minute sparkline; a click makes the big readout and chart follow it.
+function renderTiles() {
+  const all = [...streams.values()], list = $('stream-list');
+  $('streams').hidden = all.length < 2;
+  if (tilesDirty) {
+    tilesDirty = false;
+    all.sort((a, b) => a.id.localeCompare(b.id, undefined, { numeric: true }));
+    list.replaceChildren(...(all.length < 2 ? [] : all.map((s) => {
+      const b = el('button', 'tile'), v = el('span', 't-v num'), li = el('li');
+      b.type = 'button'; b.addEventListener('click', () => setFocus(s.id));
+      v.append(el('span', null), el('span', 't-u', s.unit));
+      s.tile = { b, v: v.firstChild, sev: el('span', 'sev'), a: el('span', 't-a muted'), c: el('canvas') };
+      b.append(el('span', 't-name', label(s)), s.tile.sev, v, el('span', 't-id muted', s.name ? s.id : ''), s.tile.c, s.tile.a);
+      li.append(b); return li;
+    })));
+    sparkDirty = true;
+  }
+  if (all.length < 2) return;
+  for (const s of all) {
+    const t = s.tile, r = s.last, sev = r ? sevOf(r) : 'none', age = ageOf(s), la = lastAnoms.get(s.id);
+    t.v.textContent = s.value != null ? fmt(s.value) : '–';
+    t.sev.textContent = r ? sev : '—'; t.sev.dataset.sev = t.b.dataset.sev = sev;
+    t.b.setAttribute('aria-pressed', String(s.id === focus));
+    t.b.classList.toggle('stale', !!r && (age === null || age > staleAfter()));
+    t.a.textContent = la ? 'last alarm ' + clock(la.timestamp) + ' · ' + (la.kinds || []).map(kindLabel).join(', ') : 'no alarms';
+  }
+}
+function setFocus(id) {
+  if (id === focus) return;
+  focus = id; uiDirty = chartDirty = true;
 }
 function renderList() {
   const frag = document.createDocumentFragment();
-  const many = [...devices.keys()].filter((n) => n !== 'app').length > 1;
+  const many = streams.size > 1;
   for (const it of items) {
     const li = el('li'); li.dataset.sev = it.sev || 'warning';
     const h = el('div', 'a-head');
     h.append(el('time', 'num', clock(it.t0)));
     const ks = el('span', 'kinds'); for (const k of it.kinds) ks.append(badge(k)); h.append(ks);
     h.append(el('span', 'num a-score', 'score ' + it.score.toFixed(2)));
-    if (Number.isFinite(it.v)) h.append(el('span', 'num a-v', it.v.toFixed(3) + ' V'));
+    if (Number.isFinite(it.v)) h.append(el('span', 'num a-v', fmt(it.v) + ' ' + unitOf(it.device)));
     if (it.n > 1) h.append(el('span', 'num a-n', '×' + it.n + ' over ' + (it.t1 - it.t0).toFixed(1) + ' s'));
-    if (many) h.append(el('span', 'a-dev', it.device));
+    const s = streams.get(it.device);
+    if (many || named(s)) h.append(el('span', 'a-dev', s ? label(s) : it.device));
     li.append(h, el('p', 'a-why', it.reasons.join(' · ') || '—'));
     frag.append(li);
   }
@@ -364,14 +416,13 @@ function niceStep(x) {
 const agentNow = () => Date.now() / 1000 + (clockOffset || 0);
 
 function draw() {
-  const W = cw, H = ch;
+  const W = cw, H = ch, s = cur(), { T, V, S, K, F, head, count } = s ? s.r : ring0, unit = ' ' + (s ? s.unit : 'V').slice(0, 8);
   ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
   ctx.clearRect(0, 0, W, H);
   ctx.font = '12px system-ui, sans-serif'; ctx.textBaseline = 'middle'; ctx.lineJoin = 'round';
-  const L = 50, R = 8, top = 10, xAxis = 18;
+  const R = 8, top = 10, xAxis = 18;
   const sH = Math.max(44, Math.round(H * 0.22)), sBot = H - xAxis, sTop = sBot - sH, vTop = top, vBot = sTop - 16;
-  const pw = W - L - R, now = agentNow(), t0 = now - winSec;
-  const X = (t) => L + (t - t0) / winSec * pw;
+  const now = agentNow(), t0 = now - winSec;
 
   let first = -1, vmin = Infinity, vmax = -Infinity;
   for (let j = 0; j < count; j++) {
@@ -385,16 +436,19 @@ function draw() {
   const Y = (v) => vBot - (v - lo) / (hi - lo) * (vBot - vTop);
   const SY = (s) => sBot - 2 - s * (sH - 4);
   const dec = step >= 1 ? 0 : step >= 0.1 ? 1 : step >= 0.01 ? 2 : 3;
+  const L = Math.max(50, 10 + Math.ceil(Math.max(ctx.measureText(lo.toFixed(dec) + unit).width, ctx.measureText(hi.toFixed(dec) + unit).width)));
+  const pw = W - L - R, X = (t) => L + (t - t0) / winSec * pw;
 
   // grid, axes
   ctx.lineWidth = 1; ctx.strokeStyle = C.grid; ctx.fillStyle = C.muted; ctx.textAlign = 'right';
   ctx.beginPath();
   for (let n = 0, v = lo; v <= hi + step / 2 && n < 20; v += step, n++) {
     const y = Math.round(Y(v)) + 0.5; ctx.moveTo(L, y); ctx.lineTo(W - R, y);
-    ctx.fillText(v.toFixed(dec) + ' V', L - 5, y);
+    ctx.fillText(v.toFixed(dec) + unit, L - 5, y);
   }
   const tick = winSec <= 60 ? 10 : 60;
-  let free = W;  // labels are placed from the right; one that would overlap is left out
+  // Time labels are placed from the right; one that would overlap is left out.
+  let free = W;
   for (let s = 0; s <= winSec; s += tick) {
     const x = Math.round(X(now - s)) + 0.5; ctx.moveTo(x, vTop); ctx.lineTo(x, sBot);
     const label = s === 0 ? 'now' : '−' + (tick < 60 ? s + ' s' : s / 60 + ' min'), w = ctx.measureText(label).width;
@@ -469,21 +523,43 @@ function renderLegend(mask) {
   $('legend-kinds').replaceChildren(...spans);
 }
 
+// A tile's sparkline: the stream's last minute, its anomalies as red dots.
+function spark(s) {
+  const c = s.tile.c, w = c.clientWidth, h = c.clientHeight, { T, V, F, head, count } = s.r, t0 = agentNow() - 60, p = [];
+  c.width = w * dpr; c.height = h * dpr;
+  const g = c.getContext('2d'); g.scale(dpr, dpr);
+  let lo = Infinity, hi = -Infinity, pt = -Infinity;
+  for (let j = 0; j < count; j++) { const i = (head + j) % CAP; if (T[i] >= t0) { p.push(i); lo = Math.min(lo, V[i]); hi = Math.max(hi, V[i]); } }
+  const m = Math.max(hi - lo, 0.01 * Math.abs(hi) + 1e-3) / 6, X = (i) => (T[i] - t0) / 60 * w, Y = (i) => h - (V[i] - lo + m) / (hi - lo + 2 * m) * h;
+  g.strokeStyle = C.trace; g.lineWidth = 1.5; g.beginPath();
+  for (const i of p) { g[T[i] - pt > 1.5 ? 'moveTo' : 'lineTo'](X(i), Y(i)); pt = T[i]; }
+  g.stroke(); g.fillStyle = C.crit;
+  for (const i of p) if (F[i]) { g.beginPath(); g.arc(X(i), Y(i), 3, 0, 7); g.fill(); }
+}
+
 // ---- loops: draw per animation frame, clocks per second ----
-let lastDraw = 0;
+let lastDraw = 0, lastSpark = 0;
 function frame(ts) {
   if (chartDirty || ts - lastDraw > 250) { chartDirty = false; lastDraw = ts; draw(); }
-  if (uiDirty) { uiDirty = false; renderReadout(); renderDevice(); }
+  if (uiDirty || tilesDirty) { uiDirty = false; renderReadout(); renderDevice(); renderTiles(); }
+  if (sparkDirty && ts - lastSpark > 250 && streams.size > 1) { sparkDirty = false; lastSpark = ts; for (const s of streams.values()) if (s.tile) spark(s); }
   if (listDirty) { listDirty = false; renderList(); }
   requestAnimationFrame(frame);
 }
+// /api/status lists each board, and each stream with its board, channel, name, unit and
+// last_value; a board whose channels are streams is no stream itself.
 function loadStatus() {
-  api('/api/status').then((s) => {
-    for (const x of s.devices || []) {
-      const d = dev(x.device);
-      d.frames = x.frames; d.invalid = x.invalid; d.lost = x.lost; d.nAtStatus = d.n;
-      d.path = d.path || x.path; d.firmware = d.firmware || x.firmware;
-      if (!d.state && x.state !== 'app') d.state = x.state;
+  api('/api/status').then((st) => {
+    const list = (st.devices || []).filter((x) => x && str(x.device) && !isApp(x.device) && x.state !== 'app');
+    const parents = new Set(list.map((x) => x.board));
+    for (const x of list) {
+      const b = board(x.board || x.device);
+      b.path = b.path || x.path; b.firmware = b.firmware || x.firmware; b.state = b.state || x.state;
+      const s = !parents.has(x.device) && (x.channel || x.results > 0) && stream(x.device);
+      if (!s) continue;
+      describe(s, x);
+      s.frames = x.frames; s.invalid = x.invalid; s.lost = x.lost; s.nAtStatus = s.n;
+      if (!s.last && typeof x.last_value === 'number') s.value = x.last_value;
     }
     uiDirty = true;
   }).catch(() => {});
@@ -491,13 +567,13 @@ function loadStatus() {
 let statusTick = 0;
 setInterval(() => {
   const now = performance.now();
-  const d = focus ? devices.get(focus) : null;
+  const d = cur();
   if (d) {
     d.snaps.push([now, d.n]); if (d.snaps.length > 6) d.snaps.shift();
     const [t, n] = d.snaps[0], dt = (now - t) / 1000;
     $('dev-rate').textContent = dt > 0.5 && live ? ((d.n - n) / dt).toFixed(1) + ' /s' : '—';
   }
-  renderAges(); showRetry();
+  renderAges(); renderTiles(); showRetry();
   if (noteUntil && now > noteUntil) { noteUntil = 0; $('note').textContent = ''; }
   if (++statusTick % 10 === 0 && live && !document.hidden) loadStatus();
 }, 1000);
@@ -531,8 +607,8 @@ new ResizeObserver(resize).observe(canvas);
 
 // Read-only hooks for tests and the curious.
 window.voltwatch = Object.freeze({
-  pointCount: () => count, capacity: CAP, anomalyCount: () => items.length,
-  connection: () => connState, device: () => focus,
+  pointCount: () => { const s = cur(); return s ? s.r.count : 0; }, capacity: CAP, anomalyCount: () => items.length,
+  connection: () => connState, device: () => focus, streams: () => streams.size,
 });
 
 readColors(); resize(); setConn('connecting', 'Connecting…');
