@@ -127,28 +127,33 @@ def stop(proc: subprocess.Popen, timeout: float = 10) -> None:
 
 # ---- The simulator's logs --------------------------------------------------------------------
 
-def read_adc_log(path: Path) -> list[tuple[float, float, int]]:
-    """(sim_seconds, volts, code) per A0 conversion, of the last boot."""
+def read_adc_log(path: Path, channel: int = 0) -> list[tuple[float, float, int]]:
+    """(sim_seconds, volts, code) per conversion of input A<channel>, of the last boot.
+    (voltsim logs sim_s,volts,code,channel; the channel column is absent in old logs: A0.)"""
     rows: list[tuple[float, float, int]] = []
     for line in path.read_text().splitlines():
         if line.startswith("# boot"):
             rows = []
         elif line and not line.startswith("#"):
-            t, v, code = line.split(",")
-            rows.append((float(t), float(v), int(code)))
+            t, v, code, *ch = line.split(",")
+            if int(ch[0] if ch else 0) == channel:
+                rows.append((float(t), float(v), int(code)))
     return rows
 
 
-def read_uart_log(path: Path) -> list[tuple[float, str, str]]:
+def read_uart_log(path: Path, received: bool = False) -> list[tuple[float, str, str]]:
     """(sim_seconds, fate, line) per line the firmware sent, of the last boot.
-    fate: fwd (went to the pty), drop (lost in a silence), hold (delayed by one)."""
+    fate: fwd (went to the pty), drop (lost in a silence), hold (delayed by one), closed (nobody
+    had the pty open). With received=True, also the lines the host sent the board (fate rx, at
+    the time their first byte reached the UART)."""
     rows: list[tuple[float, str, str]] = []
     for line in path.read_text().splitlines():
         if line.startswith("# boot"):
             rows = []
         elif line and not line.startswith("#"):
             t, fate, text = line.split("\t", 2)
-            rows.append((float(t), fate, text))
+            if fate != "rx" or received:
+                rows.append((float(t), fate, text))
     return rows
 
 
