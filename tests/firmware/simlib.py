@@ -5,9 +5,13 @@ from __future__ import annotations
 
 import glob
 import os
+import queue
+import select
 import shutil
 import signal
 import subprocess
+import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -171,8 +175,9 @@ def bursts(adc: list[tuple[float, float, int]]) -> list[tuple[float, list[float]
     return groups
 
 
-def burst_for(groups, uptime_ms: int):
-    """The conversion burst taken when millis() read `uptime_ms`, or None."""
+def burst_for(groups, uptime_ms: int, within: float = 0.003):
+    """The conversion burst taken when millis() read `uptime_ms` (starting at most `within`
+    seconds later), or None."""
     target = uptime_ms / 1000
     lo, hi = 0, len(groups)
     while lo < hi:  # first burst starting at or after target - 1 ms
@@ -181,7 +186,7 @@ def burst_for(groups, uptime_ms: int):
             lo = mid + 1
         else:
             hi = mid
-    if lo < len(groups) and groups[lo][0] - target <= 0.003:
+    if lo < len(groups) and groups[lo][0] - target <= within:
         return groups[lo]
     return None
 
@@ -220,8 +225,8 @@ def check_firmware_output(uart_log: Path, adc_log: Path) -> tuple[str, dict[int,
     hello = uart[0][2]
     h = framecheck.parse(hello.encode())
     assert h is not None and h["tag"] == "HELLO", f"first line is not a valid $HELLO: {hello!r}"
-    assert (h["firmware"], h["board"], h["vref_mv"], h["adc_bits"], h["period_ms"]) == \
-        ("voltage_monitor", "uno", 5000, 10, PERIOD_MS), h
+    assert (h["firmware"], h["board"], h["vref_mv"], h["adc_bits"], h["period_ms"], h["channels"]) == \
+        ("voltage_monitor", "uno", 5000, 10, PERIOD_MS, ["A0"]), h
 
     groups = bursts(read_adc_log(adc_log))
     sent: dict[int, Sent] = {}
@@ -260,3 +265,159 @@ def check_firmware_output(uart_log: Path, adc_log: Path) -> tuple[str, dict[int,
     print(f"firmware: {len(sent)} frames, worst |sent - ADC input| = {worst * 1000:.2f} mV "
           f"(one step = {STEP * 1000:.2f} mV)")
     return hello, sent
+
+
+# ---- Several channels --------------------------------------------------------------------------
+
+def check_volts_frame(frame: dict, adc_logs: dict[str, list], within: float = 0.005) -> None:
+    """Checks one $VOLTS frame against what the simulated ADC saw on each of its channels:
+    ADC_AVERAGE conversions of that channel right after `uptime_ms` (the channels are converted
+    one after another, so the last starts a few ms later), adc_raw and volts exactly the sketch's
+    integer arithmetic on their codes, volts within one ADC step of the input.
+    `adc_logs`: channel name -> bursts(read_adc_log(path, n))."""
+    for c in frame["channels"]:
+        burst = burst_for(adc_logs[c["ch"]], frame["uptime_ms"], within)
+        assert burst is not None, f"no {c['ch']} conversions at uptime {frame['uptime_ms']} ms: {frame}"
+        _, volts, codes = burst
+        assert len(codes) == ADC_AVERAGE, (frame, c, codes)
+        mv = firmware_millivolts(codes)
+        assert c["volts_text"] == f"{mv // 1000}.{mv % 1000:03d}", (frame, c, codes)
+        assert c["adc_raw"] == (sum(codes) + ADC_AVERAGE // 2) // ADC_AVERAGE, (frame, c, codes)
+        seen = sum(volts) / len(volts)
+        assert abs(c["volts"] - seen) <= STEP + 0.0005, (
+            f"seq {frame['seq']} {c['ch']}: sent {c['volts']} V, the ADC input was {seen:.4f} V")
+
+
+class SimBoard:
+    """A simulated board on a pty, driven like a real one: open it, send lines, wait for lines.
+
+        with SimBoard(tmp_path, ["--wave", "const:1.0"]) as board:
+            board.open()
+            hello = board.expect("HELLO")
+            board.send("SET,A0+A1,100")
+
+    voltsim runs with --wait-open (the MCU boots when the pty is first opened) and writes its
+    ADC and UART logs into `tmp_path`. Lines are read by a background thread; every wait is for
+    a line (or an event in a log) with a timeout, never a fixed sleep.
+    """
+
+    def __init__(self, tmp_path: Path, args: list[str], speed: str = "0", name: str = "board"):
+        build_firmware_and_sim()
+        self.dir = tmp_path
+        self.link = tmp_path / f"{name}.tty"
+        self.adc_log = tmp_path / f"{name}.adc.csv"
+        self.uart_log = tmp_path / f"{name}.uart.log"
+        self.stderr_path = tmp_path / f"{name}.stderr"
+        self.lines: queue.Queue[tuple[float, bytes]] = queue.Queue()
+        self.seen: list[bytes] = []   # every line read, in order
+        self.fd: int | None = None
+        self._stop = threading.Event()
+        self._reader: threading.Thread | None = None
+        with open(self.stderr_path, "wb") as err:
+            self.proc = subprocess.Popen(
+                [str(SIM), "--speed", speed, "--wait-open", "--boot-delay", "0", "--link", str(self.link),
+                 "--adc-log", str(self.adc_log), "--uart-log", str(self.uart_log), *args, str(ELF)],
+                stdout=subprocess.PIPE, stderr=err)
+        first = self.proc.stdout.readline()
+        assert first.startswith(b"pty /dev/"), f"voltsim did not start: {first!r}\n{self.stderr()}"
+        deadline = time.monotonic() + 5
+        while not self.link.exists():
+            assert time.monotonic() < deadline, "voltsim made no --link"
+            time.sleep(0.01)
+
+    def stderr(self) -> str:
+        return self.stderr_path.read_text(errors="replace")
+
+    def __enter__(self) -> "SimBoard":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+        stop(self.proc)
+
+    def open(self) -> None:
+        """Opens the pty (raw, 115200) and starts reading lines."""
+        assert self.fd is None
+        self.lines = queue.Queue()  # a new session: nothing left over from before a close()
+        self.fd = framecheck.open_raw(str(self.link))
+        self._stop.clear()
+        self._reader = threading.Thread(target=self._read, args=(self.fd,), daemon=True)
+        self._reader.start()
+
+    def close(self) -> None:
+        if self.fd is None:
+            return
+        self._stop.set()
+        self._reader.join(5)
+        os.close(self.fd)
+        self.fd = None
+
+    def _read(self, fd: int) -> None:
+        buf = b""
+        while not self._stop.is_set():
+            r, _, _ = select.select([fd], [], [], 0.05)
+            if not r:
+                continue
+            try:
+                chunk = os.read(fd, 4096)
+            except BlockingIOError:
+                continue
+            except OSError:
+                return
+            if not chunk:
+                return
+            buf += chunk
+            while b"\n" in buf:
+                line, buf = buf.split(b"\n", 1)
+                line = line.rstrip(b"\r")
+                self.seen.append(line)
+                self.lines.put((time.monotonic(), line))
+
+    def send(self, body: str) -> bytes:
+        """Sends `$<body>*CS\\r\\n`; returns the bytes sent."""
+        data = framecheck.sentence(body)
+        self.send_raw(data)
+        return data
+
+    def send_raw(self, data: bytes) -> None:
+        assert self.fd is not None
+        os.write(self.fd, data)
+
+    def next(self, timeout: float = 10) -> dict:
+        """The next line, parsed; fails on a timeout or an invalid line."""
+        try:
+            _, line = self.lines.get(timeout=timeout)
+        except queue.Empty:
+            raise AssertionError(f"no line from the board within {timeout} s\n{self.stderr()}") from None
+        frame = framecheck.parse(line)
+        assert frame is not None, f"invalid line from the board: {line!r}"
+        frame["line"] = line.decode()
+        return frame
+
+    def expect(self, tag: str, timeout: float = 10, skip: tuple[str, ...] = ()) -> dict:
+        """The next line, which must be a `tag` line; lines tagged in `skip` are passed over."""
+        while True:
+            frame = self.next(timeout)
+            if frame["tag"] in skip:
+                continue
+            assert frame["tag"] == tag, f"expected ${tag}, got {frame['line']!r}"
+            return frame
+
+    def frames(self, n: int, timeout: float = 10) -> list[dict]:
+        """The next n lines, which must all be sample frames ($VOLT / $VOLTS)."""
+        out = [self.next(timeout) for _ in range(n)]
+        for f in out:
+            assert f["tag"] in ("VOLT", "VOLTS"), f"expected a frame, got {f['line']!r}"
+        return out
+
+    def wait_uart_log(self, predicate, what: str, timeout: float = 10) -> None:
+        """Waits until a row (sim_s, fate, line) of voltsim's --uart-log satisfies predicate."""
+        deadline = time.monotonic() + timeout
+        while not any(predicate(row) for row in read_uart_log(self.uart_log, received=True)):
+            assert self.proc.poll() is None, f"voltsim exited:\n{self.stderr()}"
+            assert time.monotonic() < deadline, f"voltsim's UART log never showed {what}"
+            time.sleep(0.01)
+
+    def adc_bursts(self) -> dict[str, list]:
+        """Per channel name, the conversion bursts of the current boot (see check_volts_frame)."""
+        return {f"A{n}": bursts(read_adc_log(self.adc_log, n)) for n in range(6)}

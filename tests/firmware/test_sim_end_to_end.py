@@ -257,7 +257,7 @@ def test_firmware_on_simulated_board_end_to_end(tmp_path: Path) -> None:
     devices = _devices(status)
     assert len(devices) == 1, f"expected one device in /api/status: {status}"
     device = devices[0]
-    assert device.get("firmware") == "voltage_monitor 1.0.0", f"$HELLO not recognised: {device}"
+    assert device.get("firmware") == "voltage_monitor 1.1.0", f"$HELLO not recognised: {device}"
 
     # -- every seq, in order; nothing invalid; only the dropout's frames missing ---------------------
     seqs = [r["seq"] for r in results]
