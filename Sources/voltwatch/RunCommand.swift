@@ -117,6 +117,7 @@ struct RunCommand: AsyncParsableCommand {
         options.printResults = print
         options.recordDirectory = record
         server.apply(to: &options)
+        if options.corsOrigins == nil { options.corsOrigins = options.settings.corsOrigins }
         if noServe { options.serve = false }
 
         var serial = SerialAgentOptions()

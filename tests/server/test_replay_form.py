@@ -34,3 +34,21 @@ def test_a_web_page_elsewhere_may_read_the_api_without_a_token_configured(agent)
     status = requests.get(agent.url("/api/status"), headers={"Origin": "https://dash.example"}, timeout=10)
     assert status.headers["Access-Control-Allow-Origin"] == "*"
     json.loads(status.text)
+
+
+def test_the_settings_file_names_the_origins_allowed_when_the_command_line_does_not(make_agent, tmp_path):
+    settings = tmp_path / "settings.json"
+    settings.write_text(json.dumps({"cors_origins": ["https://dash.example"]}))
+    agent = make_agent("--token", "s3cret", "--settings", str(settings))
+    allowed = requests.options(agent.url("/api/status"), timeout=10, headers={
+        "Origin": "https://dash.example", "Access-Control-Request-Method": "GET"})
+    assert allowed.status_code == 204
+    assert allowed.headers["Access-Control-Allow-Origin"] == "https://dash.example"
+    other = requests.options(agent.url("/api/status"), timeout=10, headers={
+        "Origin": "https://elsewhere.example", "Access-Control-Request-Method": "GET"})
+    assert other.status_code == 403
+    # The command line wins over the file.
+    flagged = make_agent("--token", "s3cret", "--settings", str(settings), "--cors-origin", "https://elsewhere.example")
+    answer = requests.options(flagged.url("/api/status"), timeout=10, headers={
+        "Origin": "https://dash.example", "Access-Control-Request-Method": "GET"})
+    assert answer.status_code == 403

@@ -75,6 +75,9 @@ struct ConfigReloader: Service {
         do {
             let next = try AgentSettingsFile.load(settingsPath)
             guard next != live.settings else { return (nil, nil) }
+            if next.corsOrigins != live.settings.corsOrigins {
+                logger.notice("cors_origins changed in the settings: it takes effect when the agent restarts")
+            }
             logger.notice("reloaded settings from \(AgentSettingsFile.locate(settingsPath) ?? "nowhere"): \(next.channels.count) stream(s) named or calibrated")
             return (next, nil)
         } catch {

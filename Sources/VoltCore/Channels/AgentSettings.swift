@@ -10,7 +10,8 @@
 ///                            "calibration": {"scale": 5.405, "offset": -13.51}},
 ///    "fake": {"name": "Bench supply", "calibration": {"points": [[1.02, 5.0], [2.41, 12.0]]}}
 /// },
-///  "boards": {"arduino-uno-8573": {"channels": "A0+A1", "period_ms": 100}}}
+///  "boards": {"arduino-uno-8573": {"channels": "A0+A1", "period_ms": 100}},
+///  "cors_origins": ["https://dash.example"]}
 /// ```
 ///
 /// A key is a stream id: `<device>/<channel>` for a channel of a `$VOLTS` board, `<device>` for a
@@ -20,15 +21,19 @@ public struct AgentSettings: Sendable, Equatable {
     public var channels: [String: ChannelSettings]
     /// What each board (by device id) should sample; the agent sends `$SET` when it differs.
     public var boards: [String: BoardSampling]
+    /// Origins whose web pages may read the REST API (`--cors-origin` wins when given); nil:
+    /// the default rule (docs/DESIGN.md, CORS). Read at start.
+    public var corsOrigins: [String]?
 
     public static let empty = AgentSettings()
 
-    public init(channels: [String: ChannelSettings] = [:], boards: [String: BoardSampling] = [:]) {
+    public init(channels: [String: ChannelSettings] = [:], boards: [String: BoardSampling] = [:], corsOrigins: [String]? = nil) {
         self.channels = channels
         self.boards = boards
+        self.corsOrigins = corsOrigins
     }
 
-    public static let knownKeys = ["channels", "boards"]
+    public static let knownKeys = ["channels", "boards", "cors_origins"]
 
     /// The settings of `device`'s stream on `channel` (nil: its single signal).
     public func settings(device: String, channel: AnalogChannel?) -> ChannelSettings? {
@@ -107,6 +112,22 @@ public struct AgentSettings: Sendable, Equatable {
         case let other?:
             issues.append(.init(key: "boards", message: "must be an object of device ids, not \(other.typeName)"))
         }
+        switch object["cors_origins"] {
+        case nil, .null?:
+            break
+        case .array(let items)?:
+            var origins: [String] = []
+            for item in items {
+                guard case .string(let origin) = item, isOrigin(origin) else {
+                    issues.append(.init(key: "cors_origins", message: "each entry must be an origin with scheme and host (https://dash.example) or *"))
+                    break
+                }
+                origins.append(origin)
+            }
+            settings.corsOrigins = origins
+        case let other?:
+            issues.append(.init(key: "cors_origins", message: "must be an array of origins, not \(other.typeName)"))
+        }
         // `dev` and `dev/A0` are one stream.
         if case .object(let entries)? = object["channels"] {
             for key in entries.keys.sorted() where !key.contains("/") && entries["\(key)/A0"] != nil {
@@ -119,6 +140,16 @@ public struct AgentSettings: Sendable, Equatable {
 
     public static func parse(json text: String, source: String? = nil) throws(ConfigError) -> AgentSettings {
         try parse(json: Array(text.utf8), source: source)
+    }
+
+    /// `*`, or `http(s)://host[:port]` without a path.
+    public static func isOrigin(_ text: String) -> Bool {
+        if text == "*" { return true }
+        for scheme in ["http://", "https://"] where text.hasPrefix(scheme) {
+            let rest = text.dropFirst(scheme.count)
+            return !rest.isEmpty && !rest.contains("/") && !rest.contains(" ")
+        }
+        return false
     }
 
     static func streamKeyProblem(_ key: String) -> String? {
@@ -142,6 +173,7 @@ public struct AgentSettings: Sendable, Equatable {
         }
         var sections = [section("channels", channels.keys.sorted().map { ($0, channels[$0]!.jsonText()) })]
         if !boards.isEmpty { sections.append(section("boards", boards.keys.sorted().map { ($0, boards[$0]!.jsonText()) })) }
+        if let corsOrigins { sections.append("  \"cors_origins\": [" + corsOrigins.map(JSONText.string).joined(separator: ", ") + "]") }
         return "{\n" + sections.joined(separator: ",\n") + "\n}\n"
     }
 
