@@ -30,15 +30,16 @@ public enum AgentSettingsFile {
         return access("/etc/voltwatch", W_OK) == 0 ? searchPath[1] : searchPath[0]
     }
 
-    /// The settings in `path` (or found by ``locate(_:)``); empty when there is no file. A file
-    /// that exists but cannot be read or does not validate is an error naming each problem.
-    public static func load(_ path: String?) throws(ConfigError) -> AgentSettings {
+    /// The settings in `path` (or found by ``locate(_:)``); empty when there is no file (unless
+    /// `mustExist`). A file that exists but cannot be read or does not validate is an error
+    /// naming each problem.
+    public static func load(_ path: String?, mustExist: Bool = false) throws(ConfigError) -> AgentSettings {
         guard let file = locate(path) else { return .empty }
         let bytes: [UInt8]
         do {
             bytes = try readFile(file, limit: 1 << 20)
         } catch {
-            if error.errno == ENOENT { return .empty }
+            if error.errno == ENOENT && !mustExist { return .empty }
             throw ConfigError(issues: [.init(key: nil, message: error.description)], source: file)
         }
         return try AgentSettings.parse(json: bytes, source: file)

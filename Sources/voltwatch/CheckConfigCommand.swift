@@ -5,18 +5,43 @@ import VoltCore
 struct CheckConfigCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check-config",
-        abstract: "Validate a model_config.json and print the configuration in effect.",
+        abstract: "Validate a model_config.json (or a settings file) and print what is in effect.",
         discussion: """
             Prints every key with the value the scorer will use (defaults filled in). On an \
             invalid file it lists each problem with the key it concerns and exits with status \
             78 (EX_CONFIG), the status the service exits with on the same file.
+
+            With --settings FILE it checks the settings file too (names, units, calibrations, \
+            limits, boards) and prints each stream's calibration as a formula.
             """
     )
 
     @Argument(help: "The configuration file to check.", completion: .file())
     var file: String = "config/model_config.json"
 
+    @Option(help: ArgumentHelp("Also check this settings file (run --settings).", valueName: "file"))
+    var settings: String?
+
     func run() throws {
+        if let settings {
+            do {
+                let parsed = try AgentSettingsFile.load(settings, mustExist: true)
+                for (stream, entry) in parsed.channels.sorted(by: { $0.key < $1.key }) {
+                    var line = "\(stream): \(entry.name.map { "\"\($0)\", " } ?? "")\(entry.unit), \(entry.calibration.formula)"
+                    if entry.min != nil || entry.max != nil {
+                        line += ", limits \(entry.min.map { JSONText.number($0) } ?? "-") to \(entry.max.map { JSONText.number($0) } ?? "-") \(entry.unit)"
+                    }
+                    StandardError.write(line + "\n")
+                }
+                for (board, sampling) in parsed.boards.sorted(by: { $0.key < $1.key }) {
+                    StandardError.write("\(board): sample \(AnalogChannel.setText(sampling.channels))\(sampling.periodMs.map { " every \($0) ms" } ?? "")\n")
+                }
+                StandardError.write("\(settings): ok (\(parsed.channels.count) stream(s), \(parsed.boards.count) board(s))\n")
+            } catch {
+                StandardError.write(error.description + "\n")
+                throw ExitCode(ConfigError.exitCode)
+            }
+        }
         do {
             let config = try ModelConfigFile.load(file)
             print(config.jsonText())
