@@ -87,6 +87,26 @@ def take_server_frames(buf):
     return frames
 
 
+def read_server_frames(s, buf, done=lambda frames: False, timeout=EVENT_TIMEOUT):
+    """(opcode, payload) of the server's frames on raw socket `s`, read until `done(frames)`
+    holds or the server closes the connection; the timeout only bounds a failure. `buf` holds
+    bytes already read past the handshake. Returns (frames, closed)."""
+    frames, end = [], time.monotonic() + timeout
+    while not done(frames) and time.monotonic() < end:
+        s.settimeout(max(0.01, end - time.monotonic()))
+        try:
+            chunk = s.recv(65536)
+        except socket.timeout:
+            break
+        except ConnectionResetError:
+            return frames, True
+        if not chunk:
+            return frames, True
+        buf += chunk
+        frames += take_server_frames(buf)
+    return frames, False
+
+
 def wait_until(condition, timeout=EVENT_TIMEOUT, interval=0.02):
     """Checks `condition` until it holds (returns True) or `timeout` seconds pass (returns
     False, after one last check)."""

@@ -8,34 +8,14 @@ import socket
 import time
 
 import websockets
-from agentkit import EVENT_TIMEOUT, raw_handshake as handshake, take_server_frames
-
-
-def read_frames(s, buf, seconds):
-    """(opcode, payload) of every server frame that arrives within `seconds`, and whether the
-    server closed the TCP connection."""
-    frames, closed, end = [], False, time.monotonic() + seconds
-    while time.monotonic() < end and not closed:
-        s.settimeout(max(0.01, end - time.monotonic()))
-        try:
-            chunk = s.recv(65536)
-        except socket.timeout:
-            break
-        except ConnectionResetError:
-            closed = True
-            break
-        if not chunk:
-            closed = True
-        buf += chunk
-        frames += take_server_frames(buf)
-    return frames, closed
+from agentkit import EVENT_TIMEOUT, raw_handshake as handshake, read_server_frames as read_frames
 
 
 def test_server_pings_and_drops_a_client_that_stops_answering(make_agent):
     agent = make_agent("--ping-interval", "0.5")
     silent, head, rest = handshake(agent.port)
     assert head.startswith("HTTP/1.1 101"), head
-    frames, closed = read_frames(silent, bytearray(rest), 4)
+    frames, closed = read_frames(silent, bytearray(rest))
     opcodes = [op for op, _ in frames]
     assert opcodes[0] == 0x1 and b'"hello"' in frames[0][1]
     assert 0x1 in opcodes[1:], "results flow"
@@ -88,7 +68,7 @@ def test_garbage_after_the_handshake_closes_only_that_client_with_1002(make_agen
     assert head.startswith("HTTP/1.1 101"), head
     # A frame with a reserved opcode (0x3), masked as a client must, then noise.
     hostile.sendall(bytes([0x83, 0x84, 1, 2, 3, 4, 9, 9, 9, 9]) + os.urandom(64))
-    frames, closed = read_frames(hostile, bytearray(rest), 3)
+    frames, closed = read_frames(hostile, bytearray(rest))
     close_frames = [payload for opcode, payload in frames if opcode == 0x8]
     assert close_frames and int.from_bytes(close_frames[0][:2], "big") == 1002, frames[-3:]
     assert closed, "the server closes the connection after a protocol error"

@@ -7,7 +7,7 @@ import os
 import socket
 import time
 
-from agentkit import raw_handshake as handshake, take_server_frames
+from agentkit import raw_handshake as handshake, read_server_frames as read_frames
 
 PING_REQUEST = json.dumps({"event": "voltage_data", "data": {"voltage": 2.5}}).encode()
 
@@ -20,25 +20,6 @@ def frame(opcode, payload, fin=True, masked=True):
         return head + payload
     key = os.urandom(4)
     return head + key + bytes(b ^ key[i % 4] for i, b in enumerate(payload))
-
-
-def read_frames(s, buf, done, timeout=10):
-    """(opcode, payload) of the server's frames, read until `done(frames)` holds or the server
-    closes the connection; the timeout only bounds a failure. Returns (frames, closed)."""
-    frames, end = [], time.monotonic() + timeout
-    while not done(frames) and time.monotonic() < end:
-        s.settimeout(max(0.01, end - time.monotonic()))
-        try:
-            chunk = s.recv(65536)
-        except socket.timeout:
-            break
-        except ConnectionResetError:
-            return frames, True
-        if not chunk:
-            return frames, True
-        buf += chunk
-        frames += take_server_frames(buf)
-    return frames, False
 
 
 def never(frames):
