@@ -3,9 +3,12 @@
 What a person sees: the page connects, the chart fills, the device reads "connected", the
 fake's spikes appear in the anomaly list with their reasons, numbers do not move the layout,
 the simulation buttons steer the fake, the history stays bounded at 50x speed, nothing is
-fetched from outside, and a token the agent requires is asked for clearly.
+fetched from outside, and a token the agent requires is asked for clearly. A board with several
+channels shows each as its own stream (name, calibrated value in its unit, alarm state,
+sparkline); a plain board shows as it always did.
 
-Screenshots land in test-artifacts/ (dashboard.png, dashboard-phone.png, dashboard-token.png).
+Screenshots land in test-artifacts/ (dashboard.png, dashboard-phone.png, dashboard-token.png,
+dashboard-channels.png).
 """
 import json
 import os
@@ -17,6 +20,7 @@ from dashboard_agent import Agent
 
 pytest.importorskip("selenium")
 from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
 
 def wait_for(predicate, timeout, what):
@@ -266,3 +270,120 @@ def test_token_works_and_is_asked_for_clearly(chrome, artifacts):
         assert not banner.is_displayed()
     finally:
         agent.stop()
+
+
+# ---- channels: several streams from one board (issue 18) -----------------------------------------
+
+# A0 plays the fake's scenario (its spikes); A1 and A2 are steady rails at 3.3 V and 1.65 V at
+# the pin. A0's name is markup, which the page must show as the text it is.
+MARKUP_NAME = "<b>x</b> & co"
+CHANNEL_SETTINGS = {"channels": {
+    "fake/A0": {"name": MARKUP_NAME, "unit": "V"},
+    "fake/A1": {"name": "House battery", "unit": "V", "calibration": {"divider_ohms": [20000, 10000]}},
+    "fake/A2": {"name": "Panel current", "unit": "A", "calibration": {"scale": 2, "offset": -1}},
+}}
+
+
+def until(driver, condition, what, timeout=30):
+    """Waits (polling the page, never a fixed pause) until `condition(driver)` is truthy."""
+    return WebDriverWait(driver, timeout, poll_frequency=0.1).until(condition, f"timed out waiting for {what}")
+
+
+def tiles(driver):
+    """Each stream tile as the page shows it: name, stream id, value, unit, severity, alarm line."""
+    return js(driver, """[...document.querySelectorAll('#stream-list .tile')].map((b) => ({
+        name: b.querySelector('.t-name').textContent, id: b.querySelector('.t-id').textContent,
+        value: b.querySelector('.t-num').textContent, unit: b.querySelector('.t-u').textContent,
+        sev: b.querySelector('.sev').dataset.sev, alarm: b.querySelector('.t-a').textContent,
+        pressed: b.getAttribute('aria-pressed')}))""")
+
+
+def number(text):
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+@pytest.fixture(scope="module")
+def channels_agent(tmp_path_factory):
+    settings = tmp_path_factory.mktemp("settings") / "settings.json"
+    settings.write_text(json.dumps(CHANNEL_SETTINGS))
+    agent = Agent("spikes", extra_args=("--channels", "3", "--settings", str(settings)))
+    yield agent
+    agent.stop()
+
+
+def test_each_channel_shows_with_its_name_unit_and_calibrated_value(channels_agent, chrome, artifacts):
+    drain_logs(chrome)
+    chrome.get(channels_agent.url("/"))
+    until(chrome, lambda d: js(d, "window.voltwatch && voltwatch.connection()") == "live", "connection live")
+    until(chrome, lambda d: len(tiles(d)) == 3 and all(number(t["value"]) is not None for t in tiles(d)),
+          "three stream tiles with values")
+    assert chrome.find_element(By.ID, "streams").is_displayed()
+
+    a0, a1, a2 = tiles(chrome)
+    assert [t["name"] for t in (a0, a1, a2)] == [MARKUP_NAME, "House battery", "Panel current"]
+    assert [t["id"] for t in (a0, a1, a2)] == ["fake/A0", "fake/A1", "fake/A2"]
+    assert [t["unit"] for t in (a0, a1, a2)] == ["V", "V", "A"]
+    # Calibrated: A1's 3.3 V pin behind a 20k/10k divider is ~9.9 V; A2's 1.65 V pin is 2*1.65-1 A.
+    until(chrome, lambda d: all(t["sev"] != "none" for t in tiles(d)), "each stream's own alarm state")
+    a0, a1, a2 = tiles(chrome)
+    assert number(a0["value"]) == pytest.approx(2.5, abs=1.0)
+    assert number(a1["value"]) == pytest.approx(9.9, abs=0.15)
+    assert number(a2["value"]) == pytest.approx(2.3, abs=0.1)
+    assert all(t["sev"] in ("normal", "watch", "warning", "critical") for t in (a0, a1, a2))
+
+    # The markup in A0's name is text: no <b> element anywhere but the page's own heading.
+    assert js(chrome, "document.querySelectorAll('b').length") == 1
+    assert js(chrome, "document.querySelector('h1 b') !== null")
+
+    # The board is one device, not a fourth stream; the chart follows one stream at a time.
+    assert text(chrome, "device-name") == "fake"
+    until(chrome, lambda d: text(d, "dev-state") == "connected", "the board connected")
+    assert "voltwatch-fake" in text(chrome, "dev-fw")
+
+    # Picking a tile makes the readout and chart follow that stream, in its unit, with the
+    # history the page already kept for it.
+    chrome.find_elements(By.CSS_SELECTOR, "#stream-list .tile")[2].click()
+    until(chrome, lambda d: js(d, "voltwatch.device()") == "fake/A2", "the chart to follow Panel current")
+    until(chrome, lambda d: text(d, "unit") == "A" and text(d, "stream-name") == "Panel current", "the readout in A")
+    assert js(chrome, "document.getElementById('chart-title').textContent") == "Panel current"
+    assert number(text(chrome, "volts")) == pytest.approx(2.3, abs=0.1)
+    assert js(chrome, "voltwatch.pointCount()") > 3, "the stream's history was kept while it was not shown"
+    assert [t["pressed"] for t in tiles(chrome)] == ["false", "false", "true"]
+
+    chrome.find_elements(By.CSS_SELECTOR, "#stream-list .tile")[1].click()
+    until(chrome, lambda d: text(d, "stream-name") == "House battery" and text(d, "unit") == "V", "House battery")
+    assert number(text(chrome, "volts")) == pytest.approx(9.9, abs=0.15)
+    assert "fake/A1" in text(chrome, "stream-id") and "V at the pin" in text(chrome, "stream-id")
+
+    # A0's spikes are listed under A0's name (as text), with its unit; its tile shows the alarm.
+    until(chrome, lambda d: js(d, "[...document.querySelectorAll('#anomalies .a-dev')].some((e) => e.textContent === "
+                              + json.dumps(MARKUP_NAME) + ")"), "an anomaly named after A0")
+    item = [li for li in chrome.find_elements(By.CSS_SELECTOR, "#anomalies li")
+            if li.find_element(By.CSS_SELECTOR, ".a-dev").text == MARKUP_NAME][0]
+    assert item.find_element(By.CSS_SELECTOR, ".a-v").text.endswith(" V")
+    assert set(k.text for k in item.find_elements(By.CSS_SELECTOR, ".kind")) & {"spike", "dip"}
+    until(chrome, lambda d: tiles(d)[0]["alarm"].startswith("last alarm"), "A0's tile to show its alarm")
+    assert js(chrome, "document.querySelectorAll('b').length") == 1
+    chrome.save_screenshot(os.path.join(artifacts, "dashboard-channels.png"))
+
+    _, console = drain_logs(chrome)
+    errors = [e["message"] for e in console if e["level"] == "SEVERE"]
+    assert not errors, f"console errors (CSP violations show here): {errors}"
+
+
+def test_a_plain_board_shows_as_before(spikes_agent, chrome):
+    chrome.get(spikes_agent.url("/"))
+    until(chrome, lambda d: js(d, "window.voltwatch && voltwatch.connection()") == "live", "connection live")
+    until(chrome, lambda d: js(d, "voltwatch.pointCount()") > 3 and number(text(d, "volts")) is not None, "samples")
+    assert js(chrome, "voltwatch.streams()") == 1 and js(chrome, "voltwatch.device()") == "fake"
+    assert not chrome.find_element(By.ID, "streams").is_displayed(), "one stream needs no stream tiles"
+    assert not chrome.find_element(By.ID, "stream-label").is_displayed()
+    assert text(chrome, "unit") == "V" and text(chrome, "device-name") == "fake"
+    assert js(chrome, "document.getElementById('chart-title').textContent") == "Voltage"
+    assert len(text(chrome, "volts").split(".")[1]) == 3, text(chrome, "volts")
+    until(chrome, lambda d: js(d, "voltwatch.anomalyCount()") > 0, "an anomaly in the list")
+    assert not chrome.find_elements(By.CSS_SELECTOR, "#anomalies .a-dev"), "a single unnamed stream is not named"
+    assert chrome.find_element(By.CSS_SELECTOR, "#anomalies .a-v").text.endswith(" V")

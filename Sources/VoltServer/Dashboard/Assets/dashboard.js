@@ -28,7 +28,9 @@ let version = '', configSource = '';
 // analog channel, `<board>/<channel>`, each scored apart with its own name, unit and history.
 // Names and units come from the agent's settings file: text only, never markup.
 const boards = new Map(), streams = new Map(), lastAnoms = new Map();
-let focus = null;
+// Until a tile is picked, the chart follows the first stream by name (A0 before A1).
+let focus = null, picked = false;
+const byId = (a, b) => a.localeCompare(b, undefined, { numeric: true });
 let chartDirty = true, uiDirty = true, listDirty = false, tilesDirty = false, sparkDirty = false;
 let winSec = 300, clockOffset = null;
 
@@ -194,7 +196,7 @@ function onResult(r, isLive) {
     const off = r.timestamp - Date.now() / 1000;
     clockOffset = clockOffset === null || off > clockOffset ? off : clockOffset + (off - clockOffset) * 0.05;
   }
-  if (!focus) focus = s.id;
+  if (!picked && (!focus || byId(s.id, focus) < 0)) { focus = s.id; chartDirty = true; }
   push(s.r, r); s.last = r; s.value = r.voltage;
   if (s.id === focus) chartDirty = true;
   if (r.is_anomaly) addAnomaly(r);
@@ -347,11 +349,11 @@ function renderTiles() {
   $('streams').hidden = all.length < 2;
   if (tilesDirty) {
     tilesDirty = false;
-    all.sort((a, b) => a.id.localeCompare(b.id, undefined, { numeric: true }));
+    all.sort((a, b) => byId(a.id, b.id));
     list.replaceChildren(...(all.length < 2 ? [] : all.map((s) => {
       const b = el('button', 'tile'), v = el('span', 't-v num'), li = el('li');
       b.type = 'button'; b.addEventListener('click', () => setFocus(s.id));
-      v.append(el('span', null), el('span', 't-u', s.unit));
+      v.append(el('span', 't-num'), el('span', 't-u', s.unit));
       s.tile = { b, v: v.firstChild, sev: el('span', 'sev'), a: el('span', 't-a muted'), c: el('canvas') };
       b.append(el('span', 't-name', label(s)), s.tile.sev, v, el('span', 't-id muted', s.name ? s.id : ''), s.tile.c, s.tile.a);
       li.append(b); return li;
@@ -369,6 +371,7 @@ function renderTiles() {
   }
 }
 function setFocus(id) {
+  picked = true;
   if (id === focus) return;
   focus = id; uiDirty = chartDirty = true;
 }
