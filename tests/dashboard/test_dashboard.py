@@ -67,7 +67,8 @@ def test_page_is_small_self_contained_and_locked_down(spikes_agent):
     status, headers, body = spikes_agent.get("/")
     assert status == 200
     assert headers["Content-Type"] == "text/html; charset=utf-8"
-    assert len(body) < 40_000, f"page is {len(body)} bytes"
+    # One page load over a phone's slow link: a budget, raised from 40 KB when streams came.
+    assert len(body) < 48_000, f"page is {len(body)} bytes"
     html = body.decode()
     assert "<script src" not in html and "<link rel=\"stylesheet\"" not in html
     assert "http://" not in html and "https://" not in html, "the page names no outside address"

@@ -41,10 +41,11 @@ enum Dashboard {
     }
 
     /// The script as served: without indentation and whole-line comments, which are a tenth
-    /// of its size and nothing to the browser (the script has no multi-line strings), and
-    /// without the spaces beside its punctuation (`squeeze`). The markup is served compacted.
+    /// of its size and nothing to the browser (the script has no multi-line strings). The
+    /// markup is served compacted. Nothing cleverer: a hand-made minifier would have to
+    /// understand regular expressions and template literals to be safe.
     /// The CSP hash is taken of exactly this text, so editing the script needs nothing else.
-    static let servedScript = squeeze(compact(script))
+    static let servedScript = compact(script)
 
     static func compact(_ text: String) -> String {
         var out = ""
@@ -56,36 +57,6 @@ enum Dashboard {
             out += "\n"
         }
         return out
-    }
-
-    /// `text` without a space that sits beside punctuation (`{}()[];,:=<>?|&!*`) outside a
-    /// quoted string: `if (a === b) {` is served as `if(a===b){`. A space beside `+`, `-` or `/`
-    /// stays (`a - -b`, `x / y`), as do line breaks (automatic semicolons) and everything in
-    /// quotes. The script has no block comment and no regular expression holding a space or a
-    /// quote (its one, `/_/g`, is untouched).
-    static func squeeze(_ text: String) -> String {
-        let punctuation = Set("{}()[];,:=<>?|&!*".utf8), kept = Set("+-/".utf8)
-        let space = UInt8(ascii: " "), backslash = UInt8(ascii: "\\"), newline = UInt8(ascii: "\n")
-        let bytes = Array(text.utf8)
-        var out: [UInt8] = []
-        out.reserveCapacity(bytes.count)
-        var quote: UInt8?, escaped = false
-        for (i, byte) in bytes.enumerated() {
-            if let q = quote {
-                if escaped { escaped = false } else if byte == backslash { escaped = true } else if byte == q || byte == newline { quote = nil }
-                out.append(byte)
-                continue
-            }
-            if byte == UInt8(ascii: "'") || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "`") { quote = byte }
-            if byte == space, let before = out.last, i + 1 < bytes.count {
-                let after = bytes[i + 1]
-                if (punctuation.contains(before) || punctuation.contains(after)) && !kept.contains(before) && !kept.contains(after) {
-                    continue
-                }
-            }
-            out.append(byte)
-        }
-        return String(decoding: out, as: UTF8.self)
     }
 
     /// The page, or 304 when the browser's copy (`If-None-Match`) is still current.
