@@ -15,6 +15,12 @@ public struct TwoPointCapture: Sendable {
     public private(set) var stage: Stage
     /// The first point, once measured.
     public private(set) var first: Calibration.Point?
+    /// How far the first point's readings spread.
+    public private(set) var firstSpread = 0.0
+    /// The two points are apart by no more than their readings spread: the value moved, or
+    /// the values applied were too close for this signal's noise, and the slope is mostly
+    /// noise. Allowed (a noisy signal may be all there is), but worth a warning.
+    public private(set) var isPoorlySeparated = false
     private var average: PinAverage
 
     public enum Stage: Sendable, Equatable {
@@ -74,6 +80,7 @@ public struct TwoPointCapture: Sendable {
         let measured = Calibration.Point(pinVolts: Self.rounded(result.mean), value: value)
         if point == 1 {
             first = measured
+            firstSpread = result.spread
             stage = .awaitingValue(point: 2)
             return .firstPoint(measured, spread: result.spread)
         }
@@ -82,6 +89,7 @@ public struct TwoPointCapture: Sendable {
             stage = .awaitingValue(point: 2)
             return .tooClose(first: first ?? measured, pinVolts: measured.pinVolts)
         }
+        isPoorlySeparated = abs(measured.pinVolts - first.pinVolts) <= firstSpread + result.spread
         stage = .finished(calibration)
         return .finished(calibration, second: measured, spread: result.spread)
     }
