@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything voltwatch needs to build, run and test on a fresh Debian machine:
 # the Debian packages (libudev for discovery, umockdev/simavr/avr-gcc/chromium/socat for the
-# real-part tests, musl-gcc for scripts/portability.sh) and the Python clients the end-to-end
+# real-part tests, tmux for the interactive calibrate test, musl-gcc for scripts/portability.sh) and the Python clients the end-to-end
 # tests drive the agent with.
 # Idempotent and non-interactive, so CI (no stdin) and a person get the same result.
 set -euo pipefail
@@ -12,7 +12,7 @@ APT_PACKAGES=(
   simavr libsimavr-dev libelf-dev
   gcc-avr avr-libc arduino-mk
   chromium chromium-driver
-  socat procps lsof iproute2
+  socat procps lsof iproute2 tmux
   musl-tools
   systemd
 )

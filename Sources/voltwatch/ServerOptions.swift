@@ -119,11 +119,14 @@ struct ServerOptions: ParsableArguments {
         if let tokenFile {
             return (try? Self.readToken(tokenFile)) ?? "unreadable-token-file-\(UInt64.random(in: .min ... .max))"
         }
-        if let value = getenv(Self.tokenEnvironmentVariable) {
-            let token = String(cString: value).trimmingWhitespace()
-            return token.isEmpty ? nil : token
-        }
-        return nil
+        return Self.environmentToken()
+    }
+
+    /// `$VOLTWATCH_TOKEN`, trimmed; nil when unset or blank.
+    static func environmentToken() -> String? {
+        guard let value = getenv(tokenEnvironmentVariable) else { return nil }
+        let token = String(cString: value).trimmingWhitespace()
+        return token.isEmpty ? nil : token
     }
 
     static func readToken(_ path: String) throws -> String {

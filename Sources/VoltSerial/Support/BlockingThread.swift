@@ -11,13 +11,13 @@ import CLinuxShims
 /// reader blocked in `poll` there would stall the server. Each long-running blocking loop
 /// gets a dedicated thread instead; the caller stays structured (it awaits the result), and
 /// stops the loop through a ``Wakeup``.
-enum BlockingThread {
+package enum BlockingThread {
     private final class Job: @unchecked Sendable {
         let body: () -> Void
         init(_ body: @escaping () -> Void) { self.body = body }
     }
 
-    static func run<T: Sendable>(name: String, _ body: @escaping @Sendable () -> T) async -> T {
+    package static func run<T: Sendable>(name: String, _ body: @escaping @Sendable () -> T) async -> T {
         await withCheckedContinuation { (continuation: CheckedContinuation<T, Never>) in
             var short = Array(name.utf8.prefix(15)).map { CChar(bitPattern: $0) }
             short.append(0)
