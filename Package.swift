@@ -27,6 +27,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
         .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", from: "2.8.1"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         // Pure logic: framing, parsing, scoring, configuration, result encoding. No I/O.
@@ -56,12 +57,24 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // History: the SQLite store (GRDB, WAL) and the recorder that writes it once a second.
+        .target(
+            name: "VoltHistory",
+            dependencies: [
+                "VoltCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // The network edge: HTTP API (hummingbird), /ws and /socket.io/ (NIO WebSocket handlers, no
         // task per client), hub with per-client bounded queues, metrics.
         .target(
             name: "VoltServer",
             dependencies: [
                 "VoltCore",
+                "VoltHistory",
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -93,6 +106,7 @@ let package = Package(
                 "VoltCore",
                 "VoltSerial",
                 "VoltServer",
+                "VoltHistory",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -126,6 +140,11 @@ let package = Package(
         .testTarget(
             name: "VoltCoreTests",
             dependencies: ["VoltCore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "VoltHistoryTests",
+            dependencies: ["VoltHistory", "VoltCore", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

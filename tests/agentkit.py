@@ -157,15 +157,21 @@ class Agent:
     `port` reuses a given port (to restart an agent in place); `env` adds to the environment
     and `drop_env` removes variables from it; `wait=False` leaves waiting to the caller;
     `preexec_fn` runs in the child before the agent is executed (a seccomp filter, say).
+    Each agent keeps its history in a directory of its own (`data_dir`, else a fresh one), so
+    no test sees another's alarms; pass the same `data_dir` to restart an agent on its history.
     """
 
     def __init__(self, *extra_args, scenario="normal", port=None, env=None, drop_env=(),
                  config=None, binary=None, stdout=subprocess.DEVNULL, wait=True, log_prefix="voltwatch-test-",
-                 preexec_fn=None):
+                 preexec_fn=None, data_dir=None):
         self.port = port or free_port()
+        history = []
+        if "--no-history" not in extra_args and "--data-dir" not in extra_args:
+            self.data_dir = str(data_dir or tempfile.mkdtemp(prefix="voltwatch-history-"))
+            history = ["--data-dir", self.data_dir]
         self.args = [binary or voltwatch_binary(), "run", "--fake", scenario, "--host", "127.0.0.1",
                      "--port", str(self.port), "--config", str(config or ROOT / "config" / "model_config.json"),
-                     *extra_args]
+                     *history, *extra_args]
         fd, self.log_path = tempfile.mkstemp(prefix=log_prefix, suffix=".log")
         os.close(fd)
         self.log = open(self.log_path, "w")

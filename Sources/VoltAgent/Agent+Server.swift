@@ -2,6 +2,7 @@ import Logging
 import ServiceLifecycle
 import VoltCore
 import VoltServer
+import VoltHistory
 
 /// What the network half gives the agent: the sink that receives every ``AgentEvent`` (the
 /// server's hub), the services to run beside the serial ones, and what readiness and the
@@ -21,11 +22,14 @@ extension AgentServerFactory {
     static func makeServer(
         options: AgentOptions,
         simulation: (any SimulationControl)?,
+        history: (any HistorySource)?,
         logger: Logger
     ) throws -> AgentServer {
         guard options.serve else { return .none }
+        var configuration = serverConfiguration(options)
+        configuration.history = history
         let server = VoltServer(
-            configuration: serverConfiguration(options),
+            configuration: configuration,
             modelConfig: options.config,
             modelConfigSource: options.configSource,
             simulation: simulation,

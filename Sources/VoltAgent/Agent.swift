@@ -1,7 +1,13 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
 public import Logging
 public import ServiceLifecycle
 import UnixSignals
 import VoltCore
+public import VoltHistory
 public import VoltSerial
 
 /// The composition root: builds every service of `voltwatch run` from the options and runs
@@ -27,6 +33,8 @@ public struct Agent {
     public let heartbeats = LoopHeartbeats()
     /// Where results and statuses go (every sink, fanned out).
     let sink: EventFanout
+    /// The history recorder, unless `--no-history`.
+    public let history: HistoryRecorder?
     /// The server's sink (its hub), when serving.
     let server: AgentServer
     /// systemd's notification socket, when started by systemd with `Type=notify`.
@@ -83,9 +91,18 @@ public struct Agent {
         let recorder = try options.recordDirectory.map { directory throws(RecorderError) in
             try Recorder(options: Recorder.Options(directory: directory), logger: logger)
         }
-        let server = try AgentServerFactory.makeServer(options: options, simulation: fake, logger: logger)
+        let history = options.historyPath.map { path in
+            Self.openHistory(path: path, options: options, logger: logger)
+        }
+        self.history = history
+        if let history, let ids = try? history.currentStore().nextEpisodeIDs() {
+            // Episode ids go on from what history holds, so an id names one alarm for good.
+            reader.firstEpisodeIDs = ids
+        }
+        let server = try AgentServerFactory.makeServer(options: options, simulation: fake, history: history, logger: logger)
         var sinks: [any AgentEventSink] = []
         if let hub = server.sink { sinks.append(hub) }
+        if let history { sinks.append(history) }
         if options.printResults { sinks.append(PrintSink()) }
         if let status { sinks.append(status) }
         self.sink = EventFanout(sinks)
@@ -99,6 +116,7 @@ public struct Agent {
 
         var services: [any Service] = []
         if let recorder { services.append(recorder) }
+        if let history { services.append(history) }
         services += server.services
         if let fake { services.append(fake) }
         if let registry {
@@ -133,6 +151,19 @@ public struct Agent {
         )
         configuration.maximumGracefulShutdownDuration = Self.shutdownLimit
         try await ServiceGroup(configuration: configuration).run()
+    }
+}
+
+extension Agent {
+    /// Opens (making its directory) the history store; one that cannot be opened is reported
+    /// and retried, never fatal.
+    static func openHistory(path: String, options: AgentOptions, logger: Logger) -> HistoryRecorder {
+        var recorderOptions = HistoryRecorder.Options(path: path)
+        recorderOptions.secondsRetentionMs = Int64(options.historyDetailDays * 86_400_000)
+        recorderOptions.minutesRetentionMs = Int64(options.historyDays * 86_400_000)
+        let directory = String(path[..<(path.lastIndex(of: "/") ?? path.startIndex)])
+        if !directory.isEmpty { _ = mkdir(directory, 0o750) }
+        return HistoryRecorder(options: recorderOptions, logger: logger)
     }
 }
 

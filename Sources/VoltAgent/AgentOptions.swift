@@ -29,6 +29,14 @@ public struct AgentOptions: Sendable {
     /// Keep raw lines with receive times in this directory (`--record DIR`).
     public var recordDirectory: String?
 
+    // MARK: History
+    /// The history database (`<data dir>/history.sqlite`); nil with `--no-history`.
+    public var historyPath: String?
+    /// How long per-second aggregates are kept, days (then only per-minute ones).
+    public var historyDetailDays = 7.0
+    /// How long per-minute aggregates and episodes are kept, days.
+    public var historyDays = 365.0
+
     // MARK: Server
     /// Serve HTTP + WebSocket (false only for tests and pure `--print` use).
     public var serve = true

@@ -28,6 +28,12 @@ struct RunCommand: AsyncParsableCommand {
               voltwatch run --fake spikes                   an in-process fake board
               voltwatch run --fake spikes --channels 3      a fake board with A0-A2
 
+            History (the values per second for a week, per minute for a year, and every alarm \
+            with the signal around it) is kept in a SQLite file in --data-dir and served by \
+            /api/history, /api/anomalies, /api/summary and the dashboard; it survives restarts. \
+            A store that cannot be written (full disk, read-only, damaged) is reported in \
+            /api/status and the log while live data keeps flowing, and retried every second.
+
             A board that sends several channels ($VOLTS) publishes each as its own stream, \
             <device>/<channel>, scored on its own. The settings file (--settings) names a \
             stream, gives its unit, calibration and limits; `voltwatch calibrate` writes it.
@@ -57,6 +63,20 @@ struct RunCommand: AsyncParsableCommand {
 
     @Flag(name: .customLong("no-serve"), help: "Do not serve HTTP/WebSocket (use with --print or --record).")
     var noServe = false
+
+    @Option(name: .customLong("data-dir"), help: ArgumentHelp(
+        "Keep history (history.sqlite) here (default: $STATE_DIRECTORY under systemd, else /var/lib/voltwatch when writable, else ~/.local/share/voltwatch).",
+        valueName: "dir"))
+    var dataDir: String?
+
+    @Flag(name: .customLong("no-history"), help: "Keep no history: /api/history, /api/summary and /api/episode answer 404, /api/anomalies lists what is in memory.")
+    var noHistory = false
+
+    @Option(name: .customLong("history-detail-days"), help: ArgumentHelp("Keep per-second aggregates this many days (then per-minute ones only).", valueName: "days"))
+    var historyDetailDays = 7.0
+
+    @Option(name: .customLong("history-days"), help: ArgumentHelp("Keep per-minute aggregates and alarm episodes this many days.", valueName: "days"))
+    var historyDays = 365.0
 
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel = "info"
@@ -99,6 +119,10 @@ struct RunCommand: AsyncParsableCommand {
         if baud <= 0 { throw ValidationError("--baud must be positive (the firmware uses 115200)") }
         if backoffMs <= 0 || maxBackoffMs < backoffMs { throw ValidationError("--backoff-ms must be positive and at most --max-backoff-ms") }
         if watchdogPeriods < 2 { throw ValidationError("--watchdog-periods must be at least 2") }
+        if noHistory && dataDir != nil { throw ValidationError("--no-history and --data-dir exclude each other") }
+        if !(historyDetailDays > 0 && historyDays >= historyDetailDays && historyDays <= 36_600) {
+            throw ValidationError("--history-detail-days must be positive and at most --history-days (at most 36600)")
+        }
         if Logger.Level(rawValue: logLevel) == nil {
             throw ValidationError("--log-level \(logLevel): choose trace, debug, info, notice, warning, error or critical")
         }
@@ -117,6 +141,9 @@ struct RunCommand: AsyncParsableCommand {
         options.printResults = print
         options.recordDirectory = record
         server.apply(to: &options)
+        options.historyPath = noHistory ? nil : DataDirectory.resolve(dataDir) + "/history.sqlite"
+        options.historyDetailDays = historyDetailDays
+        options.historyDays = historyDays
         if options.corsOrigins == nil { options.corsOrigins = options.settings.corsOrigins }
         if noServe { options.serve = false }
 

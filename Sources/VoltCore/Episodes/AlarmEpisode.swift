@@ -37,6 +37,14 @@ public struct AlarmEpisode: Sendable, Equatable {
         self.isOpen = isOpen
     }
 
+    /// The same episode, ended where it stands (a reload or shutdown ended it with no normal
+    /// result to say so).
+    public func ended() -> AlarmEpisode {
+        var copy = self
+        copy.isOpen = false
+        return copy
+    }
+
     /// Length from first to last anomalous result, milliseconds.
     public var durationMs: Int64 { endMs - startMs }
 }

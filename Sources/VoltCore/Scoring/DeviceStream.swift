@@ -41,12 +41,20 @@ public struct DeviceStream: Sendable {
 
     /// `firstEpisodeID`: where the single signal's alarm episode ids start (1 for a new device;
     /// pass the old stream's `episodes.upcomingID` when replacing a stream, so ids stay unique).
-    public init(device: String, config: ModelConfig, settings: AgentSettings = .empty, firstEpisodeID: UInt64 = 1) {
+    ///
+    /// `firstEpisodeIDs`: where each stream's ids start, by stream id (history's next ids, so an
+    /// id names one alarm across restarts); it wins over `firstEpisodeID` for the single signal.
+    public init(device: String, config: ModelConfig, settings: AgentSettings = .empty, firstEpisodeID: UInt64 = 1,
+                firstEpisodeIDs: [String: UInt64] = [:]) {
         self.device = device
         self.settings = settings
+        self.firstEpisodeIDs = firstEpisodeIDs
         self.signal = SignalStream(id: device, channel: nil, settings: settings.settings(device: device, channel: nil),
-                                   config: config, firstEpisodeID: firstEpisodeID)
+                                   config: config, firstEpisodeID: firstEpisodeIDs[device] ?? firstEpisodeID)
     }
+
+    /// Where each stream's episode ids start (see ``init(device:config:settings:firstEpisodeID:firstEpisodeIDs:)``).
+    private let firstEpisodeIDs: [String: UInt64]
 
     public var config: ModelConfig { signal.scorer.config }
     /// The single signal's scorer and episodes.
@@ -122,9 +130,11 @@ public struct DeviceStream: Sendable {
         for reading in frame.readings {
             let index = Int(reading.channel.index)
             if channelSignals[index] == nil {
+                let id = "\(device)/\(reading.channel.name)"
                 channelSignals[index] = SignalStream(
-                    id: "\(device)/\(reading.channel.name)", channel: reading.channel,
-                    settings: settings.settings(device: device, channel: reading.channel), config: config)
+                    id: id, channel: reading.channel,
+                    settings: settings.settings(device: device, channel: reading.channel), config: config,
+                    firstEpisodeID: firstEpisodeIDs[id] ?? 1)
             }
             let sample = Sample(volts: reading.volts, receivedAtMs: receivedAtMs, seq: frame.seq,
                                 uptimeMs: frame.uptimeMs, adcRaw: reading.adcRaw)

@@ -104,7 +104,8 @@ public final class DeviceSession: Sendable {
 
     private func loop() {
         let initial = liveConfig?.snapshot() ?? (config: options.config, settings: options.settings, generation: 0)
-        var stream = DeviceStream(device: device, config: initial.config, settings: initial.settings)
+        var stream = DeviceStream(device: device, config: initial.config, settings: initial.settings,
+                                  firstEpisodeIDs: options.firstEpisodeIDs)
         noteSettings(of: stream)
         appliedGeneration.store(initial.generation, ordering: .releasing)
         var upkeep = Upkeep(beat: heartbeats?.register("serial reader \(device)"), liveConfig: liveConfig,

@@ -7,6 +7,9 @@ public struct ReaderOptions: Sendable {
     public var config: ModelConfig
     /// Names, units and calibrations of the streams (the settings file).
     public var settings: AgentSettings = .empty
+    /// The first alarm episode id of each stream (history's next ids), so ids stay unique
+    /// across restarts; a stream not named starts at 1.
+    public var firstEpisodeIDs: [String: UInt64] = [:]
     /// Baud rate for real ports.
     public var baudRate: Int = 115_200
     /// How long after opening a board that resets (an Uno resets when the port opens) to

@@ -11,6 +11,8 @@ struct StatusReport: Encodable, Sendable {
     var anomaliesKept: Int
     /// `POST /api/replay` uploads being scored, and how many may be at once.
     var uploads = Uploads(inProgress: 0, max: 0)
+    /// The store's state; nil (`null`) when history is off.
+    var history: HistoryStatus?
 
     struct Uploads: Encodable, Sendable {
         var inProgress: Int
@@ -36,7 +38,7 @@ struct StatusReport: Encodable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case status, version, devices, clients, uploads
+        case status, version, devices, clients, uploads, history
         case uptimeSeconds = "uptime_seconds"
         case anomaliesKept = "anomalies_kept"
     }

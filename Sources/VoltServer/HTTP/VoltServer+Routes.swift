@@ -2,6 +2,7 @@ import Hummingbird
 import NIOCore
 import Prometheus
 import VoltCore
+import VoltHistory
 
 /// The HTTP API (DESIGN.md "HTTP"). Every answer is JSON; errors are `{"error": message}`.
 extension VoltServer {
@@ -12,6 +13,7 @@ extension VoltServer {
         router.middlewares.add(JSONErrorMiddleware())
         router.middlewares.add(AccessMiddleware(policy: policy))
         let hub = self.hub
+        let history = configuration.history
 
         router.get("/") { [simulation = simulation != nil] request, _ in Dashboard.response(to: request, simulation: simulation) }
         router.get("/api/health") { _, _ in
@@ -21,6 +23,7 @@ extension VoltServer {
         router.get("/api/status") { _, _ in
             var report = hub.statusReport()
             report.uploads = .init(inProgress: uploads.current, max: uploads.limit)
+            report.history = history.map { HistoryStatus($0.healthSnapshot) }
             return try JSONResponse.ok(report)
         }
         router.get("/api/anomalies") { request, _ in
@@ -29,9 +32,19 @@ extension VoltServer {
                 guard let n = Int(text), n >= 0 else {
                     throw HTTPError(.badRequest, message: "limit must be a whole number from 0 to \(hub.configuration.anomalyHistory)")
                 }
-                limit = min(n, hub.configuration.anomalyHistory)
+                limit = min(n, history == nil ? hub.configuration.anomalyHistory : 100_000)
             } else {
                 limit = 50
+            }
+            // With a store, episodes come from history: they survive restarts and can be
+            // asked for by device and time (what a reconnecting phone missed), or as CSV.
+            if let history {
+                let store: HistoryStore
+                do { store = try history.currentStore() } catch {
+                    throw HTTPError(.serviceUnavailable, message: "history cannot be read now: \(error)")
+                }
+                return try Self.storedAnomalies(request, store: store, recent: hub.anomalies(limit: hub.configuration.anomalyHistory),
+                                                limit: limit)
             }
             let episodes = hub.anomalies(limit: limit).map(EpisodeReport.init)
             return try JSONResponse.ok(AnomaliesReport(count: episodes.count, anomalies: episodes))
@@ -58,6 +71,7 @@ extension VoltServer {
             throw HTTPError(.upgradeRequired, message: "/ws is a WebSocket endpoint: connect with a WebSocket client")
         }
         addPollingRoutes(to: router)
+        addHistoryRoutes(to: router)
         return router
     }
 }

@@ -1,3 +1,5 @@
+public import VoltHistory
+
 /// How the server listens and whom it serves. Filled from the agent's options; every limit has
 /// a default that suits a Raspberry Pi class gateway.
 public struct VoltServerConfiguration: Sendable, CustomStringConvertible {
@@ -40,6 +42,9 @@ public struct VoltServerConfiguration: Sendable, CustomStringConvertible {
     public var maxAppScorers = 256
     /// Queues, limits and history of the hub.
     public var hub = Hub.Configuration()
+    /// Where `/api/history`, `/api/summary`, `/api/episode` and a stored `/api/anomalies`
+    /// read from; nil: history is off (`--no-history`), and those answer 404 saying so.
+    public var history: (any HistorySource)?
 
     public init() {}
 

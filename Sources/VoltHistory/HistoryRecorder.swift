@@ -1,0 +1,308 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+import GRDB
+public import Logging
+public import ServiceLifecycle
+import Synchronization
+public import VoltCore
+
+/// Keeps history: takes every event as an ``AgentEventSink`` (a few dictionary updates under a
+/// short lock, never I/O), and as a ``Service`` writes what gathered once a second in one
+/// transaction, off the live path.
+///
+/// When the store cannot be written (read-only, full, damaged, locked) the batch goes back into
+/// memory, bounded (the oldest per-second buckets go first; per-minute buckets are few), the
+/// failure is reported in ``health``, and the next flush reopens the file and tries again, so
+/// removing the cause is enough to recover.
+public final class HistoryRecorder: AgentEventSink, Service, HistorySource {
+    public struct Options: Sendable {
+        public var path: String
+        public var flushIntervalMs = 1_000
+        /// Per-second aggregates are kept this long, then pruned (per-minute ones stay).
+        public var secondsRetentionMs: Int64 = 7 * 86_400_000
+        /// Per-minute aggregates and episodes are kept this long.
+        public var minutesRetentionMs: Int64 = 365 * 86_400_000
+        /// Most per-second buckets held in memory while the store cannot be written.
+        public var maxPendingSeconds = 50_000
+        public var pruneIntervalMs: Int64 = 3_600_000
+
+        public init(path: String) { self.path = path }
+    }
+
+    fileprivate struct Pending: Sendable {
+        var seconds = BucketAggregator(bucketMs: 1_000)
+        var minutes = BucketAggregator(bucketMs: 60_000)
+        /// Episodes touched since the last flush, by "stream#id".
+        var episodes: [String: StoredEpisode] = [:]
+        /// Every open episode, so a reload or shutdown can end it in the store too.
+        var open: [String: StoredEpisode] = [:]
+        var lastAnomalous: [String: ScoredResult] = [:]
+        var contexts: [String: EpisodeContext] = [:]
+        var readyContexts: [(stream: String, episode: UInt64, points: [EpisodeContext.Point])] = []
+        var streams: [String: StreamInfo] = [:]
+    }
+
+    public let options: Options
+    public let health: HistoryHealth
+    private let pending = Mutex(Pending())
+    private let store: Mutex<HistoryStore?>
+    private let logger: Logger
+    private let flushes = Atomic<Int>(0)
+
+    /// Opens the store now. One that cannot be opened (damaged, read-only, on a full disk) does
+    /// not stop the agent: the failure is reported in ``health`` and the log, and every flush
+    /// tries again, so moving a damaged file aside or freeing space is enough.
+    public init(options: Options, logger: Logger) {
+        self.options = options
+        self.logger = logger
+        self.health = HistoryHealth(path: options.path)
+        do {
+            self.store = Mutex(try HistoryStore(path: options.path))
+        } catch {
+            self.store = Mutex(nil)
+            let message = Self.explain(error, path: options.path)
+            _ = health.failed(message, atMs: Self.nowMs(), pending: 0, dropped: 0)
+            logger.error("history: \(message); live data keeps flowing, retrying every second")
+        }
+    }
+
+    /// Flushes done (successful or not): what a test waits for instead of sleeping.
+    public var flushCount: Int { flushes.load(ordering: .acquiring) }
+
+    public var secondsKeptSinceMs: Int64 { Self.nowMs() - options.secondsRetentionMs }
+
+    /// The store as it is now, reopened if a failure closed it.
+    public func currentStore() throws -> HistoryStore {
+        try store.withLock { current in
+            if let current { return current }
+            let opened = try HistoryStore(path: options.path)
+            current = opened
+            return opened
+        }
+    }
+
+    public var healthSnapshot: HistoryHealth.Snapshot? { health.snapshot }
+
+    // MARK: Events
+
+    public func publish(_ event: AgentEvent) {
+        switch event {
+        case .result(let device, let result):
+            pending.withLock { $0.note(result, stream: device) }
+        case .episode(let device, let change):
+            pending.withLock { $0.apply(change, stream: device) }
+        case .configReloaded:
+            // Every stream starts again: open episodes end where they stand.
+            pending.withLock { $0.endOpenEpisodes() }
+        case .deviceStatus, .hello, .counters:
+            break
+        }
+    }
+
+    // MARK: Writing
+
+    public func run() async throws {
+        var nextPrune = Self.nowMs()
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            do {
+                try await cancelWhenGracefulShutdown {
+                    try await Task.sleep(for: .milliseconds(self.options.flushIntervalMs))
+                }
+            } catch {
+                break
+            }
+            await flushOffThread(final: false)
+            if Self.nowMs() >= nextPrune {
+                nextPrune = Self.nowMs() + options.pruneIntervalMs
+                prune()
+            }
+        }
+        await flushOffThread(final: true)
+    }
+
+    private func flushOffThread(final: Bool) async {
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            let job = FlushJob { self.flush(final: final); done.resume() }
+            var thread = pthread_t()
+            let box = Unmanaged.passRetained(job).toOpaque()
+            let started = pthread_create(&thread, nil, { raw in
+                let job = Unmanaged<FlushJob>.fromOpaque(raw!).takeRetainedValue()
+                job.body()
+                return nil
+            }, box)
+            if started == 0 {
+                pthread_detach(thread)
+            } else {
+                Unmanaged<FlushJob>.fromOpaque(box).release()
+                self.flush(final: final)
+                done.resume()
+            }
+        }
+    }
+
+    /// Writes what gathered. `final`: the agent is stopping, so every context still being
+    /// followed and every open episode's state is written too.
+    public func flush(final: Bool = false) {
+        defer { flushes.add(1, ordering: .releasing) }
+        var batch = pending.withLock { $0.take(final: final) }
+        guard !batch.isEmpty else { return }
+        let now = Self.nowMs()
+        do {
+            try currentStore().write(batch)
+            health.wrote(atMs: now, pending: 0)
+        } catch {
+            let message = Self.explain(error, path: options.path)
+            let dropped = pending.withLock { state -> Int in
+                state.restore(&batch)
+                return state.seconds.dropOldest(keeping: options.maxPendingSeconds)
+            }
+            let count = pending.withLock { $0.seconds.count + $0.minutes.count }
+            if health.failed(message, atMs: now, pending: count, dropped: dropped) {
+                logger.error("history: \(message); live data keeps flowing, retrying every second")
+            }
+            // Reopen on the next flush: a file moved aside or remounted is picked up.
+            store.withLock { $0 = nil }
+        }
+    }
+
+    private func prune() {
+        let now = Self.nowMs()
+        do {
+            let deleted = try currentStore().prune(secondsBeforeMs: now - options.secondsRetentionMs,
+                                                   minutesBeforeMs: now - options.minutesRetentionMs)
+            if deleted > 0 { logger.info("history: pruned \(deleted) rows past retention") }
+        } catch {
+            logger.warning("history: pruning failed: \(Self.explain(error, path: options.path))")
+        }
+    }
+
+    /// A failure in words, with what to do about it.
+    public static func explain(_ error: any Error, path: String) -> String {
+        guard let error = error as? DatabaseError else { return "cannot use \(path): \(error)" }
+        switch error.resultCode {
+        case .SQLITE_FULL:
+            return "the disk holding \(path) is full: free some space there (history resumes by itself)"
+        case .SQLITE_READONLY, .SQLITE_CANTOPEN, .SQLITE_PERM, .SQLITE_AUTH:
+            return "cannot write \(path): check that its directory is writable by the agent and its filesystem is not read-only"
+        case .SQLITE_CORRUPT, .SQLITE_NOTADB:
+            return "\(path) is damaged: move it aside and the agent starts a new one (`sqlite3 \(path) .recover` may save its contents)"
+        case .SQLITE_BUSY, .SQLITE_LOCKED:
+            return "\(path) is locked by another program (another voltwatch on the same --data-dir?)"
+        case .SQLITE_IOERR:
+            return "I/O error on \(path) (\(error.message ?? "no detail")): check the disk"
+        default:
+            return "cannot write \(path): \(error.message ?? "\(error.resultCode)")"
+        }
+    }
+
+    static func nowMs() -> Int64 {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return Int64(now.tv_sec) * 1_000 + Int64(now.tv_nsec) / 1_000_000
+    }
+}
+
+private final class FlushJob: @unchecked Sendable {
+    let body: () -> Void
+    init(_ body: @escaping () -> Void) { self.body = body }
+}
+
+extension HistoryRecorder.Pending {
+    mutating func note(_ result: ScoredResult, stream: String) {
+        let value = result.voltage
+        seconds.add(stream: stream, atMs: result.timestampMs, value: value, anomaly: result.isAnomaly)
+        minutes.add(stream: stream, atMs: result.timestampMs, value: value, anomaly: result.isAnomaly)
+        if var info = streams[stream] {
+            info.lastMs = max(info.lastMs, result.timestampMs)
+            if let label = result.label { info.name = label.name; info.unit = label.unit }
+            streams[stream] = info
+        } else {
+            streams[stream] = StreamInfo(stream: stream, name: result.label?.name, unit: result.label?.unit ?? ChannelSettings.defaultUnit,
+                                         firstMs: result.timestampMs, lastMs: result.timestampMs)
+        }
+        if result.isAnomaly { lastAnomalous[stream] = result }
+        var context = contexts[stream] ?? EpisodeContext()
+        context.observe(.init(atMs: result.timestampMs, value: value, score: result.anomalyScore, anomaly: result.isAnomaly),
+                        episode: result.episode)
+        for ready in context.takeReady() { readyContexts.append((stream, ready.episode, ready.points)) }
+        contexts[stream] = context
+    }
+
+    mutating func apply(_ change: EpisodeTracker.Change, stream: String) {
+        guard let episode = change.episode else { return }
+        let key = "\(stream)#\(episode.id)"
+        var stored = open[key] ?? episodes[key] ?? StoredEpisode(stream: stream, episode: episode, peakValue: nil, peakSeverity: .normal)
+        if let result = lastAnomalous[stream], result.episode == episode.id,
+           stored.peakValue == nil || result.anomalyScore >= stored.episode.peakScore {
+            stored.peakValue = result.voltage
+            stored.peakSeverity = result.severity
+        }
+        stored.episode = episode
+        episodes[key] = stored
+        if episode.isOpen { open[key] = stored } else { open[key] = nil }
+    }
+
+    mutating func endOpenEpisodes() {
+        for (key, var stored) in open {
+            stored.episode = stored.episode.ended()
+            episodes[key] = stored
+        }
+        open.removeAll()
+    }
+
+    mutating func take(final: Bool) -> HistoryBatch {
+        var batch = HistoryBatch()
+        batch.seconds = seconds.drain()
+        batch.minutes = minutes.drain()
+        if final {
+            endOpenEpisodes()
+            for (stream, var context) in contexts {
+                for entry in context.takeAll() { readyContexts.append((stream, entry.episode, entry.points)) }
+                contexts[stream] = context
+            }
+        }
+        batch.episodes = episodes.values.sorted { ($0.episode.startMs, $0.stream) < ($1.episode.startMs, $1.stream) }
+        episodes.removeAll(keepingCapacity: true)
+        batch.contexts = readyContexts
+        readyContexts.removeAll()
+        batch.streams = streams.values.sorted { $0.stream < $1.stream }
+        return batch
+    }
+
+    /// Puts back a batch the store refused, under anything that arrived since.
+    mutating func restore(_ batch: inout HistoryBatch) {
+        seconds.restore(batch.seconds)
+        minutes.restore(batch.minutes)
+        for stored in batch.episodes {
+            let key = "\(stored.stream)#\(stored.episode.id)"
+            if episodes[key] == nil { episodes[key] = stored }
+        }
+        readyContexts = Array((batch.contexts + readyContexts).suffix(200))
+    }
+}
+
+/// Where the HTTP API reads history from: the live recorder's store, or a store opened
+/// read-only for browsing (`voltwatch serve --db`).
+public protocol HistorySource: Sendable {
+    func currentStore() throws -> HistoryStore
+    /// Per-second rows exist from here on (older ones were pruned), epoch milliseconds.
+    var secondsKeptSinceMs: Int64 { get }
+    /// nil when the source writes nothing (a read-only store).
+    var healthSnapshot: HistoryHealth.Snapshot? { get }
+}
+
+/// A store opened read-only, for browsing a replayed or copied database.
+public struct ReadOnlyHistory: HistorySource {
+    public let store: HistoryStore
+
+    public init(path: String) throws {
+        store = try HistoryStore(path: path, readOnly: true)
+    }
+
+    public func currentStore() throws -> HistoryStore { store }
+    public var secondsKeptSinceMs: Int64 { .min }
+    public var healthSnapshot: HistoryHealth.Snapshot? { nil }
+}
