@@ -120,6 +120,7 @@ let package = Package(
                 "VoltCore",
                 "VoltSerial",
                 "VoltAgent",
+                "VoltHistory",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),

@@ -1,5 +1,6 @@
 import VoltAgent
 import VoltCore
+import VoltHistory
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -24,6 +25,8 @@ struct FileReplay: Sendable {
     let settings: AgentSettings?
     let speed: Double?
     let progress: Bool
+    /// `--db`: every result and episode also goes into this history store.
+    var history: HistoryRecorder? = nil
 
     /// The argument that names standard input, as most Unix tools take it.
     static let standardInput = "-"
@@ -70,6 +73,7 @@ struct FileReplay: Sendable {
         var lastProgress = 0
         var encodedDevice: ResultEncoder.Device?
         var channelNames = EncodedNames()
+        var flushedAt = 0
         do {
             try reader.forEachLine { line, number, consumed in
                 switch replayer.feed(line: line, number: number) {
@@ -81,6 +85,11 @@ struct FileReplay: Sendable {
                     out.append { ResultEncoder.appendLine(result, device: name, to: &$0) }
                     if pacer != nil { out.flush() }
                     report.count(result)
+                    if let history {
+                        history.publish(.result(device: name.name, result))
+                        let change = replayer.stream.lastEpisodeChange
+                        if change != .none { history.publish(.episode(device: name.name, change)) }
+                    }
                 case .channels(let results):
                     if pacer != nil, let first = results.first { pacer!.wait(until: first.result.timestampMs) }
                     out.append { buffer in
@@ -89,12 +98,21 @@ struct FileReplay: Sendable {
                         }
                     }
                     if pacer != nil { out.flush() }
-                    for channel in results { report.count(channel.result) }
+                    for channel in results {
+                        report.count(channel.result)
+                        history?.publish(.result(device: channel.stream, channel.result))
+                        if channel.episodeChange != .none { history?.publish(.episode(device: channel.stream, channel.episodeChange)) }
+                    }
                 case .error(let error):
                     report.errorCount += 1
                     if report.errors.count < Self.listedErrors { report.errors.append("\(displayName): \(error)") }
                 case .none, .hello, .rejected, .event:
                     break
+                }
+                // A day of 10 Hz is 864,000 results: write them a batch at a time, not all at the end.
+                if let history, report.samples - flushedAt >= 100_000 {
+                    flushedAt = report.samples
+                    history.flush()
                 }
                 if progress && number - lastProgress >= 50_000 {
                     lastProgress = number

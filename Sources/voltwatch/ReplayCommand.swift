@@ -1,4 +1,6 @@
 import ArgumentParser
+import Logging
+import VoltHistory
 import VoltAgent
 import VoltCore
 #if canImport(Glibc)
@@ -38,6 +40,7 @@ struct ReplayCommand: AsyncParsableCommand {
               voltwatch replay --out-dir out/ bench/*.csv
               voltwatch replay --speed 10 day.rec      ten times real time
               ssh gateway cat day.rec | voltwatch replay -
+              voltwatch replay --db day.sqlite day.rec > /dev/null   then: voltwatch serve --db day.sqlite
 
             A recording keeps the names, units and calibrations in effect when it was made, so \
             a replayed day shows the values seen live; --settings FILE replaces them (to try a \
@@ -71,6 +74,9 @@ struct ReplayCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Files scored at once with --out-dir (default: the number of cores).", valueName: "n"))
     var jobs: Int?
 
+    @Option(help: ArgumentHelp("Also write the results into this history database (made if absent), to browse with `voltwatch serve --db FILE`.", valueName: "file"))
+    var db: String?
+
     @Flag(name: .shortAndLong, help: "No summary or progress on standard error.")
     var quiet = false
 
@@ -102,6 +108,11 @@ struct ReplayCommand: AsyncParsableCommand {
                 throw ExitCode(ExitStatus.cannotCreate)
             }
         }
+        let history = db.map { HistoryRecorder(options: .init(path: $0), logger: Logger(label: "voltwatch.replay")) }
+        if let history, let error = history.health.snapshot.error {
+            StandardError.write("replay: --db: \(error)\n")
+            throw ExitCode(ExitStatus.cannotCreate)
+        }
         let clock = ContinuousClock()
         let started = clock.now
         var total = ReplayReport()
@@ -112,20 +123,28 @@ struct ReplayCommand: AsyncParsableCommand {
             let tasks = files.map { file in
                 FileReplay(input: file, output: outDir + "/" + Self.outputName(for: file),
                            device: device, stem: Self.stem(of: file), config: resolved.config,
-                           settings: settings, speed: speed, progress: progress && (jobs == 1 || files.count == 1))
+                           settings: settings, speed: speed, progress: progress && (jobs == 1 || files.count == 1),
+                           history: history)
             }
             total = await Self.runAll(tasks, jobs: jobs)
         } else {
             let stdout = OutputFile.standardOutput(capacity: speed == nil ? 1 << 20 : 0)
             for file in files {
                 let task = FileReplay(input: file, output: nil, device: device, stem: Self.stem(of: file),
-                                      config: resolved.config, settings: settings, speed: speed, progress: progress)
+                                      config: resolved.config, settings: settings, speed: speed, progress: progress,
+                                      history: history)
                 total.add(task.run(into: stdout))
             }
             stdout.close()
             if let failure = stdout.failure { total.writeFailures.append(failure) }
         }
 
+        if let history {
+            history.flush(final: true)
+            if let error = history.health.snapshot.error {
+                total.writeFailures.append("replay: --db: \(error)")
+            }
+        }
         let elapsed = clock.now - started
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         if !quiet { StandardError.write(total.text(seconds: seconds)) }

@@ -113,3 +113,21 @@ struct HistoryStatus: Encodable, Sendable {
         case droppedRows = "dropped_rows"
     }
 }
+
+/// `GET /api/history` without a device: the streams history holds.
+struct StreamsReport: Encodable, Sendable {
+    struct Stream: Encodable, Sendable {
+        var device: String
+        var name: String?
+        var unit: String
+        var first: Double
+        var last: Double
+    }
+
+    var streams: [Stream]
+
+    init(_ infos: [StreamInfo]) {
+        streams = infos.map { Stream(device: $0.stream, name: $0.name, unit: $0.unit,
+                                     first: Double(secondsFromMilliseconds: $0.firstMs), last: Double(secondsFromMilliseconds: $0.lastMs)) }
+    }
+}

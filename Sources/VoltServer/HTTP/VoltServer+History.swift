@@ -26,6 +26,11 @@ extension VoltServer {
 
         router.get("/api/history") { request, _ in
             let query = HistoryQuery(request.uri.queryParameters)
+            // Without a device: what history holds, to choose from (a browsed database has
+            // no live devices to list).
+            guard query.parameters["device"] != nil else {
+                return try JSONResponse.ok(StreamsReport(try store().streams()))
+            }
             let device = try query.requiredDevice()
             let toMs = try query.time("to") ?? Now.epochMs
             let fromMs = try query.time("from") ?? (toMs - 3_600_000)
