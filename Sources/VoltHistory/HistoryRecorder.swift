@@ -41,7 +41,8 @@ public final class HistoryRecorder: AgentEventSink, Service, HistorySource {
         var open: [String: StoredEpisode] = [:]
         var lastAnomalous: [String: ScoredResult] = [:]
         var contexts: [String: EpisodeContext] = [:]
-        var readyContexts: [(stream: String, episode: UInt64, points: [EpisodeContext.Point])] = []
+        /// Context points a failed write could not store, written with the next batch.
+        var unwrittenContexts: [(stream: String, episode: UInt64, points: [EpisodeContext.Point])] = []
         var streams: [String: StreamInfo] = [:]
     }
 
@@ -227,7 +228,6 @@ extension HistoryRecorder.Pending {
         var context = contexts[stream] ?? EpisodeContext()
         context.observe(.init(atMs: result.timestampMs, value: value, score: result.anomalyScore, anomaly: result.isAnomaly),
                         episode: result.episode)
-        for ready in context.takeReady() { readyContexts.append((stream, ready.episode, ready.points)) }
         contexts[stream] = context
     }
 
@@ -257,17 +257,15 @@ extension HistoryRecorder.Pending {
         var batch = HistoryBatch()
         batch.seconds = seconds.drain()
         batch.minutes = minutes.drain()
-        if final {
-            endOpenEpisodes()
-            for (stream, var context) in contexts {
-                for entry in context.takeAll() { readyContexts.append((stream, entry.episode, entry.points)) }
-                contexts[stream] = context
-            }
+        if final { endOpenEpisodes() }
+        var gathered = unwrittenContexts
+        unwrittenContexts.removeAll()
+        for stream in contexts.keys.sorted() {
+            for entry in contexts[stream]!.takeNew() { gathered.append((stream, entry.episode, entry.points)) }
         }
         batch.episodes = episodes.values.sorted { ($0.episode.startMs, $0.stream) < ($1.episode.startMs, $1.stream) }
         episodes.removeAll(keepingCapacity: true)
-        batch.contexts = readyContexts
-        readyContexts.removeAll()
+        batch.contexts = gathered
         batch.streams = streams.values.sorted { $0.stream < $1.stream }
         return batch
     }
@@ -280,7 +278,8 @@ extension HistoryRecorder.Pending {
             let key = "\(stored.stream)#\(stored.episode.id)"
             if episodes[key] == nil { episodes[key] = stored }
         }
-        readyContexts = Array((batch.contexts + readyContexts).suffix(200))
+        // Bounded: the newest context of a few hundred alarms.
+        unwrittenContexts = Array((batch.contexts + unwrittenContexts).suffix(500))
     }
 }
 

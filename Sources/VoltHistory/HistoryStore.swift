@@ -207,7 +207,7 @@ public struct HistoryBatch: Sendable {
     public var minutes: [(key: BucketAggregator.Key, aggregate: Aggregate)] = []
     /// Episodes touched since the last flush, as they stand now.
     public var episodes: [StoredEpisode] = []
-    /// Context samples of episodes whose context is complete.
+    /// Context samples gathered since the last flush (an alarm's chart fills as it goes).
     public var contexts: [(stream: String, episode: UInt64, points: [EpisodeContext.Point])] = []
     public var streams: [StreamInfo] = []
 

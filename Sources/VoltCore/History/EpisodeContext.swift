@@ -23,8 +23,17 @@ public struct EpisodeContext: Sendable {
     /// Most points kept for one episode (an hour-long fault keeps its first ones, then stops).
     public let maxPoints: Int
     private var recent: [Point] = []
-    private var following: [UInt64: (points: [Point], endedAtMs: Int64?)] = [:]
-    private var ready: [(episode: UInt64, points: [Point])] = []
+
+    /// An episode being followed: points not yet handed out, how many it has had, and when it
+    /// ended (then `afterMs` more are kept, and it is done).
+    private struct Follow: Sendable {
+        var pending: [Point]
+        var kept: Int
+        var endedAtMs: Int64?
+        var done = false
+    }
+
+    private var following: [UInt64: Follow] = [:]
 
     public init(beforeMs: Int64 = 30_000, afterMs: Int64 = 30_000, maxPoints: Int = 3_000) {
         self.beforeMs = beforeMs
@@ -41,33 +50,39 @@ public struct EpisodeContext: Sendable {
         }
         var opened: UInt64?
         if let episode, following[episode] == nil {
-            following[episode] = (Array(recent.suffix(maxPoints)), nil)
+            let before = Array(recent.suffix(maxPoints))
+            following[episode] = Follow(pending: before, kept: before.count)
             opened = episode
         }
         for id in Array(following.keys) where id != opened {
             var entry = following[id]!
+            if entry.done { continue }
             if id != episode, entry.endedAtMs == nil { entry.endedAtMs = point.atMs }
             if let ended = entry.endedAtMs, point.atMs - ended > afterMs {
-                ready.append((id, entry.points))
-                following[id] = nil
-                continue
+                entry.done = true
+            } else if entry.kept < maxPoints {
+                entry.pending.append(point)
+                entry.kept += 1
             }
-            if entry.points.count < maxPoints { entry.points.append(point) }
             following[id] = entry
         }
     }
 
-    /// Episodes whose context is complete, to store; each is handed out once.
-    public mutating func takeReady() -> [(episode: UInt64, points: [Point])] {
-        defer { ready.removeAll() }
-        return ready
+    /// The points gathered since the last call, per episode, so an alarm's chart can be drawn
+    /// while it is still going on; episodes whose context is complete are then forgotten.
+    public mutating func takeNew() -> [(episode: UInt64, points: [Point])] {
+        var out: [(episode: UInt64, points: [Point])] = []
+        for id in following.keys.sorted() {
+            var entry = following[id]!
+            if !entry.pending.isEmpty {
+                out.append((id, entry.pending))
+                entry.pending.removeAll()
+            }
+            following[id] = entry.done ? nil : entry
+        }
+        return out
     }
 
-    /// Everything still being followed, as it is now (at shutdown, so nothing is lost).
-    public mutating func takeAll() -> [(episode: UInt64, points: [Point])] {
-        let all = ready + following.map { ($0.key, $0.value.points) }
-        ready.removeAll()
-        following.removeAll()
-        return all
-    }
+    /// Episodes still followed.
+    public var followedCount: Int { following.count }
 }

@@ -42,6 +42,20 @@ struct StatusReport: Encodable, Sendable {
         case uptimeSeconds = "uptime_seconds"
         case anomaliesKept = "anomalies_kept"
     }
+
+    /// `history` is `null` when history is off, not left out: a client can tell "off" from
+    /// "an older agent".
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(status, forKey: .status)
+        try c.encode(version, forKey: .version)
+        try c.encode(uptimeSeconds, forKey: .uptimeSeconds)
+        try c.encode(devices, forKey: .devices)
+        try c.encode(clients, forKey: .clients)
+        try c.encode(anomaliesKept, forKey: .anomaliesKept)
+        try c.encode(uploads, forKey: .uploads)
+        try c.encode(history, forKey: .history)
+    }
 }
 
 /// One device's entry in ``StatusReport``.

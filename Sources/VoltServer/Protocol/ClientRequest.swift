@@ -9,6 +9,9 @@ public enum ClientRequest: Sendable, Equatable {
     case startSimulation(speed: Double?, scenario: String?)
     case stopSimulation
     case resetSimulation
+    /// What happened over a window, in sentences (`summary_request`, answered with `summary`):
+    /// `/api/summary` for a client that holds only a socket.
+    case summary(device: String?, window: String)
 
     /// Interprets an event by name and data. Unknown names and bad fields are errors that say
     /// what was expected, answered with an `error` event; the connection stays open.
@@ -35,9 +38,26 @@ public enum ClientRequest: Sendable, Equatable {
             return .stopSimulation
         case "reset_simulation":
             return .resetSimulation
+        case "summary_request":
+            let fields = try object(data, event: event, optional: true)
+            var device: String?
+            if let value = fields["device"], value != .null {
+                guard case .string(let s) = value, !s.isEmpty, s.count <= 200 else {
+                    throw ClientMessageError("summary_request: device must be a stream id")
+                }
+                device = s
+            }
+            var window = "24h"
+            if let value = fields["window"], value != .null {
+                guard case .string(let s) = value, HistorySummary.window(s) != nil else {
+                    throw ClientMessageError("summary_request: window must be a duration such as 90m, 24h or 7d")
+                }
+                window = s
+            }
+            return .summary(device: device, window: window)
         default:
             throw ClientMessageError(
-                "unknown event '\(event.prefix(40))': send voltage_data, start_simulation, stop_simulation or reset_simulation")
+                "unknown event '\(event.prefix(40))': send voltage_data, start_simulation, stop_simulation, reset_simulation or summary_request")
         }
     }
 

@@ -1,5 +1,8 @@
+import FoundationEssentials
+import Hummingbird
 import Logging
 import VoltCore
+import VoltHistory
 
 /// What the server does for a client request, whichever endpoint it came through.
 extension VoltServer {
@@ -29,6 +32,25 @@ extension VoltServer {
             return await simulate(logger: logger) { try await $0.stop() } answer: { ("simulation_stopped", "{}") }
         case .resetSimulation:
             return await simulate(logger: logger) { try await $0.reset() } answer: { ("simulation_started", "{\"reset\":true}") }
+        case .summary(let device, let window):
+            return summarize(device: device, window: window)
+        }
+    }
+
+    private func summarize(device: String?, window: String) -> (event: String, dataJSON: String) {
+        guard let history = configuration.history else {
+            return ("error", WireText.errorData("history is off: start the agent without --no-history"))
+        }
+        do {
+            let report = try Self.summary(store: history.currentStore(), device: device,
+                                          windowMs: HistorySummary.window(window) ?? 86_400_000)
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            return ("summary", String(decoding: try encoder.encode(report), as: UTF8.self))
+        } catch let error as HTTPError {
+            return ("error", WireText.errorData(error.body ?? "\(error)"))
+        } catch {
+            return ("error", WireText.errorData("history cannot be read now: \(error)"))
         }
     }
 
