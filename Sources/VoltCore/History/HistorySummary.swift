@@ -118,7 +118,7 @@ public enum HistorySummary {
         case "d": unit = 86_400_000; digits = digits.dropLast()
         default: unit = 1_000
         }
-        guard let n = Int64(digits), n > 0, n <= 3_660 * 86_400_000 / unit else { return nil }
+        guard let n = Int64(digits), n > 0, n <= 10_000 * 86_400_000 / unit else { return nil }
         return n * unit
     }
 }

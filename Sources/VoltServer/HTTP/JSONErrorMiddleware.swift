@@ -9,6 +9,7 @@ struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     /// The methods each path answers (VoltServer+Routes), for the 405's `Allow` header.
     static var methods: [String: String] {
         ["/": "GET", "/api/health": "GET", "/api/status": "GET", "/api/anomalies": "GET", "/api/model": "GET",
+         "/api/history": "GET", "/api/episode": "GET", "/api/summary": "GET",
          "/api/openapi.json": "GET", "/metrics": "GET", "/api/replay": "POST", "/ws": "GET", "/socket.io": "GET, POST",
          "/socket.io/": "GET, POST"]
     }

@@ -28,16 +28,19 @@ extension VoltServer {
             let query = HistoryQuery(request.uri.queryParameters)
             // Without a device: what history holds, to choose from (a browsed database has
             // no live devices to list).
+            let toMs = try query.time("to") ?? Now.epochMs
+            let fromMs = try query.time("from") ?? (toMs - 3_600_000)
+            let givenStep = try query.step()
             guard query.parameters["device"] != nil else {
                 return try JSONResponse.ok(StreamsReport(try store().streams()))
             }
             let device = try query.requiredDevice()
-            let toMs = try query.time("to") ?? Now.epochMs
-            let fromMs = try query.time("from") ?? (toMs - 3_600_000)
-            guard fromMs < toMs else { throw HTTPError(.badRequest, message: "from must be before to") }
-            let step = try query.step() ?? HistoryStep.automatic(fromMs: fromMs, toMs: toMs)
-            guard (toMs - fromMs) / (step * 1_000) <= 100_000 else {
-                throw HTTPError(.badRequest, message: "that is more than 100,000 points: give a larger step (or none, for about 2,000 points)")
+            // An empty range is an empty series. A step too fine for the range is coarsened to
+            // keep an answer at most 100,000 points; the answer says which step it used.
+            var step = givenStep ?? HistoryStep.automatic(fromMs: fromMs, toMs: toMs)
+            if fromMs < toMs, (toMs - fromMs) / (step * 1_000) > 100_000 { step = (toMs - fromMs) / 100_000_000 + 1 }
+            guard fromMs < toMs else {
+                return try JSONResponse.ok(HistoryReport(device: device, fromMs: fromMs, toMs: toMs, step: step, points: []))
             }
             let points = try store().history(stream: device, fromMs: fromMs, toMs: toMs, stepSeconds: step,
                                              secondsKeptSinceMs: source?.secondsKeptSinceMs)
@@ -50,7 +53,7 @@ extension VoltServer {
             guard let windowMs = HistorySummary.window(windowText) else {
                 throw HTTPError(.badRequest, message: "window '\(windowText)' is not a duration: give 90m, 24h or 7d")
             }
-            let summary = try Self.summary(store: store(), device: query.parameters["device"], windowMs: windowMs)
+            let summary = try Self.summary(store: store(), device: query.device(), windowMs: windowMs)
             return try JSONResponse.ok(summary)
         }
 
@@ -77,7 +80,7 @@ extension VoltServer {
     /// second, and wins where both hold an episode, being newer.
     static func storedAnomalies(_ request: Request, store: HistoryStore, recent: [EpisodeList.Entry], limit: Int) throws -> Response {
         let query = HistoryQuery(request.uri.queryParameters)
-        let device = query.parameters["device"]
+        let device = try query.device()
         let sinceMs = try query.time("since"), untilMs = try query.time("until")
         var byKey: [String: EpisodeReport] = [:]
         for stored in try store.episodes(stream: device, sinceMs: sinceMs, untilMs: untilMs, limit: limit) {
@@ -141,8 +144,17 @@ struct HistoryQuery {
     }
 
     func requiredDevice() throws -> String {
-        guard let device = parameters["device"], !device.isEmpty else {
+        guard let device = try device() else {
             throw HTTPError(.badRequest, message: "device is required: a stream id as results name it (see /api/status)")
+        }
+        return device
+    }
+
+    /// `device`, when given: 1 to 200 characters.
+    func device() throws -> String? {
+        guard let device = parameters["device"] else { return nil }
+        guard !device.isEmpty, device.count <= 200 else {
+            throw HTTPError(.badRequest, message: "device must be a stream id of 1 to 200 characters (see /api/status)")
         }
         return device
     }
@@ -150,7 +162,7 @@ struct HistoryQuery {
     /// A time given as epoch seconds (`1732170000.5`); nil when absent.
     func time(_ name: String) throws -> Int64? {
         guard let text = parameters[name] else { return nil }
-        guard let seconds = Double(text), seconds.isFinite, abs(seconds) < 1e11 else {
+        guard let seconds = Double(text), seconds.isFinite, abs(seconds) <= 1e11 else {
             throw HTTPError(.badRequest, message: "\(name) must be a time in epoch seconds, such as 1732170000")
         }
         return Int64((seconds * 1_000).rounded())
