@@ -65,16 +65,7 @@ public struct AgentSettings: Sendable, Equatable {
     // MARK: Parsing
 
     public static func parse(json bytes: [UInt8], source: String? = nil) throws(ConfigError) -> AgentSettings {
-        let document: JSONValue
-        do {
-            document = try JSONValue.parse(bytes)
-        } catch {
-            throw ConfigError(issues: [.init(key: error.path, message: error.description)], source: source)
-        }
-        guard case .object(let object) = document else {
-            throw ConfigError(issues: [.init(key: nil, message: "the settings must be a JSON object, not \(document.typeName)")],
-                              source: source)
-        }
+        let object = try JSONValue.configurationObject(bytes, source: source, what: "the settings")
         var issues: [ConfigError.Issue] = []
         for key in object.keys.sorted() where !knownKeys.contains(key) {
             issues.append(.init(key: key, message: "unknown key (known: \(knownKeys.joined(separator: ", ")))"))

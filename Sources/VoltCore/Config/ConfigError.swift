@@ -34,3 +34,22 @@ public struct ConfigError: Error, Sendable, Equatable, CustomStringConvertible {
         return ([head] + issues.map { "  - \($0)" }).joined(separator: "\n")
     }
 }
+
+extension JSONValue {
+    /// Parses a configuration document that must be a JSON object (`model_config.json`, the
+    /// settings file): a syntax error, a duplicate key or a number out of range is blamed on its
+    /// position and key, like any bad value; anything but an object is refused, naming `what`.
+    static func configurationObject(_ bytes: [UInt8], source: String?, what: String) throws(ConfigError) -> [String: JSONValue] {
+        let document: JSONValue
+        do {
+            document = try JSONValue.parse(bytes)
+        } catch {
+            throw ConfigError(issues: [.init(key: error.path, message: error.description)], source: source)
+        }
+        guard case .object(let object) = document else {
+            throw ConfigError(issues: [.init(key: nil, message: "\(what) must hold a JSON object, not \(document.typeName)")],
+                              source: source)
+        }
+        return object
+    }
+}

@@ -17,18 +17,7 @@ extension ModelConfig {
     /// Collects every problem before throwing: unknown keys (with the closest known key when it
     /// looks like a typo), missing required keys, wrong types and out-of-range values.
     public static func parse(json bytes: [UInt8], source: String? = nil) throws(ConfigError) -> ModelConfig {
-        let document: JSONValue
-        do {
-            document = try JSONValue.parse(bytes)
-        } catch {
-            // A duplicate key or a number out of range is blamed on its key, like any bad value.
-            throw ConfigError(issues: [.init(key: error.path, message: error.description)], source: source)
-        }
-        guard case .object(let object) = document else {
-            throw ConfigError(
-                issues: [.init(key: nil, message: "the file must hold a JSON object, not \(document.typeName)")],
-                source: source)
-        }
+        let object = try JSONValue.configurationObject(bytes, source: source, what: "the file")
         var reader = KeyReader(object: object)
         var config = ModelConfig()
         for key in object.keys.sorted() where !knownKeys.contains(key) {
