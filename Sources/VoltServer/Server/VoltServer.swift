@@ -66,8 +66,13 @@ public struct VoltServer: Service, CustomStringConvertible {
         // Polls wait up to a ping interval for data: on shutdown their sessions close at once,
         // so no request holds the server past the close timeout.
         let polling = self.polling
+        let (host, port) = (configuration.host, configuration.port)
         try await withGracefulShutdownHandler {
-            try await makeApplication(onServerRunning: { [listening] _ in listening.fire() }).run()
+            do {
+                try await makeApplication(onServerRunning: { [listening] _ in listening.fire() }).run()
+            } catch let error as IOError where error.errnoCode == EADDRINUSE {
+                throw PortInUse(host: host, port: port)
+            }
         } onGracefulShutdown: {
             polling.closeAll()
         }
