@@ -1,5 +1,6 @@
-"""A port already taken (the Flask backend voltwatch replaces listens on 5000 too) is named,
-with the program holding it and the flag to choose another, not a raw bind error."""
+"""What a new user meets first: a port already taken (the Flask backend voltwatch replaces
+listens on 5000 too) is named with the program holding it and the flag to choose another, not
+a raw bind error; every metric family on /metrics says what it counts."""
 import os
 import socket
 import subprocess
@@ -23,3 +24,17 @@ def test_a_port_in_use_names_the_port_its_holder_and_the_way_out(tmp_path):
     assert f"port {port} on 127.0.0.1 is already in use" in message, run.stderr[-2000:]
     assert f"(pid {os.getpid()})" in message, "the test process holds it and is named"
     assert "--port N" in message and "scripts/run.sh --port N" in message
+
+
+def test_every_metric_family_says_what_it_counts(make_agent):
+    import requests
+    agent = make_agent(scenario="spikes")
+    text = requests.get(agent.url("/metrics"), timeout=10).text
+    lines = text.splitlines()
+    families = [line.split()[2] for line in lines if line.startswith("# TYPE ")]
+    assert len(families) >= 10
+    for name in families:
+        index = lines.index(next(line for line in lines if line.startswith(f"# TYPE {name} ")))
+        help_line = lines[index - 1]
+        assert help_line.startswith(f"# HELP {name} ") and len(help_line) > len(f"# HELP {name} ") + 10, help_line
+        assert "voltwatch metric" not in help_line, f"{name} has no written help"
