@@ -59,7 +59,7 @@ extension VoltServer {
             headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
             var buffer: [UInt8] = []
             registry.emit(into: &buffer)
-            return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: buffer)))
+            return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: MetricHelp.annotate(buffer))))
         }
         let replay = ReplayUpload(config: { hub.modelConfig }, maxBytes: configuration.maxReplayUploadBytes,
                                   metrics: hub.metrics, gate: uploads)
