@@ -57,6 +57,25 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // libmosquitto, the MQTT client the publisher drives: nothing else.
+        .systemLibrary(
+            name: "CMosquitto",
+            pkgConfig: "libmosquitto",
+            providers: [.apt(["libmosquitto-dev"])]
+        ),
+        // Publishing: MQTT (topics, Home Assistant discovery), alert webhooks, and the on-disk
+        // outbox that keeps episodes while the broker or the network is away.
+        .target(
+            name: "VoltPublish",
+            dependencies: [
+                "VoltCore",
+                "CMosquitto",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // History: the SQLite store (GRDB, WAL) and the recorder that writes it once a second.
         .target(
             name: "VoltHistory",
@@ -107,6 +126,7 @@ let package = Package(
                 "VoltSerial",
                 "VoltServer",
                 "VoltHistory",
+                "VoltPublish",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -121,6 +141,7 @@ let package = Package(
                 "VoltSerial",
                 "VoltAgent",
                 "VoltHistory",
+                "VoltPublish",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -146,6 +167,11 @@ let package = Package(
         .testTarget(
             name: "VoltHistoryTests",
             dependencies: ["VoltHistory", "VoltCore", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "VoltPublishTests",
+            dependencies: ["VoltPublish", "VoltCore"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

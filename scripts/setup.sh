@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything voltwatch needs to build, run and test on a fresh Debian machine:
 # the Debian packages (libudev for discovery, umockdev/simavr/avr-gcc/chromium/socat for the
-# real-part tests, tmux for the interactive calibrate test, musl-gcc for scripts/portability.sh) and the Python clients the end-to-end
+# real-part tests, tmux for the interactive calibrate test, musl-gcc for scripts/portability.sh, libmosquitto
+# and the mosquitto broker for MQTT publishing and its tests) and the Python clients the end-to-end
 # tests drive the agent with.
 # Idempotent and non-interactive, so CI (no stdin) and a person get the same result.
 set -euo pipefail
@@ -15,8 +16,9 @@ APT_PACKAGES=(
   socat procps lsof iproute2 tmux
   musl-tools
   systemd
+  libmosquitto-dev mosquitto mosquitto-clients openssl
 )
-PIP_PACKAGES=(pytest websockets "python-socketio[client]" selenium schemathesis flask-socketio)
+PIP_PACKAGES=(pytest websockets "python-socketio[client]" selenium schemathesis flask-socketio paho-mqtt)
 
 need_apt=()
 for p in "${APT_PACKAGES[@]}"; do
@@ -31,7 +33,7 @@ if [ ${#need_apt[@]} -gt 0 ]; then
 fi
 
 PY="${PYTHON:-python3}"
-if ! "$PY" -c 'import pytest, websockets, socketio, selenium, schemathesis, flask_socketio' >/dev/null 2>&1; then
+if ! "$PY" -c 'import pytest, websockets, socketio, selenium, schemathesis, flask_socketio, paho.mqtt' >/dev/null 2>&1; then
   echo "setup: installing Python packages: ${PIP_PACKAGES[*]}" >&2
   "$PY" -m pip install -q --disable-pip-version-check "${PIP_PACKAGES[@]}" </dev/null
 fi

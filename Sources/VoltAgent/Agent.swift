@@ -8,6 +8,7 @@ public import ServiceLifecycle
 import UnixSignals
 import VoltCore
 public import VoltHistory
+public import VoltPublish
 public import VoltSerial
 
 /// The composition root: builds every service of `voltwatch run` from the options and runs
@@ -35,6 +36,8 @@ public struct Agent {
     let sink: EventFanout
     /// The history recorder, unless `--no-history`.
     public let history: HistoryRecorder?
+    /// MQTT and webhook publishing, when `--mqtt` or the settings ask for it.
+    public let publisher: MQTTPublisher?
     /// The server's sink (its hub), when serving.
     let server: AgentServer
     /// systemd's notification socket, when started by systemd with `Type=notify`.
@@ -105,6 +108,15 @@ public struct Agent {
         if let history { sinks.append(history) }
         if options.printResults { sinks.append(PrintSink()) }
         if let status { sinks.append(status) }
+        var publisher: MQTTPublisher?
+        if let outboxPath = options.outboxPath,
+           MQTTPublisher.isConfigured(options.settings, commandLineURL: options.mqttURL) {
+            // Settings reloaded on SIGHUP reach it through the live configuration.
+            publisher = MQTTPublisher(options: .init(commandLineURL: options.mqttURL, outboxPath: outboxPath),
+                                      settings: { liveConfig.settings }, logger: logger)
+        }
+        if let publisher { sinks.append(publisher) }
+        self.publisher = publisher
         self.sink = EventFanout(sinks)
         self.server = server
 
@@ -117,6 +129,7 @@ public struct Agent {
         var services: [any Service] = []
         if let recorder { services.append(recorder) }
         if let history { services.append(history) }
+        if let publisher { services.append(publisher) }
         services += server.services
         if let fake { services.append(fake) }
         if let registry {

@@ -37,6 +37,12 @@ public struct AgentOptions: Sendable {
     /// How long per-minute aggregates and episodes are kept, days.
     public var historyDays = 365.0
 
+    // MARK: Publishing
+    /// `run --mqtt URL`: publish to this broker (the settings' `"mqtt"` object gives the rest).
+    public var mqttURL: String?
+    /// The outbox of episodes waiting for the broker or a webhook (`<data dir>/outbox.sqlite`).
+    public var outboxPath: String?
+
     // MARK: Server
     /// Serve HTTP + WebSocket (false only for tests and pure `--print` use).
     public var serve = true

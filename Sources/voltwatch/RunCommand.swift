@@ -105,6 +105,11 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("With --fake: analog channels the fake board samples, 1 to 6 (A0 plays the scenario).", valueName: "n"))
     var channels = 1
 
+    @Option(name: .customLong("mqtt"), help: ArgumentHelp(
+        "Publish status, results and alarms to this MQTT broker: mqtt://HOST[:PORT] or mqtts://HOST[:PORT]. Credentials, TLS files and the rest go in the settings file's \"mqtt\" object (docs/mqtt.md), never here.",
+        valueName: "url"))
+    var mqtt: String?
+
     @OptionGroup var server: ServerOptions
 
     func validate() throws {
@@ -122,6 +127,9 @@ struct RunCommand: AsyncParsableCommand {
         if noHistory && dataDir != nil { throw ValidationError("--no-history and --data-dir exclude each other") }
         if !(historyDetailDays > 0 && historyDays >= historyDetailDays && historyDays <= 36_600) {
             throw ValidationError("--history-detail-days must be positive and at most --history-days (at most 36600)")
+        }
+        if let mqtt, MQTTSettings.endpoint(mqtt) == nil {
+            throw ValidationError("--mqtt \(mqtt): must be mqtt://HOST[:PORT] or mqtts://HOST[:PORT], without user or password (put username and password_file in the settings file)")
         }
         if Logger.Level(rawValue: logLevel) == nil {
             throw ValidationError("--log-level \(logLevel): choose trace, debug, info, notice, warning, error or critical")
@@ -144,6 +152,9 @@ struct RunCommand: AsyncParsableCommand {
         options.historyPath = noHistory ? nil : DataDirectory.resolve(dataDir) + "/history.sqlite"
         options.historyDetailDays = historyDetailDays
         options.historyDays = historyDays
+        options.mqttURL = mqtt
+        // Episodes waiting for the broker or a webhook: beside history, or where it would be.
+        options.outboxPath = DataDirectory.resolve(dataDir) + "/outbox.sqlite"
         if options.corsOrigins == nil { options.corsOrigins = options.settings.corsOrigins }
         if noServe { options.serve = false }
 

@@ -24,6 +24,10 @@ public struct AgentSettings: Sendable, Equatable {
     /// Origins whose web pages may read the REST API (`--cors-origin` wins when given); nil:
     /// the default rule (docs/DESIGN.md, CORS). Read at start.
     public var corsOrigins: [String]?
+    /// MQTT publishing (docs/mqtt.md); nil: none (unless `run --mqtt`). Reloaded on SIGHUP.
+    public var mqtt: MQTTSettings?
+    /// URLs POSTed on each alarm episode's start and end. Reloaded on SIGHUP.
+    public var webhooks: [WebhookSettings] = []
 
     public static let empty = AgentSettings()
 
@@ -33,7 +37,7 @@ public struct AgentSettings: Sendable, Equatable {
         self.corsOrigins = corsOrigins
     }
 
-    public static let knownKeys = ["channels", "boards", "cors_origins"]
+    public static let knownKeys = ["channels", "boards", "cors_origins", "mqtt", "webhooks"]
 
     /// The settings of `device`'s stream on `channel` (nil: its single signal).
     public func settings(device: String, channel: AnalogChannel?) -> ChannelSettings? {
@@ -119,6 +123,13 @@ public struct AgentSettings: Sendable, Equatable {
         case let other?:
             issues.append(.init(key: "cors_origins", message: "must be an array of origins, not \(other.typeName)"))
         }
+        switch object["mqtt"] {
+        case nil, .null?: break
+        case let value?: settings.mqtt = MQTTSettings.parse(value, path: "mqtt", issues: &issues)
+        }
+        if let value = object["webhooks"], value != .null {
+            settings.webhooks = WebhookSettings.parseList(value, issues: &issues)
+        }
         // `dev` and `dev/A0` are one stream.
         if case .object(let entries)? = object["channels"] {
             for key in entries.keys.sorted() where !key.contains("/") && entries["\(key)/A0"] != nil {
@@ -165,6 +176,8 @@ public struct AgentSettings: Sendable, Equatable {
         var sections = [section("channels", channels.keys.sorted().map { ($0, channels[$0]!.jsonText()) })]
         if !boards.isEmpty { sections.append(section("boards", boards.keys.sorted().map { ($0, boards[$0]!.jsonText()) })) }
         if let corsOrigins { sections.append("  \"cors_origins\": [" + corsOrigins.map(JSONText.string).joined(separator: ", ") + "]") }
+        if let mqtt { sections.append("  \"mqtt\": " + mqtt.jsonText()) }
+        if !webhooks.isEmpty { sections.append("  \"webhooks\": [" + webhooks.map { $0.jsonText() }.joined(separator: ", ") + "]") }
         return "{\n" + sections.joined(separator: ",\n") + "\n}\n"
     }
 
