@@ -44,7 +44,18 @@ struct CheckConfigCommand: ParsableCommand {
         }
         do {
             let config = try ModelConfigFile.load(file)
-            print(config.jsonText())
+            // Every key with the value in effect (stdout, JSON), and where each came from (stderr).
+            var given = Set<String>()
+            if let bytes = try? readFile(file, limit: 1 << 20), case .object(let object)? = try? JSONValue.parse(bytes) {
+                given = Set(object.keys)
+            }
+            let values = config.effectiveValues(givenKeys: given)
+            print("{\n" + values.map { "  \"\($0.key)\": \($0.value)" }.joined(separator: ",\n") + "\n}")
+            let width = values.map(\.key.count).max() ?? 0
+            for entry in values {
+                let padded = entry.key + String(repeating: " ", count: width - entry.key.count)
+                StandardError.write("  \(padded)  \(entry.value)  (\(entry.source))\n")
+            }
             let note = "\(file): ok (threshold \(config.anomalyThreshold), window \(config.windowSize) samples, " +
                 "\(config.sampleRate) samples/s, dropout after \(FixedPoint.format(config.dropoutTimeoutMs / 1000, digits: 1)) s)"
             StandardError.write(note + "\n")

@@ -29,20 +29,10 @@ public enum ReloadOutcome: Sendable, Equatable, CustomStringConvertible {
 
     /// `anomaly_threshold: 0.7 → 0.9` for each key whose value differs.
     static func changes(from old: ModelConfig, to new: ModelConfig) -> [String] {
-        let before = pairs(old)
-        return pairs(new).compactMap { key, value in
+        let before = ModelConfig.pairs(of: old)
+        return ModelConfig.pairs(of: new).compactMap { key, value in
             guard let was = before.first(where: { $0.key == key })?.value, was != value else { return nil }
             return "\(key): \(was) → \(value)"
-        }
-    }
-
-    private static func pairs(_ config: ModelConfig) -> [(key: String, value: String)] {
-        config.jsonText().split(separator: "\n").compactMap { line in
-            let text = line.drop { $0 == " " }
-            guard text.first == "\"", let colon = text.firstIndex(of: ":") else { return nil }
-            var value = text[text.index(after: colon)...].drop { $0 == " " }
-            if value.last == "," { value = value.dropLast() }
-            return (String(text[text.index(after: text.startIndex)..<colon].dropLast()), String(value))
         }
     }
 

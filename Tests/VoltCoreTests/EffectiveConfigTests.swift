@@ -1,0 +1,28 @@
+import Testing
+@testable import VoltCore
+
+/// `check-config` shows every key's value in effect and where it came from, never a bare null
+/// where a value is derived.
+@Suite("Effective configuration")
+struct EffectiveConfigTests {
+    @Test func derivedKeysShowTheirValueAndLearntOnesSaySo() throws {
+        let config = try ModelConfig.parse(json: #"{"anomaly_threshold": 0.8, "window_size": 50, "sample_rate": 10, "spike_mads": 12}"#)
+        let values = config.effectiveValues(givenKeys: ["anomaly_threshold", "window_size", "sample_rate", "spike_mads"])
+        let byKey = Dictionary(uniqueKeysWithValues: values.map { ($0.key, ($0.value, $0.source)) })
+        #expect(values.map(\.key) == ModelConfig.knownKeys)
+        #expect(byKey["spike_mads"]! == ("12", .file))
+        #expect(byKey["noise_ratio"]! == ("3", .defaultValue))
+        #expect(byKey["watch_threshold"]!.0 == "0.56")
+        #expect(byKey["critical_threshold"]!.0 == "0.92")
+        #expect(byKey["baseline_seconds"]!.0 == "120")
+        #expect(byKey["history_seconds"]!.0 == "3600")
+        if case .learnt = byKey["drift_volts"]!.1 {} else { Issue.record("drift_volts is learnt from the signal") }
+        #expect(values.filter { $0.value == "null" }.allSatisfy { if case .file = $0.source { false } else { true } })
+    }
+
+    @Test func aValueGivenInTheFileIsShownAsGiven() throws {
+        let config = try ModelConfig.parse(json: #"{"anomaly_threshold": 0.7, "window_size": 50, "sample_rate": 10, "watch_threshold": 0.3}"#)
+        let watch = config.effectiveValues(givenKeys: ["watch_threshold"]).first { $0.key == "watch_threshold" }!
+        #expect(watch.value == "0.3" && watch.source == .file)
+    }
+}
