@@ -10,17 +10,21 @@ ROOT=$PWD
 
 step() { printf '\n=== %s\n' "$*"; }
 
-step "setup: Debian and Python packages"
-bash scripts/setup.sh
+step "setup: Debian packages and the Python test clients (in .venv)"
+bash scripts/setup.sh --test
+PY="$ROOT/${VOLTWATCH_VENV:-.venv}/bin/python"
 
-step "build (debug)"
-swift build 2>&1 | grep -v "found 1 file(s) which are unhandled" || { echo "build failed" >&2; exit 1; }
+step "build (debug, with the tests; the first build compiles the dependencies and takes a few minutes)"
+# One build serves the agent binary and the Swift tests: `swift test` below does not build again.
+swift build --build-tests 2>&1 | grep -v -e "found 1 file(s) which are unhandled" -e "CMakeLists.txt" \
+  || { echo "build failed" >&2; exit 1; }
+[ "${PIPESTATUS[0]}" -eq 0 ] || { echo "build failed" >&2; exit 1; }
 BIN_DIR="$(swift build --show-bin-path)"
 export VOLTWATCH_BIN="$BIN_DIR/voltwatch"
 "$VOLTWATCH_BIN" --version
 
 step "Swift tests"
-swift test 2>&1 | grep -v "found 1 file(s) which are unhandled"
+swift test --skip-build 2>&1 | grep -v "found 1 file(s) which are unhandled"
 [ "${PIPESTATUS[0]}" -eq 0 ] || { echo "swift test failed" >&2; exit 1; }
 [ "${1:-}" = "--swift" ] && exit 0
 
@@ -37,4 +41,4 @@ step "firmware build (Uno, Nano) and the simulated board"
 bash scripts/build-firmware.sh --sim
 
 step "Python end-to-end tests (real clients, ptys, umockdev, simavr, detection quality)"
-python3 -m pytest -q -p no:cacheprovider tests
+"$PY" -m pytest -q -p no:cacheprovider tests
