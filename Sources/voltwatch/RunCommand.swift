@@ -48,7 +48,7 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Baud rate.")
     var baud = 115_200
 
-    @Flag(help: "Write every result as a JSON line to standard output.")
+    @Flag(help: "Also write every result as a JSON line to standard output (the server still runs: add --no-serve to only print).")
     var print = false
 
     @Option(help: ArgumentHelp("Record raw lines with receive times into this directory (<device>-YYYYMMDD-HH.rec).", valueName: "dir"))
