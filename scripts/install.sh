@@ -79,6 +79,16 @@ else
   say "config      $CONFIG is yours and stays; the new default is $CONFIG.new — compare with: diff $CONFIG $CONFIG.new"
 fi
 install -m 0644 config/model_config.json "$SHIPPED"
+
+# Secure once installed: the unit requires this token (--token-file). Kept across reinstalls;
+# `voltwatch token --rotate` makes a new one.
+TOKEN_FILE="$DESTDIR$CONFDIR/token"
+if [ -s "$TOKEN_FILE" ]; then
+  say "token       $TOKEN_FILE (kept)"
+else
+  "$DESTDIR$BIN" token --file "$TOKEN_FILE" --group "$SERVICE_USER" --quiet >/dev/null
+  say "token       $TOKEN_FILE (new; show it with: sudo voltwatch token)"
+fi
 if ! check="$("$DESTDIR$BIN" check-config "$CONFIG" 2>&1)"; then
   say "warning: $CONFIG does not validate — the service will exit 78 until it does:"
   printf '%s\n' "$check"
@@ -94,6 +104,8 @@ if ! getent passwd "$SERVICE_USER" >/dev/null; then
     --shell /usr/sbin/nologin --comment "voltwatch agent" "$SERVICE_USER"
   say "user        $SERVICE_USER (system user)"
 fi
+# The token file was written before the group existed on a first install: let the service read it.
+chgrp "$SERVICE_USER" "$TOKEN_FILE" && chmod 0640 "$TOKEN_FILE"
 # dialout owns /dev/ttyACM* and /dev/ttyUSB* on Debian; newer Raspberry Pi OS uses plugdev too.
 for group in dialout plugdev; do
   if getent group "$group" >/dev/null; then usermod -a -G "$group" "$SERVICE_USER"; fi
@@ -118,6 +130,10 @@ voltwatch is installed. Start it now and at every boot, then follow its log:
 
   sudo systemctl enable --now voltwatch
   journalctl -u voltwatch -f
+
+Then open http://$(hostname -f 2>/dev/null || hostname):5000/ and sign in with the token:
+
+  sudo voltwatch token
 
 (Reload a changed $CONFDIR/model_config.json with: sudo systemctl reload voltwatch)
 EOT

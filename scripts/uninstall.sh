@@ -60,6 +60,11 @@ if [ -e "$CONFIG" ]; then
 fi
 remove "$CONFIG.new"
 remove "$SHIPPED"
+# The token is what phones and apps sign in with: kept (a reinstall keeps working with them)
+# unless --purge.
+if [ -e "$CONFDIR/token" ]; then
+  if [ "$PURGE" = 1 ]; then remove "$CONFDIR/token"; else say "kept $CONFDIR/token (the access token; --purge removes it)"; fi
+fi
 rmdir "$DESTDIR$SHARE" "$CONFDIR" 2>/dev/null || true
 
 if [ "$PURGE" = 1 ]; then

@@ -16,6 +16,6 @@ struct Voltwatch: AsyncParsableCommand {
               voltwatch check-config config/model_config.json
             """,
         version: VoltwatchVersion.string,
-        subcommands: [RunCommand.self, ReplayCommand.self, FakeCommand.self, DevicesCommand.self, DoctorCommand.self, CheckConfigCommand.self, CalibrateCommand.self, ServeCommand.self]
+        subcommands: [RunCommand.self, ReplayCommand.self, FakeCommand.self, DevicesCommand.self, DoctorCommand.self, CheckConfigCommand.self, CalibrateCommand.self, ServeCommand.self, TokenCommand.self]
     )
 }

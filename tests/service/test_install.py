@@ -100,7 +100,57 @@ def test_uninstall_reverses_but_keeps_changed_config_and_recordings(voltwatch, s
     assert leftovers == []
 
 
-def test_uninstall_removes_an_unchanged_default(voltwatch, stage):
+def test_uninstall_removes_an_unchanged_default_and_keeps_the_token_until_purge(voltwatch, stage):
     run("install.sh", stage, "--binary", voltwatch)
-    run("uninstall.sh", stage)
+    out = run("uninstall.sh", stage)
+    assert [str(p.relative_to(stage)) for p in stage.rglob("*") if p.is_file()] == ["etc/voltwatch/token"]
+    assert "kept" in out and "access token" in out
+    run("uninstall.sh", stage, "--purge")
     assert [p for p in stage.rglob("*") if p.is_file()] == []
+
+
+def test_install_makes_a_token_the_unit_requires_and_keeps_it(voltwatch, stage):
+    out = run("install.sh", stage, "--binary", voltwatch)
+    token_file = stage / "etc/voltwatch/token"
+    token = token_file.read_text().strip()
+    assert len(token) == 43 and all(c.isalnum() or c in "-_" for c in token), token
+    assert mode(token_file) == 0o640, oct(mode(token_file))
+    assert "token" in out
+    unit = (stage / "etc/systemd/system/voltwatch.service").read_text()
+    assert "--token-file /etc/voltwatch/token" in unit
+    run("install.sh", stage, "--binary", voltwatch)
+    assert token_file.read_text().strip() == token, "a reinstall keeps the token phones sign in with"
+    shown = subprocess.run([voltwatch, "token", "--file", str(token_file), "--quiet"], capture_output=True, text=True, timeout=30)
+    assert shown.stdout.strip() == token
+    rotated = subprocess.run([voltwatch, "token", "--file", str(token_file), "--rotate", "--quiet"], capture_output=True, text=True,
+                             timeout=30)
+    assert rotated.returncode == 0 and rotated.stdout.strip() != token and token_file.read_text().strip() == rotated.stdout.strip()
+
+
+def test_the_installed_token_is_required_and_accepted(voltwatch, stage):
+    import json
+    import urllib.error
+    import urllib.request
+
+    from agentkit import Agent
+    run("install.sh", stage, "--binary", voltwatch)
+    token_file = stage / "etc/voltwatch/token"
+    token = token_file.read_text().strip()
+    agent = Agent("--token-file", str(token_file), binary=str(stage / "usr/local/bin/voltwatch"))
+    try:
+        try:
+            urllib.request.urlopen(agent.url("/api/status"), timeout=10)
+            raise AssertionError("/api/status answered without the token")
+        except urllib.error.HTTPError as refused:
+            assert refused.code == 401
+        request = urllib.request.Request(agent.url("/api/status"), headers={"Authorization": f"Bearer {token}"})
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            assert json.loads(answer.read())["status"] == "ok"
+        upload = urllib.request.Request(agent.url("/api/replay?summary=1"), data=b"2.5\n2.5\n", method="POST")
+        try:
+            urllib.request.urlopen(upload, timeout=10)
+            raise AssertionError("an upload was scored without the token")
+        except urllib.error.HTTPError as refused:
+            assert refused.code == 401
+    finally:
+        agent.stop()
