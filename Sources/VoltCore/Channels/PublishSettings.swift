@@ -22,7 +22,7 @@ public struct MQTTSettings: Sendable, Equatable {
     public var keyFile: String?
     /// `"3.1.1"` or `"5"`.
     public var protocolVersion: String = "3.1.1"
-    /// Seconds between keepalive pings; the broker publishes the will after 1.5 times this.
+    /// Seconds between keepalive pings (5 at least); the broker publishes the will after 1.5 times this.
     public var keepalive: Int = 30
     /// Clean session (the default) or a persistent one the broker keeps across reconnects.
     public var cleanSession = true
@@ -82,7 +82,7 @@ public struct MQTTSettings: Sendable, Equatable {
             return nil
         }
         let before = issues.count
-        var reader = FieldReader(object: object, path: path, known: knownKeys)
+        let reader = FieldReader(object: object, path: path, known: knownKeys)
         reader.checkUnknown(&issues)
         guard let url = reader.string("url", &issues) else {
             if object["url"] == nil { issues.append(.init(key: "\(path).url", message: "is required: mqtt://host[:port] or mqtts://host[:port]")) }
@@ -114,8 +114,8 @@ public struct MQTTSettings: Sendable, Equatable {
             }
         }
         if let keepalive = reader.number("keepalive", &issues) {
-            if keepalive >= 1, keepalive <= 65535, keepalive == keepalive.rounded() { settings.keepalive = Int(keepalive) } else {
-                issues.append(.init(key: "\(path).keepalive", message: "must be a whole number of seconds from 1 to 65535"))
+            if keepalive >= 5, keepalive <= 65535, keepalive == keepalive.rounded() { settings.keepalive = Int(keepalive) } else {
+                issues.append(.init(key: "\(path).keepalive", message: "must be a whole number of seconds from 5 (libmosquitto's least) to 65535"))
             }
         }
         if let clean = reader.bool("clean_session", &issues) { settings.cleanSession = clean }
@@ -186,7 +186,7 @@ public struct WebhookSettings: Sendable, Equatable {
                 continue
             }
             let before = issues.count
-            var reader = FieldReader(object: object, path: path, known: knownKeys)
+            let reader = FieldReader(object: object, path: path, known: knownKeys)
             reader.checkUnknown(&issues)
             guard let url = reader.string("url", &issues) else {
                 if object["url"] == nil { issues.append(.init(key: "\(path).url", message: "is required")) }
