@@ -41,7 +41,8 @@ final class MQTTSession {
     /// connection needs (status, discovery, states, outbox).
     var freshlyConnected = false
 
-    init(settings: MQTTSettings, clientID: String, password: String?, statusTopic: String) throws(Failure) {
+    /// `statusTopic`: where the will (`offline`, retained) goes; nil for none (`doctor`).
+    init(settings: MQTTSettings, clientID: String, password: String?, statusTopic: String?) throws(Failure) {
         _ = Self.initialized
         self.settings = settings
         protocolVersion = settings.protocolVersion == "5" ? Int32(MQTT_PROTOCOL_V5) : Int32(MQTT_PROTOCOL_V311)
@@ -74,9 +75,11 @@ final class MQTTSession {
             let rc = mosquitto_username_pw_set(handle, username, password)
             if rc != 0 { throw .setup("username/password: \(Self.explain(rc))") }
         }
-        let offline = Array("offline".utf8)
-        let rc = offline.withUnsafeBytes { mosquitto_will_set(handle, statusTopic, Int32($0.count), $0.baseAddress, 1, true) }
-        if rc != 0 { throw .setup("last will on \(statusTopic): \(Self.explain(rc))") }
+        if let statusTopic {
+            let offline = Array("offline".utf8)
+            let rc = offline.withUnsafeBytes { mosquitto_will_set(handle, statusTopic, Int32($0.count), $0.baseAddress, 1, true) }
+            if rc != 0 { throw .setup("last will on \(statusTopic): \(Self.explain(rc))") }
+        }
         if let endpoint = settings.endpoint, endpoint.tls {
             let capath = settings.caFile == nil ? "/etc/ssl/certs" : nil
             let rc = mosquitto_tls_set(handle, settings.caFile, capath, settings.certFile, settings.keyFile, nil)

@@ -157,7 +157,11 @@ final class MQTTWorker: @unchecked Sendable {
         }
     }
 
-    func readPassword(_ mqtt: MQTTSettings) throws -> String? {
+    func readPassword(_ mqtt: MQTTSettings) throws -> String? { try Self.password(mqtt) }
+
+    /// The first line of `password_file`; a relative path is looked up in systemd's
+    /// `$CREDENTIALS_DIRECTORY` first (`LoadCredential=`).
+    static func password(_ mqtt: MQTTSettings) throws -> String? {
         guard let file = mqtt.passwordFile else { return nil }
         var path = file
         if !file.hasPrefix("/"), let credentials = getenv("CREDENTIALS_DIRECTORY") {
