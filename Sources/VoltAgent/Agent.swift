@@ -109,9 +109,9 @@ public struct Agent {
         if options.printResults { sinks.append(PrintSink()) }
         if let status { sinks.append(status) }
         var publisher: MQTTPublisher?
-        if let outboxPath = options.outboxPath,
-           MQTTPublisher.isConfigured(options.settings, commandLineURL: options.mqttURL) {
-            // Settings reloaded on SIGHUP reach it through the live configuration.
+        if let outboxPath = options.outboxPath {
+            // Always there, idle until `--mqtt` or the settings (now or after a SIGHUP, read
+            // through the live configuration) name a broker or a webhook.
             publisher = MQTTPublisher(options: .init(commandLineURL: options.mqttURL, outboxPath: outboxPath),
                                       settings: { liveConfig.settings }, logger: logger)
         }

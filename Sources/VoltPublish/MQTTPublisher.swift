@@ -62,6 +62,9 @@ public final class MQTTPublisher: AgentEventSink, Service {
     private let logger: Logger
     private let inbox = Mutex(Inbox())
     private let stopping = Atomic<Bool>(false)
+    /// Anything to publish to (MQTT or a webhook); while not, events are ignored at once, so a
+    /// SIGHUP that adds an `"mqtt"` object starts publishing without a restart.
+    private let active = Atomic<Bool>(false)
     private let outboxStore = Mutex<Outbox?>(nil)
     private let outboxFailureLogged = Atomic<Bool>(false)
     /// Counters for tests and the benchmark.
@@ -74,6 +77,7 @@ public final class MQTTPublisher: AgentEventSink, Service {
         self.logger = logger
         let config = Self.effective(settings(), commandLineURL: options.commandLineURL)
         inbox.withLock { $0.setRate(config.mqtt?.resultRate) }
+        active.store(config.mqtt != nil || !config.webhooks.isEmpty, ordering: .releasing)
     }
 
     /// What is in force: the settings' mqtt object with `--mqtt`'s URL, or `--mqtt` alone.
@@ -104,8 +108,10 @@ public final class MQTTPublisher: AgentEventSink, Service {
     public func publish(_ event: AgentEvent) {
         switch event {
         case .result(let device, let result):
+            guard active.load(ordering: .relaxed) else { return }
             inbox.withLock { $0.note(result, device: device, capacity: options.resultQueueCapacity) }
         case .episode(let device, let change):
+            guard active.load(ordering: .relaxed) else { return }
             inbox.withLock { $0.note(change, device: device) }
         case .deviceStatus(let status):
             inbox.withLock {
@@ -159,6 +165,7 @@ public final class MQTTPublisher: AgentEventSink, Service {
     func currentConfig() -> (mqtt: MQTTSettings?, webhooks: [WebhookSettings]) {
         let config = Self.effective(settingsProvider(), commandLineURL: options.commandLineURL)
         inbox.withLock { $0.setRate(config.mqtt?.resultRate) }
+        active.store(config.mqtt != nil || !config.webhooks.isEmpty, ordering: .releasing)
         return config
     }
 

@@ -214,3 +214,25 @@ def test_home_assistant_discovery_announces_and_removes(broker, agents, subscrib
     agent.proc.send_signal(signal.SIGHUP)
     assert wait_until(lambda: all("" in sub.on(t) for t in found), timeout=15)
     assert wait_until(lambda: sub.on("voltwatch/ha/status")[-1:] == ["online"], timeout=15), "reconnected after the reload"
+
+
+def test_sighup_starts_publishing_and_moves_to_a_new_prefix(broker, agents, subscribers):
+    sub = Subscriber(broker, ["#"])
+    subscribers.append(sub)
+    agent = MQTTAgent({})
+    agents.append(agent)
+    assert wait_until(lambda: len(agent.anomalies()) >= 0)
+    assert not sub.snapshot(), "nothing is published without a broker in the settings"
+
+    agent.write_settings({"mqtt": {"url": broker.url, "gateway_id": "late", "discovery": False, "result_rate": 2}})
+    agent.proc.send_signal(signal.SIGHUP)
+    assert wait_until(lambda: len(sub.on("voltwatch/late/fake/result")) >= 6, timeout=20), agent.log_text()
+    assert sub.on("voltwatch/late/status") == ["online"] and sub.on("voltwatch/late/fake/state")
+    results = sub.json_on("voltwatch/late/fake/result")
+    gaps = [b["timestamp"] - a["timestamp"] for a, b in zip(results, results[1:])]
+    assert min(gaps) >= 0.45, f"result_rate 2 thins to one result per 0.5 s: {gaps}"
+
+    agent.write_settings({"mqtt": {"url": broker.url, "prefix": "site/b", "discovery": False}})
+    agent.proc.send_signal(signal.SIGHUP)
+    assert wait_until(lambda: sub.on("voltwatch/late/status")[-1:] == ["offline"] and sub.on("site/b/fake/result"), timeout=20)
+    assert sub.on("site/b/status") == ["online"]
