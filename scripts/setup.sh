@@ -32,6 +32,7 @@ TEST_APT=(
   systemd
   mosquitto mosquitto-clients openssl
   python3-venv
+  lintian fakeroot
 )
 PIP_PACKAGES=(pytest websockets "python-socketio[client]" selenium schemathesis flask-socketio paho-mqtt requests)
 # Tests override these to exercise the lock wait without touching the system.

@@ -1,0 +1,156 @@
+#!/usr/bin/env bash
+# Builds voltwatch_<version>_<arch>.deb: a gateway install without a compiler.
+#
+#   scripts/package-deb.sh                    release build with --static-swift-stdlib, then package
+#   scripts/package-deb.sh --binary PATH      package PATH (built with --static-swift-stdlib)
+#   scripts/package-deb.sh --out DIR          where the .deb goes (default: the repository)
+#
+# The package holds the binary (no Swift runtime needed on the gateway), the systemd unit, the
+# udev rule, the default configuration as a conffile (dpkg never overwrites a changed one), and
+# maintainer scripts that create the `voltwatch` system user and a random access token on
+# install, and remove them (and the history) on purge. Install with:
+#
+#   sudo apt install ./voltwatch_<version>_<arch>.deb
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+
+BINARY=""
+OUT="$ROOT"
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --binary) BINARY="${2:?--binary needs a path}"; shift 2 ;;
+    --out) OUT="${2:?--out needs a directory}"; shift 2 ;;
+    -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "package-deb: unknown argument $1 (see --help)" >&2; exit 64 ;;
+  esac
+done
+
+if [ -z "$BINARY" ]; then
+  echo "package-deb: release build with the Swift runtime linked in (the first build takes several minutes)" >&2
+  swift build -c release --static-swift-stdlib --product voltwatch --scratch-path .build-deb 2>&1 \
+    | grep -v -e "unhandled; explicitly declare" -e "mktemp' is dangerous" -e "CMakeLists.txt" >&2 || true
+  BINARY=".build-deb/release/voltwatch"
+fi
+[ -x "$BINARY" ] || { echo "package-deb: $BINARY is not an executable" >&2; exit 66; }
+
+VERSION="$("$BINARY" --version)"
+ARCH="$(dpkg --print-architecture)"
+NAME="voltwatch_${VERSION}_${ARCH}"
+STAGE="$(mktemp -d)"
+trap 'rm -rf "$STAGE"' EXIT
+PKG="$STAGE/$NAME"
+
+install -d -m 0755 "$PKG/DEBIAN" "$PKG/usr/bin" "$PKG/lib/systemd/system" "$PKG/lib/udev/rules.d" \
+  "$PKG/etc/voltwatch" "$PKG/usr/share/voltwatch" "$PKG/usr/share/doc/voltwatch"
+install -m 0755 "$BINARY" "$PKG/usr/bin/voltwatch"
+strip --strip-unneeded "$PKG/usr/bin/voltwatch"
+sed "s#/usr/local/bin/voltwatch#/usr/bin/voltwatch#g" systemd/voltwatch.service > "$PKG/lib/systemd/system/voltwatch.service"
+chmod 0644 "$PKG/lib/systemd/system/voltwatch.service"
+install -m 0644 systemd/99-voltwatch.rules "$PKG/lib/udev/rules.d/99-voltwatch.rules"
+install -m 0644 config/model_config.json "$PKG/etc/voltwatch/model_config.json"
+install -m 0644 config/model_config.json "$PKG/usr/share/voltwatch/model_config.json"
+install -m 0644 docs/service.md docs/channels.md docs/DESIGN.md "$PKG/usr/share/doc/voltwatch/"
+
+cat > "$PKG/usr/share/doc/voltwatch/copyright" <<EOF
+Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/
+Upstream-Name: voltwatch
+Source: the voltwatch repository
+
+Files: *
+Copyright: 2026 the voltwatch authors
+License: MIT
+ Permission is hereby granted, free of charge, to any person obtaining a copy of this software
+ and associated documentation files (the "Software"), to deal in the Software without
+ restriction, including without limitation the rights to use, copy, modify, merge, publish,
+ distribute, sublicense, and/or sell copies of the Software, and to permit persons to whom the
+ Software is furnished to do so, subject to the following conditions:
+ .
+ The above copyright notice and this permission notice shall be included in all copies or
+ substantial portions of the Software.
+ .
+ THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR IMPLIED.
+EOF
+printf 'voltwatch (%s) stable; urgency=medium\n\n  * Release %s.\n\n -- voltwatch maintainers <maintainers@voltwatch.org>  %s\n' \
+  "$VERSION" "$VERSION" "$(date -R)" | gzip -9n > "$PKG/usr/share/doc/voltwatch/changelog.gz"
+chmod 0644 "$PKG/usr/share/doc/voltwatch/"*
+
+INSTALLED_SIZE="$(du -sk --exclude=DEBIAN "$PKG" | cut -f1)"
+cat > "$PKG/DEBIAN/control" <<EOF
+Package: voltwatch
+Version: $VERSION
+Architecture: $ARCH
+Maintainer: voltwatch maintainers <maintainers@voltwatch.org>
+Installed-Size: $INSTALLED_SIZE
+Depends: libc6, libudev1, libsqlite3-0, libmosquitto1, adduser, init-system-helpers (>= 1.54)
+Section: electronics
+Priority: optional
+Description: watches a voltage sampled by an Arduino and alarms on anomalies
+ voltwatch finds an Arduino on USB through udev, reads its voltage frames,
+ scores every sample for anomalies (spikes, dips, drift, level shifts,
+ dropouts and more) and pushes the results to phones and browsers over
+ WebSocket and Socket.IO, keeps history, and publishes over MQTT. It runs
+ as a hardened systemd service that requires an access token.
+EOF
+echo "/etc/voltwatch/model_config.json" > "$PKG/DEBIAN/conffiles"
+
+cat > "$PKG/DEBIAN/postinst" <<'EOF'
+#!/bin/sh
+set -e
+if [ "$1" = configure ]; then
+    if ! getent passwd voltwatch >/dev/null; then
+        adduser --system --group --home /var/lib/voltwatch --no-create-home --disabled-login \
+            --gecos "voltwatch agent" voltwatch >/dev/null
+    fi
+    for group in dialout plugdev; do
+        if getent group "$group" >/dev/null; then adduser voltwatch "$group" >/dev/null 2>&1 || true; fi
+    done
+    if [ ! -s /etc/voltwatch/token ]; then
+        voltwatch token --file /etc/voltwatch/token --group voltwatch --quiet >/dev/null
+        echo "voltwatch: made an access token; show it with: sudo voltwatch token"
+    fi
+    chgrp voltwatch /etc/voltwatch/token && chmod 0640 /etc/voltwatch/token
+    # As debhelper would: enable the unit, then (re)start it where systemd runs.
+    if command -v deb-systemd-helper >/dev/null; then
+        deb-systemd-helper enable voltwatch.service >/dev/null || true
+    fi
+    if [ -d /run/systemd/system ] && command -v deb-systemd-invoke >/dev/null; then
+        deb-systemd-invoke restart voltwatch.service >/dev/null || true
+    fi
+    if command -v udevadm >/dev/null && [ -e /run/udev/control ]; then
+        udevadm control --reload >/dev/null 2>&1 || true
+        udevadm trigger --subsystem-match=tty --action=add >/dev/null 2>&1 || true
+    fi
+    echo "voltwatch: open http://$(hostname):5000/ and sign in with the token (sudo voltwatch token)"
+fi
+exit 0
+EOF
+cat > "$PKG/DEBIAN/prerm" <<'EOF'
+#!/bin/sh
+set -e
+if [ -d /run/systemd/system ] && [ "$1" = remove ] && command -v deb-systemd-invoke >/dev/null; then
+    deb-systemd-invoke stop voltwatch.service >/dev/null || true
+fi
+exit 0
+EOF
+cat > "$PKG/DEBIAN/postrm" <<'EOF'
+#!/bin/sh
+set -e
+if [ "$1" = purge ]; then
+    rm -f /etc/voltwatch/token
+    rm -rf /var/lib/voltwatch
+    rmdir /etc/voltwatch 2>/dev/null || true
+    if getent passwd voltwatch >/dev/null; then deluser --system voltwatch >/dev/null 2>&1 || true; fi
+    if command -v deb-systemd-helper >/dev/null; then deb-systemd-helper purge voltwatch.service >/dev/null || true; fi
+fi
+if [ "$1" = remove ] && command -v deb-systemd-helper >/dev/null; then
+    deb-systemd-helper mask voltwatch.service >/dev/null || true
+fi
+exit 0
+EOF
+chmod 0755 "$PKG/DEBIAN/postinst" "$PKG/DEBIAN/prerm" "$PKG/DEBIAN/postrm"
+
+mkdir -p "$OUT"
+fakeroot dpkg-deb --build -Zxz "$PKG" "$OUT/$NAME.deb" >/dev/null
+echo "$OUT/$NAME.deb"
+echo "package-deb: $(du -h "$OUT/$NAME.deb" | cut -f1) $OUT/$NAME.deb" >&2
