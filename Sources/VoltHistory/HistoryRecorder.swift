@@ -75,8 +75,20 @@ public final class HistoryRecorder: AgentEventSink, Service, HistorySource {
 
     public var secondsKeptSinceMs: Int64 { Self.nowMs() - options.secondsRetentionMs }
 
-    /// The store as it is now, reopened if a failure closed it.
+    /// The store to read (the API, the ids to number on from): the one being written, or,
+    /// while it cannot be opened for writing (a read-only filesystem), the file opened
+    /// read-only, so what history holds stays readable.
     public func currentStore() throws -> HistoryStore {
+        do {
+            return try writableStore()
+        } catch {
+            if let reader = try? HistoryStore(path: options.path, readOnly: true) { return reader }
+            throw error
+        }
+    }
+
+    /// The store as it is now, reopened if a failure closed it.
+    func writableStore() throws -> HistoryStore {
         try store.withLock { current in
             if let current { return current }
             let opened = try HistoryStore(path: options.path)
@@ -122,6 +134,28 @@ public final class HistoryRecorder: AgentEventSink, Service, HistorySource {
             }
         }
         await flushOffThread(final: true)
+        let left = health.snapshot
+        if left.state == .failing && left.pendingRows > 0 {
+            // Kept in memory for a store that never came back: say what is lost with the process.
+            logger.error("history: stopping with \(left.pendingRows) buckets never written (\(left.error ?? "store failing")); they are lost")
+        }
+        closeStore()
+    }
+
+    /// Checkpoints and closes the store once the last flush is written, so a stopped agent
+    /// leaves `history.sqlite` complete on its own (no `-wal` holding the latest rows): a copy
+    /// of that one file, or a backup of it, has everything. The process would otherwise exit
+    /// with its connections open and the WAL unmerged.
+    private func closeStore() {
+        store.withLock { current in
+            guard let open = current else { return }
+            do {
+                try open.close()
+            } catch {
+                logger.warning("history: closing the store failed: \(Self.explain(error, path: options.path))")
+            }
+            current = nil
+        }
     }
 
     private func flushOffThread(final: Bool) async {
@@ -152,7 +186,7 @@ public final class HistoryRecorder: AgentEventSink, Service, HistorySource {
         guard !batch.isEmpty else { return }
         let now = Self.nowMs()
         do {
-            try currentStore().write(batch)
+            try writableStore().write(batch)
             health.wrote(atMs: now, pending: 0)
         } catch {
             let message = Self.explain(error, path: options.path)
@@ -172,7 +206,7 @@ public final class HistoryRecorder: AgentEventSink, Service, HistorySource {
     private func prune() {
         let now = Self.nowMs()
         do {
-            let deleted = try currentStore().prune(secondsBeforeMs: now - options.secondsRetentionMs,
+            let deleted = try writableStore().prune(secondsBeforeMs: now - options.secondsRetentionMs,
                                                    minutesBeforeMs: now - options.minutesRetentionMs)
             if deleted > 0 { logger.info("history: pruned \(deleted) rows past retention") }
         } catch {
@@ -183,6 +217,16 @@ public final class HistoryRecorder: AgentEventSink, Service, HistorySource {
     /// A failure in words, with what to do about it.
     public static func explain(_ error: any Error, path: String) -> String {
         guard let error = error as? DatabaseError else { return "cannot use \(path): \(error)" }
+        // A filesystem gone read-only under the open store fails its writes as I/O errors, a
+        // new open as read-only: either way, that is the cause to name.
+        switch error.resultCode {
+        case .SQLITE_IOERR, .SQLITE_READONLY, .SQLITE_CANTOPEN, .SQLITE_PERM:
+            if isOnReadOnlyFilesystem(path) {
+                return "cannot write \(path): its filesystem is read-only (after disk errors? see dmesg): check the disk, then mount it read-write (history resumes by itself)"
+            }
+        default:
+            break
+        }
         switch error.resultCode {
         case .SQLITE_FULL:
             return "the disk holding \(path) is full: free some space there (history resumes by itself)"
@@ -197,6 +241,23 @@ public final class HistoryRecorder: AgentEventSink, Service, HistorySource {
         default:
             return "cannot write \(path): \(error.message ?? "\(error.resultCode)")"
         }
+    }
+
+    /// Whether the filesystem holding `path` (its directory) is read-only: mounted so, or
+    /// turned so by the kernel after an error (ext4's errors=remount-ro still shows the mount
+    /// as read-write, so a file is created and removed to find out).
+    static func isOnReadOnlyFilesystem(_ path: String) -> Bool {
+        let directory = path.lastIndex(of: "/").map { String(path[..<$0]) }.map { $0.isEmpty ? "/" : $0 } ?? "."
+        var info = statvfs()
+        if statvfs(directory, &info) == 0 && info.f_flag & UInt(ST_RDONLY) != 0 { return true }
+        let probe = directory + "/.voltwatch-write-probe"
+        let fd = open(probe, O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)
+        if fd >= 0 {
+            close(fd)
+            unlink(probe)
+            return false
+        }
+        return errno == EROFS
     }
 
     static func nowMs() -> Int64 {

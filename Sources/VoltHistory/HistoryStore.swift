@@ -22,8 +22,10 @@ public final class HistoryStore: Sendable {
             writer = try DatabaseQueue(path: path, configuration: configuration)
         } else {
             configuration.prepareDatabase { db in
-                // WAL with NORMAL sync: a power cut may lose the last transaction, never
-                // corrupt the file; one fsync per checkpoint instead of per flush.
+                // WAL with NORMAL sync: one fsync per checkpoint instead of per flush. A
+                // process killed loses nothing written; a power cut (or a filesystem that
+                // fails) may lose the flushes the kernel had not yet written back, never
+                // corrupt the file.
                 try db.execute(sql: "PRAGMA synchronous = NORMAL")
             }
             let pool = try DatabasePool(path: path, configuration: configuration)
@@ -112,6 +114,13 @@ public final class HistoryStore: Sendable {
             deleted += db.changesCount
             return deleted
         }
+    }
+
+    /// Merges the WAL into the database file and closes every connection: what is left is
+    /// one self-contained file. The store cannot be used afterwards.
+    public func close() throws {
+        try writer.writeWithoutTransaction { db in _ = try db.checkpoint(.truncate) }
+        try writer.close()
     }
 
     // MARK: Reading

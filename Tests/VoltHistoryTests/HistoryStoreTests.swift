@@ -118,6 +118,38 @@ struct HistoryStoreTests {
         #expect(points.map(\.aggregate.mean) == [2.0])
     }
 
+    @Test func aStoppedRecorderLeavesOneCompleteFile() async throws {
+        let path = Self.temporaryPath("history.sqlite")
+        let recorder = HistoryRecorder(options: .init(path: path), logger: Logger(label: "test"))
+        let running = Task { try await recorder.run() }
+        for i in 0..<5 { recorder.publish(.result(device: "b", Self.result(2.0, at: Self.t0 + Int64(i) * 100))) }
+        recorder.flush()
+        // A reader connection too, as the API opens one.
+        #expect(try recorder.currentStore().history(stream: "b", fromMs: Self.t0, toMs: Self.t0 + 1_000, stepSeconds: 1).count == 1)
+        for i in 5..<10 { recorder.publish(.result(device: "b", Self.result(2.0, at: Self.t0 + Int64(i) * 100))) }
+        running.cancel()
+        try await running.value
+        // The last flush is merged into the file: no WAL keeps the newest rows, so a copy of
+        // history.sqlite alone (a backup, a file taken to `serve --db`) has everything.
+        var wal = stat()
+        #expect(stat(path + "-wal", &wal) != 0 || wal.st_size == 0)
+        let copy = Self.temporaryPath("copy.sqlite")
+        try Self.copyFile(path, to: copy)
+        let store = try HistoryStore(path: copy, readOnly: true)
+        #expect(try store.history(stream: "b", fromMs: Self.t0, toMs: Self.t0 + 1_000, stepSeconds: 1).map(\.aggregate.count) == [10])
+    }
+
+    static func copyFile(_ from: String, to: String) throws {
+        let input = open(from, O_RDONLY), output = open(to, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        defer { close(input); close(output) }
+        var buffer = [UInt8](repeating: 0, count: 65_536)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { read(input, $0.baseAddress, 65_536) }
+            if n <= 0 { break }
+            _ = buffer.withUnsafeBytes { write(output, $0.baseAddress, n) }
+        }
+    }
+
     @Test func pruningKeepsMinutesLongerThanSeconds() throws {
         let path = Self.temporaryPath("history.sqlite")
         let recorder = HistoryRecorder(options: .init(path: path), logger: Logger(label: "test"))
