@@ -28,8 +28,10 @@ def cpu_seconds(pid):
 
 
 def measure(seconds, broker, publish):
-    settings = {"mqtt": {"url": broker.url, "gateway_id": "bench", "discovery": True}} if publish else {}
-    agents = [MQTTAgent(settings, "--channels", "4", "--no-history", scenario="normal") for _ in range(2)]
+    # Two gateways (each its own client id: one id twice makes the broker drop one of them).
+    agents = [MQTTAgent({"mqtt": {"url": broker.url, "gateway_id": f"bench{i}", "discovery": True}} if publish else {},
+                        "--channels", "4", "--no-history", scenario="normal") for i in range(2)]
+    begun = time.monotonic()
     try:
         time.sleep(3)  # warm-up: windows fill, discovery goes out
         before = [cpu_seconds(a.proc.pid) for a in agents]
@@ -39,6 +41,7 @@ def measure(seconds, broker, publish):
         elapsed = time.monotonic() - start
         used = sum(cpu_seconds(a.proc.pid) - b for a, b in zip(agents, before))
         broker_used = cpu_seconds(broker.proc.pid) - broker_before
+        measure.last_elapsed = time.monotonic() - begun
         return 100 * used / elapsed, 100 * broker_used / elapsed
     finally:
         for a in agents:
@@ -51,16 +54,17 @@ def main():
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as directory:
         broker = Broker(directory)
-        sub = Subscriber(broker, ["voltwatch/bench/+/+/result"])
+        sub = Subscriber(broker, ["voltwatch/+/+/+/result"])
         try:
             base, _ = measure(args.seconds, broker, publish=False)
             count_before = len(sub.snapshot())
             with_mqtt, broker_cpu = measure(args.seconds, broker, publish=True)
             received = len(sub.snapshot()) - count_before
+            measured = measure.last_elapsed
         finally:
             sub.close()
             broker.stop()
-    rate = received / args.seconds
+    rate = received / measured
     print(f"agents without MQTT: {base:.2f} % of a core (2 agents, 8 streams at 10 Hz)")
     print(f"agents with MQTT:    {with_mqtt:.2f} % of a core; results received {rate:.0f}/s")
     print(f"publishing costs:    {with_mqtt - base:.2f} % of a core; the broker used {broker_cpu:.2f} %")

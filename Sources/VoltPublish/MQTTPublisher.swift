@@ -65,6 +65,10 @@ public final class MQTTPublisher: AgentEventSink, Service {
     /// Anything to publish to (MQTT or a webhook); while not, events are ignored at once, so a
     /// SIGHUP that adds an `"mqtt"` object starts publishing without a restart.
     private let active = Atomic<Bool>(false)
+    /// Webhooks are configured; the webhook thread reads the outbox only then.
+    let webhooksOn = Atomic<Bool>(false)
+    /// Rows for webhooks may be waiting (set when written, and at start for a previous run's).
+    let webhooksPending = Atomic<Bool>(true)
     private let outboxStore = Mutex<Outbox?>(nil)
     private let outboxFailureLogged = Atomic<Bool>(false)
     /// Counters for tests and the benchmark.
@@ -78,6 +82,7 @@ public final class MQTTPublisher: AgentEventSink, Service {
         let config = Self.effective(settings(), commandLineURL: options.commandLineURL)
         inbox.withLock { $0.setRate(config.mqtt?.resultRate) }
         active.store(config.mqtt != nil || !config.webhooks.isEmpty, ordering: .releasing)
+        webhooksOn.store(!config.webhooks.isEmpty, ordering: .releasing)
     }
 
     /// What is in force: the settings' mqtt object with `--mqtt`'s URL, or `--mqtt` alone.
@@ -166,6 +171,7 @@ public final class MQTTPublisher: AgentEventSink, Service {
         let config = Self.effective(settingsProvider(), commandLineURL: options.commandLineURL)
         inbox.withLock { $0.setRate(config.mqtt?.resultRate) }
         active.store(config.mqtt != nil || !config.webhooks.isEmpty, ordering: .releasing)
+        webhooksOn.store(!config.webhooks.isEmpty, ordering: .releasing)
         return config
     }
 

@@ -22,6 +22,8 @@ final class MQTTWorker: @unchecked Sendable {
     /// Outbox rows handed to the current session, by message id; the cursor past them.
     var inflight: [Int32: Int64] = [:]
     var sentThrough: Int64 = 0
+    /// Rows may be waiting past ``sentThrough``: the outbox is read only then, not on every turn.
+    var outboxDirty = true
     /// Streams announced to Home Assistant, with their label.
     var streams: [String: StreamLabel?] = [:]
     var announced: Set<String> = []
@@ -92,6 +94,8 @@ final class MQTTWorker: @unchecked Sendable {
                 rows.append((hook.url, message.device, hook.template ?? "", hook.template.map { message.render($0) } ?? json))
             }
         }
+        outboxDirty = true
+        publisher.webhooksPending.store(true, ordering: .releasing)
         guard let outbox = publisher.outbox() else {
             // No disk: send the MQTT ones now if we can, webhooks are lost.
             if let session, session.connected {
@@ -150,6 +154,7 @@ final class MQTTWorker: @unchecked Sendable {
             session = client
             inflight = [:]
             sentThrough = 0
+            outboxDirty = true
         } catch let failure as MQTTSession.Failure {
             fail("\(failure.description)", refused: false)
         } catch {
@@ -241,9 +246,12 @@ final class MQTTWorker: @unchecked Sendable {
     }
 
     func deliverOutbox(_ session: MQTTSession) {
-        guard inflight.count < 50, let outbox = publisher.outbox() else { return }
+        guard outboxDirty, inflight.count < 50, let outbox = publisher.outbox() else { return }
         do {
-            for row in try outbox.pending(target: "mqtt", afterSeq: sentThrough, limit: 50 - inflight.count) {
+            let rows = try outbox.pending(target: "mqtt", afterSeq: sentThrough, limit: 50 - inflight.count)
+            // Read again only when something new was written or this batch filled the window.
+            outboxDirty = rows.count == 50 - inflight.count
+            for row in rows {
                 guard let mid = session.publish(row.topic, row.body, qos: 1, retain: false) else { break }
                 inflight[mid] = row.seq
                 sentThrough = row.seq
@@ -261,6 +269,7 @@ final class MQTTWorker: @unchecked Sendable {
         guard let outbox = publisher.outbox() else { return }
         for mid in mids {
             guard let seq = inflight.removeValue(forKey: mid) else { continue }
+            outboxDirty = true
             do { try outbox.delete(seq: seq) } catch { logger.error("mqtt: cannot update the outbox: \(error)") }
         }
     }

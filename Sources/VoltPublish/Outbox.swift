@@ -64,6 +64,13 @@ public final class Outbox: Sendable {
         }
     }
 
+    /// The earliest retry time of a webhook row, if any waits.
+    public func nextWebhookAttemptMs() throws -> Int64? {
+        try queue.read { db in
+            try Int64.fetchOne(db, sql: "SELECT MIN(next_attempt_ms) FROM outbox WHERE target != 'mqtt'")
+        }
+    }
+
     public func delete(seq: Int64) throws {
         try queue.write { db in try db.execute(sql: "DELETE FROM outbox WHERE seq = ?", arguments: [seq]) }
     }

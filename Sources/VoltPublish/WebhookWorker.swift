@@ -4,6 +4,7 @@ import Glibc
 import Musl
 #endif
 import Logging
+import Synchronization
 import VoltCore
 
 /// The webhook thread: POSTs each outbox row whose target is a URL, oldest first per URL and
@@ -12,6 +13,8 @@ import VoltCore
 final class WebhookWorker: @unchecked Sendable {
     let publisher: MQTTPublisher
     var loggedFailures: Set<String> = []
+    /// When the earliest row waiting for a retry comes due.
+    var nextRetryMs: Int64?
 
     init(publisher: MQTTPublisher) { self.publisher = publisher }
 
@@ -19,9 +22,15 @@ final class WebhookWorker: @unchecked Sendable {
         while !publisher.isStopping {
             let now = MQTTPublisher.nowMs()
             var rows: [Outbox.Row] = []
-            if let outbox = publisher.outbox() {
+            // The outbox is read only while webhooks are configured and rows may be waiting:
+            // new ones were written, or a retry comes due.
+            if publisher.webhooksOn.load(ordering: .acquiring), publisher.webhooksPending.load(ordering: .acquiring)
+                || (nextRetryMs.map { now >= $0 } ?? false), let outbox = publisher.outbox() {
+                publisher.webhooksPending.store(false, ordering: .releasing)
                 do { rows = try outbox.dueWebhooks(nowMs: now) } catch { publisher.outboxFailed() }
                 for row in rows where !publisher.isStopping { deliver(row, outbox) }
+                if !rows.isEmpty { publisher.webhooksPending.store(true, ordering: .releasing) }
+                if rows.isEmpty { nextRetryMs = (try? outbox.nextWebhookAttemptMs()) ?? nil }
             }
             if rows.isEmpty { usleep(100_000) }
         }
