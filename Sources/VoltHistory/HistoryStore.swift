@@ -132,15 +132,23 @@ public final class HistoryStore: Sendable {
         let useSeconds = stepSeconds < 60 && (secondsKeptSinceMs.map { fromMs >= $0 } ?? true)
         let table = useSeconds ? "seconds" : "minutes"
         let stepMs = max(stepSeconds, useSeconds ? 1 : 60) * 1_000
-        return try writer.read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT (t / ?) * ? AS bucket, min(min) AS mn, max(max) AS mx, sum(sum) AS sm,
-                       sum(count) AS n, sum(anomalies) AS an
+        let startMs = fromMs - ((fromMs % stepMs) + stepMs) % stepMs
+        // A step of the table's own bucket reads its rows as they are (in key order, no
+        // grouping): half the time of a 7-day query at 1 minute.
+        let sql = stepMs == (useSeconds ? 1_000 : 60_000)
+            ? "SELECT t, min, max, sum, count, anomalies FROM \(table) WHERE stream = ? AND t >= ? AND t < ? ORDER BY t"
+            : """
+                SELECT (t / \(stepMs)) * \(stepMs) AS bucket, min(min), max(max), sum(sum), sum(count), sum(anomalies)
                 FROM \(table) WHERE stream = ? AND t >= ? AND t < ? GROUP BY bucket ORDER BY bucket
-                """, arguments: [stepMs, stepMs, stream, fromMs - ((fromMs % stepMs) + stepMs) % stepMs, toMs]).map { row in
-                HistoryPoint(startMs: row["bucket"], aggregate: Aggregate(min: row["mn"], max: row["mx"], sum: row["sm"],
-                                                                          count: row["n"], anomalies: row["an"]))
+                """
+        return try writer.read { db in
+            var points: [HistoryPoint] = []
+            let rows = try Row.fetchCursor(db, sql: sql, arguments: [stream, startMs, toMs])
+            while let row = try rows.next() {
+                points.append(HistoryPoint(startMs: row[0], aggregate: Aggregate(min: row[1], max: row[2], sum: row[3],
+                                                                                 count: row[4], anomalies: row[5])))
             }
+            return points
         }
     }
 

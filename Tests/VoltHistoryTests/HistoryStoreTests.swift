@@ -51,6 +51,30 @@ struct HistoryStoreTests {
         #expect(try store.streams().map(\.stream) == ["b"])
     }
 
+    @Test func rowsAsStoredAndCoarserStepsAgree() throws {
+        let path = Self.temporaryPath("history.sqlite")
+        let recorder = HistoryRecorder(options: .init(path: path), logger: Logger(label: "test"))
+        // Three minutes at 10 Hz, values rising: every bucket differs.
+        for i in 0..<1_800 { recorder.publish(.result(device: "b", Self.result(Double(i) / 100, at: Self.t0 + Int64(i) * 100))) }
+        recorder.publish(.result(device: "other", Self.result(99, at: Self.t0)))
+        recorder.flush()
+        let store = try HistoryStore(path: path)
+        func points(_ step: Int64) throws -> [HistoryPoint] {
+            try store.history(stream: "b", fromMs: Self.t0, toMs: Self.t0 + 180_000, stepSeconds: step)
+        }
+        let seconds = try points(1), minutes = try points(60)
+        #expect(seconds.count == 180 && seconds.allSatisfy { $0.aggregate.count == 10 })
+        #expect(minutes.map(\.startMs) == [Self.t0, Self.t0 + 60_000, Self.t0 + 120_000])
+        // A coarser step groups the same rows: 2 s from seconds, 2 min from minutes.
+        let pairs = try points(2)
+        #expect(pairs.count == 90 && pairs[0].aggregate == Aggregate(min: 0, max: 0.19, sum: seconds[0].aggregate.sum + seconds[1].aggregate.sum,
+                                                                     count: 20, anomalies: 0))
+        let twoMinutes = try points(120)
+        #expect(twoMinutes.map(\.aggregate.count) == [1_200, 600])
+        #expect(twoMinutes[0].aggregate.max == minutes[1].aggregate.max && twoMinutes[0].aggregate.min == 0)
+        #expect(minutes.map(\.aggregate.count) == [600, 600, 600])
+    }
+
     @Test func episodesAreStoredWithTheirPeakAndTheSignalAroundThem() throws {
         let path = Self.temporaryPath("history.sqlite")
         let recorder = HistoryRecorder(options: .init(path: path), logger: Logger(label: "test"))

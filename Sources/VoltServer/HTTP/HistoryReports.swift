@@ -24,6 +24,26 @@ struct HistoryReport: Encodable, Sendable {
     }
 }
 
+extension HistoryReport {
+    /// The report as JSON, written by hand: `JSONEncoder` took about 40 ms for the 10,080
+    /// points of a week at a 1-minute step, most of the query's time. Same text (keys sorted,
+    /// shortest numbers, whole ones without a fraction).
+    var json: String {
+        var out = "{\"columns\":[" + columns.map(JSONText.string).joined(separator: ",") + "],\"device\":"
+        out += JSONText.string(device) + ",\"from\":" + JSONText.number(from) + ",\"points\":["
+        out.reserveCapacity(out.utf8.count + points.count * 80)
+        for (i, point) in points.enumerated() {
+            out += i == 0 ? "[" : ",["
+            for (j, value) in point.enumerated() {
+                if j > 0 { out += "," }
+                out += JSONText.number(value)
+            }
+            out += "]"
+        }
+        return out + "],\"step\":\(step),\"to\":" + JSONText.number(to) + "}"
+    }
+}
+
 /// `GET /api/summary`: what happened, in sentences.
 struct SummaryReport: Encodable, Sendable {
     struct Stream: Encodable, Sendable {

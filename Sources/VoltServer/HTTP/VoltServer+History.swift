@@ -44,7 +44,7 @@ extension VoltServer {
             }
             let points = try store().history(stream: device, fromMs: fromMs, toMs: toMs, stepSeconds: step,
                                              secondsKeptSinceMs: source?.secondsKeptSinceMs)
-            return try JSONResponse.ok(HistoryReport(device: device, fromMs: fromMs, toMs: toMs, step: step, points: points))
+            return JSONResponse.ok(HistoryReport(device: device, fromMs: fromMs, toMs: toMs, step: step, points: points).json)
         }
 
         router.get("/api/summary") { request, _ in
