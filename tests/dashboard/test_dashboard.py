@@ -362,10 +362,14 @@ def test_each_channel_shows_with_its_name_unit_and_calibrated_value(channels_age
     # A0's spikes are listed under A0's name (as text), with its unit; its tile shows the alarm.
     until(chrome, lambda d: js(d, "[...document.querySelectorAll('#anomalies .a-dev')].some((e) => e.textContent === "
                               + json.dumps(MARKUP_NAME) + ")"), "an anomaly named after A0")
-    item = [li for li in chrome.find_elements(By.CSS_SELECTOR, "#anomalies li")
-            if li.find_element(By.CSS_SELECTOR, ".a-dev").text == MARKUP_NAME][0]
-    assert item.find_element(By.CSS_SELECTOR, ".a-v").text.endswith(" V")
-    assert set(k.text for k in item.find_elements(By.CSS_SELECTOR, ".kind")) & {"spike", "dip"}
+    # Read in one script: the list is rebuilt whenever an anomaly arrives, so elements found in
+    # one WebDriver call may be gone by the next.
+    item = js(chrome, """[...document.querySelectorAll('#anomalies li')].map((li) => ({
+        dev: li.querySelector('.a-dev')?.textContent, v: li.querySelector('.a-v')?.textContent || '',
+        kinds: [...li.querySelectorAll('.kind')].map((k) => k.textContent)})).find((x) => x.dev === """
+              + json.dumps(MARKUP_NAME) + ")")
+    assert item["v"].endswith(" V"), item
+    assert set(item["kinds"]) & {"spike", "dip"}, item
     until(chrome, lambda d: tiles(d)[0]["alarm"].startswith("last alarm"), "A0's tile to show its alarm")
     assert js(chrome, "document.querySelectorAll('b').length") == 1
     chrome.save_screenshot(os.path.join(artifacts, "dashboard-channels.png"))

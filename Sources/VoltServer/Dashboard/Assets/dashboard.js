@@ -32,7 +32,13 @@ const boards = new Map(), streams = new Map(), lastAnoms = new Map();
 let focus = null, picked = false;
 const byId = (a, b) => a.localeCompare(b, undefined, { numeric: true });
 let chartDirty = true, uiDirty = true, listDirty = false, tilesDirty = false, sparkDirty = false;
-let winSec = 300, clockOffset = null;
+let range = 300, clockOffset = null;
+// History (issue 19): null until /api/history answers, then whether the agent keeps it.
+// `browse`: `voltwatch serve --db`, a stored history with no live device (status says read-only).
+// `agg`: the followed stream's buckets for a range over 5 min (or any range when browsing),
+// [t, min, max, mean, count, anomalies] as /api/history gives them, extended live.
+let hist = null, browse = false, stored = null, agg = null, rangePicked = false, histDirty = false, openEp = null;
+let view = {};
 
 // ---- connection ----
 let ws = null, live = false, attempt = 0, retryTimer = 0, retryAt = 0, connState = 'connecting';
@@ -143,7 +149,7 @@ function onHello(h) {
   for (const s of h.devices || []) onStatus(s);
   for (const r of h.recent || []) onResult(r, false);
   api('/api/anomalies?limit=50').then((a) => seedAnomalies(a.anomalies || [])).catch(() => {});
-  loadStatus();
+  agg = null; loadStatus(); loadHistory();
   uiDirty = chartDirty = true;
 }
 
@@ -192,27 +198,44 @@ function onResult(r, isLive) {
   if (!s) return;
   describe(s, r);
   if (isLive) {
+    if (browse) { browse = false; agg = null; histDirty = true; }
+    if (agg && agg.P && agg.dev === s.id) extend(r);
     s.n++; s.arrival = performance.now();
     const off = r.timestamp - Date.now() / 1000;
     clockOffset = clockOffset === null || off > clockOffset ? off : clockOffset + (off - clockOffset) * 0.05;
   }
-  if (!picked && (!focus || byId(s.id, focus) < 0)) { focus = s.id; chartDirty = true; }
+  if (!picked && (!focus || byId(s.id, focus) < 0)) { focus = s.id; chartDirty = histDirty = true; }
   push(s.r, r); s.last = r; s.value = r.voltage;
   if (s.id === focus) chartDirty = true;
   if (r.is_anomaly) addAnomaly(r);
   uiDirty = sparkDirty = true;
 }
 
-function push(g, r) {
-  const t = r.timestamp;
+function put(g, t, v, sc, k, f) {
   if (!(t > g.lastT)) return;
   g.lastT = t;
   const i = (g.head + g.count) % CAP;
-  g.T[i] = t; g.V[i] = r.voltage; g.S[i] = Math.min(1, Math.max(0, +r.anomaly_score || 0));
+  g.T[i] = t; g.V[i] = v; g.S[i] = sc; g.K[i] = k; g.F[i] = f;
+  if (g.count < CAP) g.count++; else g.head = (g.head + 1) % CAP;
+}
+function push(g, r) {
   let k = 0;
   if (r.is_anomaly) { for (const x of r.kinds || []) k |= kindBit(x); if (!k) k = 1 << 15; }
-  g.K[i] = k; g.F[i] = r.is_anomaly ? 1 : 0;
-  if (g.count < CAP) g.count++; else g.head = (g.head + 1) % CAP;
+  put(g, r.timestamp, r.voltage, Math.min(1, Math.max(0, +r.anomaly_score || 0)), k, r.is_anomaly ? 1 : 0);
+}
+// The last 5 minutes from history, before what the ring holds: one point a second (the mean),
+// no score, anomalous seconds marked without a kind.
+function prefill(s, P) {
+  const g = s.r, n = ring(), t1 = g.count ? g.T[g.head] : Infinity;
+  for (const p of P) if (p[0] + 0.5 < t1) put(n, p[0] + 0.5, p[3], NaN, 0, p[5] > 0 ? 1 : 0);
+  for (let j = 0; j < g.count; j++) { const i = (g.head + j) % CAP; put(n, g.T[i], g.V[i], g.S[i], g.K[i], g.F[i]); }
+  s.r = n;
+}
+// A live result goes into the current bucket of a long range (or starts the next one).
+function extend(r) {
+  const P = agg.P, st = agg.step, b = Math.floor(r.timestamp / st) * st, l = P[P.length - 1], v = r.voltage, a = r.is_anomaly ? 1 : 0;
+  if (l && l[0] === b) { l[1] = Math.min(l[1], v); l[2] = Math.max(l[2], v); l[3] += (v - l[3]) / ++l[4]; l[5] += a; }
+  else if (!l || b > l[0]) { P.push([b, v, v, v, 1, a]); while (P[0][0] < b - agg.range - st) P.shift(); }
 }
 
 // ---- recent anomalies: one list item per alarm episode (bounded) ----
@@ -233,6 +256,7 @@ function addKinds(it, kinds, reasons) {
   for (const [i, k] of kinds.entries()) if (!it.kinds.includes(k)) { it.kinds.push(k); if (reasons[i]) it.reasons.push(reasons[i]); }
 }
 function place(it) {
+  sumAt = statusTick + 5;
   items.push(it); items.sort((a, b) => b.t0 - a.t0);
   if (items.length > MAX_ITEMS) items.length = MAX_ITEMS;
 }
@@ -322,7 +346,7 @@ function renderAges() {
   $('readout').classList.toggle('stale', !!stale);
   $('dev-age').textContent = age === null ? '—' : ago(age);
   let why;
-  if (!latest) why = live ? 'Waiting for the first sample…' : 'Not connected to the agent.';
+  if (!latest) why = browse ? 'Stored history: no live device.' : live ? 'Waiting for the first sample…' : 'Not connected to the agent.';
   else if (!live) why = 'Not connected: the numbers are the last ones received.';
   else if (stale) why = age === null ? 'No sample since connecting.' : 'No sample for ' + Math.round(age) + ' s.';
   else if (lastAnomaly) why = 'Last anomaly: ' + (lastAnomaly.kinds || []).map(kindLabel).join(', ') + ' at '
@@ -333,7 +357,7 @@ function renderAges() {
 // The device card follows the board of the stream the chart follows.
 function renderDevice() {
   const s = cur(), d = s ? boards.get(s.board) : boards.values().next().value;
-  const state = d && d.state || (s ? s.n ? 'connected' : 'waiting' : null);
+  const state = d && d.state || (browse ? 'history only' : s ? s.n ? 'connected' : 'waiting' : null);
   const st = $('dev-state');
   st.textContent = state || 'no device yet'; st.dataset.state = state || 'none';
   $('device-name').textContent = s ? s.board : d ? d.id : '';
@@ -352,7 +376,7 @@ function renderTiles() {
     all.sort((a, b) => byId(a.id, b.id));
     list.replaceChildren(...(all.length < 2 ? [] : all.map((s) => {
       const b = el('button', 'tile'), v = el('span', 't-v num'), li = el('li');
-      b.type = 'button'; b.addEventListener('click', () => setFocus(s.id));
+      b.type = 'button'; b.onclick = () => setFocus(s.id);
       v.append(el('span', 't-num'), el('span', 't-u', s.unit));
       s.tile = { b, v: v.firstChild, sev: el('span', 'sev'), a: el('span', 't-a muted'), c: el('canvas') };
       b.append(el('span', 't-name', label(s)), s.tile.sev, v, el('span', 't-id muted', s.name ? s.id : ''), s.tile.c, s.tile.a);
@@ -373,7 +397,7 @@ function renderTiles() {
 function setFocus(id) {
   picked = true;
   if (id === focus) return;
-  focus = id; uiDirty = chartDirty = true;
+  focus = id; uiDirty = chartDirty = histDirty = true;
 }
 function renderList() {
   const frag = document.createDocumentFragment();
@@ -389,13 +413,29 @@ function renderList() {
     const s = streams.get(it.device);
     if (many || named(s)) h.append(el('span', 'a-dev', s ? label(s) : it.device));
     li.append(h, el('p', 'a-why', it.reasons.join(' · ') || '—'));
+    // With history, an entry opens its episode's chart: the signal 30 s either side.
+    if (hist && it.ep != null) {
+      const o = openEp && openEp.it === it && openEp;
+      li.className = 'ep'; li.tabIndex = 0; li.setAttribute('aria-expanded', String(!!o));
+      li.onclick = () => openEpisode(it);
+      li.onkeydown = (e) => e.key === 'Enter' && openEpisode(it);
+      if (o) li.append(o.P && o.P.length ? el('canvas', 'ep-chart') : el('p', 'muted', o.P ? o.msg || 'No samples stored.' : 'Loading…'));
+    }
     frag.append(li);
   }
   $('anomalies').replaceChildren(frag);
+  const c = $('anomalies').querySelector('canvas');
+  if (c) mini(c, openEp.P, openEp.P[0][0], openEp.P[openEp.P.length - 1][0], openEp);
   $('anom-empty').hidden = items.length > 0;
   $('anom-count').textContent = items.length ? String(items.length) : '';
 }
 
+function openEpisode(it) {
+  const o = openEp = openEp && openEp.it === it ? null : { it, P: null };
+  listDirty = true;
+  if (o) api('/api/episode?device=' + encodeURIComponent(it.device) + '&id=' + it.ep)
+    .then((x) => { o.P = (x.points || []).map((p) => [p[0], p[1], p[3]]); }).catch((e) => { o.P = []; o.msg = e.message; }).finally(() => { listDirty = true; });
+}
 // ---- chart ----
 const canvas = $('chart'), ctx = canvas.getContext('2d');
 let cw = 300, ch = 150, dpr = 1, legendMask = -1;
@@ -418,21 +458,34 @@ function niceStep(x) {
 }
 const agentNow = () => Date.now() / 1000 + (clockOffset || 0);
 
+// Ranges up to 5 minutes of a live stream draw the ring's samples, longer ones (or a browsed
+// store) the buckets from history: each a bar from its min to its max, anomalous buckets marked
+// (a dot at the extreme); the lower pane then shows where alarms were instead of the score.
 function draw() {
-  const W = cw, H = ch, s = cur(), { T, V, S, K, F, head, count } = s ? s.r : ring0, unit = ' ' + (s ? s.unit : 'V').slice(0, 8);
+  const W = cw, H = ch, s = cur(), unit = ' ' + (s ? s.unit : 'V').slice(0, 8);
+  const A = aggOn() ? (agg && s && agg.dev === s.id && agg.range === range ? agg : {}) : null, P = A && A.P || [];
+  const { T, V, S, K, F, head, count } = s && !A ? s.r : ring0;
   ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
   ctx.clearRect(0, 0, W, H);
   ctx.font = '12px system-ui, sans-serif'; ctx.textBaseline = 'middle'; ctx.lineJoin = 'round';
   const R = 8, top = 10, xAxis = 18;
   const sH = Math.max(44, Math.round(H * 0.22)), sBot = H - xAxis, sTop = sBot - sH, vTop = top, vBot = sTop - 16;
-  const now = agentNow(), t0 = now - winSec;
+  const now = viewEnd(s), t0 = now - range;
 
-  let first = -1, vmin = Infinity, vmax = -Infinity;
-  for (let j = 0; j < count; j++) {
+  let first = -1, vmin = Infinity, vmax = -Infinity, n = 0, ta = 0, tb = 0;
+  if (A) for (let j = 0; j < P.length; j++) {
+    const p = P[j]; if (p[0] + A.step <= t0) continue;
+    if (first < 0) { first = j; ta = p[0]; }
+    n++; tb = p[0]; vmin = Math.min(vmin, p[1]); vmax = Math.max(vmax, p[2]);
+  }
+  else for (let j = 0; j < count; j++) {
     const i = (head + j) % CAP; if (T[i] < t0) continue;
-    if (first < 0) first = j;
+    if (first < 0) { first = j; ta = T[i]; }
+    n++; tb = T[i];
     if (V[i] < vmin) vmin = V[i]; if (V[i] > vmax) vmax = V[i];
   }
+  view = { range, points: n, from: ta, to: tb };
+  $('legend').classList.toggle('agg', !!A);
   if (first < 0) { vmin = 0; vmax = 5; }
   const span = Math.max(vmax - vmin, 0.05), step = niceStep(span / 4);
   const lo = Math.floor((vmin - span * 0.12) / step) * step, hi = Math.ceil((vmax + span * 0.12) / step) * step;
@@ -440,7 +493,7 @@ function draw() {
   const SY = (s) => sBot - 2 - s * (sH - 4);
   const dec = step >= 1 ? 0 : step >= 0.1 ? 1 : step >= 0.01 ? 2 : 3;
   const L = Math.max(50, 10 + Math.ceil(Math.max(ctx.measureText(lo.toFixed(dec) + unit).width, ctx.measureText(hi.toFixed(dec) + unit).width)));
-  const pw = W - L - R, X = (t) => L + (t - t0) / winSec * pw;
+  const pw = W - L - R, X = (t) => L + (t - t0) / range * pw;
 
   // grid, axes
   ctx.lineWidth = 1; ctx.strokeStyle = C.grid; ctx.fillStyle = C.muted; ctx.textAlign = 'right';
@@ -449,32 +502,49 @@ function draw() {
     const y = Math.round(Y(v)) + 0.5; ctx.moveTo(L, y); ctx.lineTo(W - R, y);
     ctx.fillText(v.toFixed(dec) + unit, L - 5, y);
   }
-  const tick = winSec <= 60 ? 10 : 60;
+  // Live samples are labelled back from "now"; history by the clock (on whole local hours or days).
+  const tick = { 60: 10, 300: 60, 3600: 600, 86400: 10800 }[range] || 86400, tz = new Date().getTimezoneOffset() * 60;
+  const base = A ? Math.floor((now - tz) / tick) * tick + tz : now;
   // Time labels are placed from the right; one that would overlap is left out.
   let free = W;
-  for (let s = 0; s <= winSec; s += tick) {
-    const x = Math.round(X(now - s)) + 0.5; ctx.moveTo(x, vTop); ctx.lineTo(x, sBot);
-    const label = s === 0 ? 'now' : '−' + (tick < 60 ? s + ' s' : s / 60 + ' min'), w = ctx.measureText(label).width;
-    const left = s === 0 ? x - w : s === winSec ? x : x - w / 2;
+  for (let k = 0, t = base; t >= t0 - 0.01; t = base - ++k * tick) {
+    const x = Math.round(X(t)) + 0.5, a = Math.round(now - t); ctx.moveTo(x, vTop); ctx.lineTo(x, sBot);
+    const d = new Date(t * 1000), label = A ? tick < 86400 ? d.toTimeString().slice(0, 5) : d.toDateString().slice(0, 10)
+      : a === 0 ? 'now' : '−' + (tick < 60 ? a + ' s' : a / 60 + ' min');
+    const w = ctx.measureText(label).width, left = Math.min(Math.max(x - w / 2, L), W - R - w);
     if (left + w + 6 > free) continue;
     ctx.textAlign = 'left'; ctx.fillText(label, left, sBot + 10); free = left;
   }
   ctx.stroke();
 
   // score pane: warning band, alarm band, threshold
-  ctx.fillStyle = C['band-w']; ctx.fillRect(L, SY(cfg.thr), pw, SY(cfg.watch) - SY(cfg.thr));
-  ctx.fillStyle = C['band-c']; ctx.fillRect(L, SY(1), pw, SY(cfg.thr) - SY(1));
+  if (!A) {
+    ctx.fillStyle = C['band-w']; ctx.fillRect(L, SY(cfg.thr), pw, SY(cfg.watch) - SY(cfg.thr));
+    ctx.fillStyle = C['band-c']; ctx.fillRect(L, SY(1), pw, SY(cfg.thr) - SY(1));
+  }
   ctx.strokeStyle = C.line; ctx.strokeRect(L + 0.5, sTop + 0.5, pw - 1, sH - 1);
-  ctx.fillStyle = C.muted; ctx.textAlign = 'right'; ctx.fillText('score', L - 5, sTop + sH / 2);
+  ctx.fillStyle = C.muted; ctx.textAlign = 'right'; ctx.fillText(A ? 'alarms' : 'score', L - 5, sTop + sH / 2);
 
   const gap = Math.max(1.5, 5 / cfg.rate);
-  if (first >= 0) {
+  if (first >= 0 && A) {
     ctx.save(); ctx.beginPath(); ctx.rect(L, 0, pw, H); ctx.clip();
-    // score trace
+    const st = A.step, bw = Math.max(1.5, st / range * pw);
+    for (let j = first; j < P.length; j++) {
+      const p = P[j], x = X(p[0]), y = Y(p[2]);
+      ctx.fillStyle = C.trace; ctx.fillRect(x, y - 1, bw, Y(p[1]) - y + 2);
+      if (!(p[5] > 0)) continue;
+      ctx.fillStyle = C.crit; ctx.fillRect(x, sTop + 2, bw, sH - 4);
+      ctx.beginPath(); ctx.arc(x + bw / 2, Y(p[3] - p[1] > p[2] - p[3] ? p[1] : p[2]), 3.5, 0, 7); ctx.fill();
+    }
+    ctx.restore();
+  } else if (first >= 0) {
+    ctx.save(); ctx.beginPath(); ctx.rect(L, 0, pw, H); ctx.clip();
+    // score trace (none for seconds filled in from history)
     ctx.strokeStyle = C.score; ctx.lineWidth = 1.25; ctx.beginPath();
     let pt = -Infinity;
     for (let j = first; j < count; j++) {
       const i = (head + j) % CAP, x = X(T[i]), y = SY(S[i]);
+      if (!(S[i] >= 0)) { pt = -Infinity; continue; }
       if (T[i] - pt > gap) ctx.moveTo(x, y); else ctx.lineTo(x, y); pt = T[i];
     }
     ctx.stroke();
@@ -491,12 +561,12 @@ function draw() {
     for (let j = first; j < count; j++) {
       const i = (head + j) % CAP; if (!F[i]) continue;
       const k = K[i]; seen |= k;
-      const name = kindName(31 - Math.clz32(k & -k)), col = kindColor(name);
+      const name = k ? kindName(31 - Math.clz32(k & -k)) : '', col = name ? kindColor(name) : C.crit;
       const x = X(T[i]), y = Y(V[i]);
-      ctx.strokeStyle = col; ctx.lineWidth = 2; ctx.beginPath(); ctx.moveTo(x, sBot); ctx.lineTo(x, SY(S[i])); ctx.stroke();
+      ctx.strokeStyle = col; ctx.lineWidth = 2; ctx.beginPath(); ctx.moveTo(x, sBot); ctx.lineTo(x, SY(S[i] >= 0 ? S[i] : cfg.thr)); ctx.stroke();
       ctx.beginPath(); ctx.arc(x, y, 5, 0, 2 * Math.PI); ctx.fillStyle = col; ctx.fill();
       ctx.lineWidth = 1.5; ctx.strokeStyle = C.card; ctx.stroke();
-      if (x - lastLabel > 70) {
+      if (name && x - lastLabel > 70) {
         const text = kindLabel(name), w = ctx.measureText(text).width + 8;
         const ly = y - vTop < 24 ? y + 16 : y - 16, lx = Math.min(Math.max(x - w / 2, L), W - R - w);
         ctx.fillStyle = col; ctx.fillRect(lx, ly - 9, w, 18);
@@ -508,8 +578,9 @@ function draw() {
     if (seen !== legendMask) { legendMask = seen; renderLegend(seen); }
   } else {
     ctx.fillStyle = C.muted; ctx.textAlign = 'center'; ctx.font = '15px system-ui, sans-serif';
-    ctx.fillText(live ? 'Waiting for samples…' : 'No data yet', L + pw / 2, (vTop + vBot) / 2);
+    ctx.fillText(A ? A.P ? A.err || 'No history in this range' : 'Loading history…' : live ? 'Waiting for samples…' : 'No data yet', L + pw / 2, (vTop + vBot) / 2);
   }
+  if (A) return;
   // threshold line over everything in the score pane
   ctx.setLineDash([6, 4]); ctx.strokeStyle = C.crit; ctx.lineWidth = 1.5; ctx.beginPath();
   const ty = Math.round(SY(cfg.thr)) + 0.5; ctx.moveTo(L, ty); ctx.lineTo(W - R, ty); ctx.stroke(); ctx.setLineDash([]);
@@ -526,18 +597,30 @@ function renderLegend(mask) {
   $('legend-kinds').replaceChildren(...spans);
 }
 
-// A tile's sparkline: the stream's last minute, its anomalies as red dots.
-function spark(s) {
-  const c = s.tile.c, w = c.clientWidth, h = c.clientHeight, { T, V, F, head, count } = s.r, t0 = agentNow() - 60, p = [];
-  c.width = w * dpr; c.height = h * dpr;
-  const g = c.getContext('2d'); g.scale(dpr, dpr);
+// A small chart: a tile's last minute, or an episode's signal (`o`: then with its highest and
+// lowest values beside it and the alarm's span shaded). P holds [t, value, anomaly]; the sparkline
+// breaks where samples are more than 1.5 s apart; anomalies are red dots.
+function mini(c, P, a, b, o) {
+  const w = c.clientWidth, h = c.clientHeight, g = c.getContext('2d'), L = o ? 64 : 0, B = o ? 6 : 0;
+  c.width = w * dpr; c.height = h * dpr; g.scale(dpr, dpr);
   let lo = Infinity, hi = -Infinity, pt = -Infinity;
-  for (let j = 0; j < count; j++) { const i = (head + j) % CAP; if (T[i] >= t0) { p.push(i); lo = Math.min(lo, V[i]); hi = Math.max(hi, V[i]); } }
-  const m = Math.max(hi - lo, 0.01 * Math.abs(hi) + 1e-3) / 6, X = (i) => (T[i] - t0) / 60 * w, Y = (i) => h - (V[i] - lo + m) / (hi - lo + 2 * m) * h;
+  for (const p of P) { lo = Math.min(lo, p[1]); hi = Math.max(hi, p[1]); }
+  const m = Math.max(hi - lo, 0.01 * Math.abs(hi) + 1e-3) / 6, X = (t) => L + (t - a) / (b - a || 1) * (w - L - B / 4),
+    Y = (v) => h - B - (v - lo + m) / (hi - lo + 2 * m) * (h - B);
+  if (o) { g.fillStyle = C['band-c']; g.fillRect(X(o.it.t0) - 2, 0, X(o.it.t1) - X(o.it.t0) + 4, h - B); }
   g.strokeStyle = C.trace; g.lineWidth = 1.5; g.beginPath();
-  for (const i of p) { g[T[i] - pt > 1.5 ? 'moveTo' : 'lineTo'](X(i), Y(i)); pt = T[i]; }
+  for (const p of P) { g[!o && p[0] - pt > 1.5 ? 'moveTo' : 'lineTo'](X(p[0]), Y(p[1])); pt = p[0]; }
   g.stroke(); g.fillStyle = C.crit;
-  for (const i of p) if (F[i]) { g.beginPath(); g.arc(X(i), Y(i), 3, 0, 7); g.fill(); }
+  for (const p of P) if (p[2]) { g.beginPath(); g.arc(X(p[0]), Y(p[1]), 3, 0, 7); g.fill(); }
+  if (!o) return;
+  const u = ' ' + unitOf(o.it.device).slice(0, 8);
+  g.fillStyle = C.muted; g.font = '12px system-ui, sans-serif'; g.textBaseline = 'middle';
+  g.fillText(fmt(hi) + u, 2, Y(hi)); g.fillText(fmt(lo) + u, 2, Y(lo));
+}
+function spark(s) {
+  const { T, V, F, head, count } = s.r, t0 = agentNow() - 60, P = [];
+  for (let j = 0; j < count; j++) { const i = (head + j) % CAP; if (T[i] >= t0) P.push([T[i], V[i], F[i]]); }
+  mini(s.tile.c, P, t0, t0 + 60);
 }
 
 // ---- loops: draw per animation frame, clocks per second ----
@@ -547,6 +630,7 @@ function frame(ts) {
   if (uiDirty || tilesDirty) { uiDirty = false; renderReadout(); renderDevice(); renderTiles(); }
   if (sparkDirty && ts - lastSpark > 250 && streams.size > 1) { sparkDirty = false; lastSpark = ts; for (const s of streams.values()) if (s.tile) spark(s); }
   if (listDirty) { listDirty = false; renderList(); }
+  if (histDirty) { histDirty = false; ensure(); }
   requestAnimationFrame(frame);
 }
 // /api/status lists each board, and each stream with its board, channel, name, unit and
@@ -564,21 +648,74 @@ function loadStatus() {
       s.frames = x.frames; s.invalid = x.invalid; s.lost = x.lost; s.nAtStatus = s.n;
       if (!s.last && typeof x.last_value === 'number') s.value = x.last_value;
     }
+    if (!browse && (st.history || {}).state === 'read-only') { browse = true; applyBrowse(); }
     uiDirty = true;
   }).catch(() => {});
 }
-let statusTick = 0;
+
+// ---- history: which streams the store holds, the chart's ranges, the summary ----
+// /api/history answers 404 when the agent runs with --no-history: the page is live only.
+function loadHistory() {
+  api('/api/history').then((x) => { hist = true; stored = x.streams || []; applyBrowse(); loadSummary(); })
+    .catch(() => { hist = false; })
+    .finally(() => {
+      for (const id of ['hist-ranges', 'csv', 'summary']) $(id).hidden = !hist;
+      if (!hist && range > 300) setRange(300);
+      $('csv').href = '/api/anomalies?format=csv&limit=10000' + (token ? '&token=' + encodeURIComponent(token) : '');
+      histDirty = listDirty = true;
+    });
+}
+function loadSummary() {
+  api('/api/summary?window=24h').then((x) => { $('summary').textContent = 'Last 24 h: ' + (x.text || '—'); }).catch(() => {});
+}
+// Browsing a store: its streams are the page's, shown over 24 h ending at their last sample.
+function applyBrowse() {
+  if (!browse || !stored) return;
+  for (const x of stored) {
+    const s = str(x.device) && stream(x.device);
+    if (!s) continue;
+    describe(s, x); s.span = [+x.first, +x.last];
+    if (!picked && (!focus || byId(s.id, focus) < 0)) focus = s.id;
+  }
+  if (!rangePicked) setRange(86400);
+  uiDirty = histDirty = tilesDirty = true;
+}
+const aggOn = () => hist && (browse || range > 300);
+const viewEnd = (s) => browse && s && s.span ? s.span[1] + 1 : agentNow();
+// Without a step the agent picks one: 1 s for 5 minutes, at most 2,000 buckets for longer.
+const histURL = (d, from, to) => '/api/history?device=' + encodeURIComponent(d) + '&from=' + Math.floor(from) + '&to=' + Math.ceil(to);
+// What the followed stream's view needs from history: once, its last 5 minutes before the live
+// samples; for a long range (or when browsing), the range's buckets.
+function ensure() {
+  const s = cur();
+  if (!hist || !s) return;
+  const end = viewEnd(s);
+  if (!browse && !s.filled) {
+    s.filled = 1;
+    api(histURL(s.id, end - 300, end)).then((h) => prefill(s, h.points || [])).catch(() => {});
+  }
+  if (!aggOn() || agg && agg.dev === s.id && agg.range === range) return;
+  const a = agg = { dev: s.id, range };
+  api(histURL(s.id, end - range, end)).then((h) => { a.step = h.step || 1; a.P = h.points || []; }).catch((e) => { a.P = []; a.err = e.message; });
+}
+function setRange(sec) {
+  range = sec;
+  for (const o of document.querySelectorAll('.seg button')) o.setAttribute('aria-pressed', String(+o.dataset.win === sec));
+  chartDirty = histDirty = true;
+}
+let statusTick = 0, sumAt = 0;
 setInterval(() => {
   const now = performance.now();
   const d = cur();
   if (d) {
     d.snaps.push([now, d.n]); if (d.snaps.length > 6) d.snaps.shift();
     const [t, n] = d.snaps[0], dt = (now - t) / 1000;
-    $('dev-rate').textContent = dt > 0.5 && live ? ((d.n - n) / dt).toFixed(1) + ' /s' : '—';
+    $('dev-rate').textContent = dt > 0.5 && live && !browse ? ((d.n - n) / dt).toFixed(1) + ' /s' : '—';
   }
   renderAges(); renderTiles(); showRetry();
   if (noteUntil && now > noteUntil) { noteUntil = 0; $('note').textContent = ''; }
   if (++statusTick % 10 === 0 && live && !document.hidden) loadStatus();
+  if ((statusTick === sumAt || statusTick % 300 === 0) && hist && !document.hidden) loadSummary();
 }, 1000);
 
 // ---- simulation controls ----
@@ -586,19 +723,15 @@ function simState(state, text) { const p = $('sim-state'); p.dataset.state = sta
 function simSend(event, data, text) { if (send(event, data)) simState('pending', text); }
 if (simAvailable) {
   $('sim').hidden = false;
-  $('sim-start').addEventListener('click', () => {
+  $('sim-start').onclick = () => {
     const data = { speed: parseFloat($('sim-speed').value) || 1 }, sc = $('sim-scenario').value;
     if (sc) data.scenario = sc;
     simSend('start_simulation', data, 'Starting…');
-  });
-  $('sim-stop').addEventListener('click', () => simSend('stop_simulation', {}, 'Stopping…'));
-  $('sim-reset').addEventListener('click', () => simSend('reset_simulation', {}, 'Rewinding…'));
+  };
+  $('sim-stop').onclick = () => simSend('stop_simulation', {}, 'Stopping…');
+  $('sim-reset').onclick = () => simSend('reset_simulation', {}, 'Rewinding…');
 }
-for (const b of document.querySelectorAll('.seg button')) b.addEventListener('click', () => {
-  winSec = +b.dataset.win;
-  for (const o of document.querySelectorAll('.seg button')) o.setAttribute('aria-pressed', String(o === b));
-  chartDirty = true;
-});
+for (const b of document.querySelectorAll('.seg button')) b.onclick = () => { rangePicked = true; setRange(+b.dataset.win); };
 
 window.addEventListener('online', () => { if (!live && !authBlocked) { attempt = 0; connect(); } });
 window.addEventListener('offline', showRetry);
@@ -612,9 +745,11 @@ new ResizeObserver(resize).observe(canvas);
 window.voltwatch = Object.freeze({
   pointCount: () => { const s = cur(); return s ? s.r.count : 0; }, capacity: CAP, anomalyCount: () => items.length,
   connection: () => connState, device: () => focus, streams: () => streams.size,
+  history: () => hist, browsing: () => browse, range: () => range, view: () => ({ ...view }),
+  episode: () => openEp && openEp.P && { id: openEp.it.ep, points: openEp.P.length, marked: openEp.P.filter((p) => p[2]).length },
 });
 
-readColors(); resize(); setConn('connecting', 'Connecting…');
+readColors(); resize(); setRange(300); setConn('connecting', 'Connecting…');
 connect();
 requestAnimationFrame(frame);
 })();
