@@ -159,6 +159,14 @@ let package = Package(
             path: "Benchmarks/voltwatch-bench",
             swiftSettings: swiftSettings
         ),
+        // `voltwatch-history-bench` (scripts/history_bench.py runs it): the history store's CPU
+        // and bytes written per simulated hour.
+        .executableTarget(
+            name: "voltwatch-history-bench",
+            dependencies: ["VoltHistory", "VoltCore", .product(name: "Logging", package: "swift-log")],
+            path: "Benchmarks/voltwatch-history-bench",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "VoltCoreTests",
             dependencies: ["VoltCore"],
