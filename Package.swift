@@ -72,6 +72,7 @@ let package = Package(
                 "CMosquitto",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
@@ -163,7 +164,7 @@ let package = Package(
         // and bytes written per simulated hour.
         .executableTarget(
             name: "voltwatch-history-bench",
-            dependencies: ["VoltHistory", "VoltCore", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["VoltHistory", "VoltCore", .product(name: "Logging", package: "swift-log"), .product(name: "CoreMetrics", package: "swift-metrics")],
             path: "Benchmarks/voltwatch-history-bench",
             swiftSettings: swiftSettings
         ),

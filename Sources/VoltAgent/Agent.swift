@@ -98,7 +98,10 @@ public struct Agent {
             Self.openHistory(path: path, options: options, logger: logger)
         }
         self.history = history
-        if let history, let ids = try? history.currentStore().nextEpisodeIDs() {
+        // A store that cannot be written may still be read (locked, on a read-only disk):
+        // reading the ids there keeps new alarms from reusing ids history already holds.
+        if let history, let ids = (try? history.currentStore().nextEpisodeIDs())
+            ?? (try? HistoryStore(path: history.options.path, readOnly: true).nextEpisodeIDs()) {
             // Episode ids go on from what history holds, so an id names one alarm for good.
             reader.firstEpisodeIDs = ids
         }

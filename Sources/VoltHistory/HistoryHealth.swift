@@ -1,3 +1,4 @@
+import CoreMetrics
 import Synchronization
 
 /// How the store is doing, for `/api/status`, `/metrics`, the log and `systemctl status`: a
@@ -21,9 +22,18 @@ public final class HistoryHealth: Sendable {
     }
 
     private let state: Mutex<Snapshot>
+    /// The same figures on `/metrics` (the process-wide metrics system; no-ops in tests that
+    /// bootstrap none), so an alert rule can watch the store.
+    private let healthy = Gauge(label: "voltwatch_history_ok")
+    private let pending = Gauge(label: "voltwatch_history_pending_rows")
+    private let writes = Counter(label: "voltwatch_history_writes_total")
+    private let failures = Counter(label: "voltwatch_history_write_failures_total")
+    private let dropped = Counter(label: "voltwatch_history_dropped_rows_total")
 
     init(path: String) {
         state = Mutex(Snapshot(path: path))
+        healthy.record(1)
+        pending.record(0)
     }
 
     public var snapshot: Snapshot { state.withLock { $0 } }
@@ -37,11 +47,15 @@ public final class HistoryHealth: Sendable {
             $0.writes += 1
             $0.pendingRows = pending
         }
+        healthy.record(1)
+        self.pending.record(pending)
+        writes.increment()
     }
 
     /// Returns true when this is the first failure after a success (worth a log line).
     func failed(_ message: String, atMs: Int64, pending: Int, dropped: Int) -> Bool {
-        state.withLock {
+        recordFailure(pending: pending, dropped: dropped)
+        return state.withLock {
             let first = $0.state == .ok
             $0.state = .failing
             $0.error = message
@@ -51,5 +65,13 @@ public final class HistoryHealth: Sendable {
             $0.droppedRows += dropped
             return first
         }
+    }
+
+    /// Mirrors a failure on `/metrics` (called with ``failed(_:atMs:pending:dropped:)``'s figures).
+    func recordFailure(pending: Int, dropped: Int) {
+        healthy.record(0)
+        self.pending.record(pending)
+        failures.increment()
+        if dropped > 0 { self.dropped.increment(by: dropped) }
     }
 }

@@ -112,3 +112,23 @@ def test_without_history_the_endpoints_say_how_to_turn_it_on(make_agent):
     assert answer.status_code == 404 and "--no-history" in answer.json()["error"]
     assert requests.get(agent.url("/api/anomalies"), timeout=10).status_code == 200
     assert requests.get(agent.url("/api/status"), timeout=10).json()["history"] is None
+
+
+def metric(agent, name):
+    for line in requests.get(agent.url("/metrics"), timeout=10).text.splitlines():
+        if line.startswith(name + " ") or line.startswith(name + "{"):
+            return float(line.split()[-1])
+    return None
+
+
+def test_the_store_health_is_on_metrics_too(make_agent, tmp_path):
+    healthy = make_agent()
+    assert wait_until(lambda: (metric(healthy, "voltwatch_history_writes_total") or 0) >= 1)
+    assert metric(healthy, "voltwatch_history_ok") == 1
+    damaged_dir = tmp_path / "damaged"
+    damaged_dir.mkdir()
+    (damaged_dir / "history.sqlite").write_bytes(b"Z" * 8192)
+    broken = make_agent("--data-dir", str(damaged_dir))
+    assert wait_until(lambda: (metric(broken, "voltwatch_history_write_failures_total") or 0) >= 1)
+    assert metric(broken, "voltwatch_history_ok") == 0
+    assert requests.get(broken.url("/api/status"), timeout=10).json()["history"]["state"] == "failing"

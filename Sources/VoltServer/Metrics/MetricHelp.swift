@@ -16,6 +16,11 @@ enum MetricHelp {
         "voltwatch_client_messages_dropped_total": "Messages dropped from slow clients' bounded queues (the client is told how many it missed).",
         "voltwatch_clients_disconnected_slow_total": "Clients cut off for staying too slow past the grace period.",
         "voltwatch_scorer_duration_seconds": "Time to parse and score one sample (one sample in N is timed).",
+        "voltwatch_history_ok": "1 while the history store is being written, 0 while it fails (see /api/status history.error).",
+        "voltwatch_history_pending_rows": "Aggregate rows waiting in memory for the history store.",
+        "voltwatch_history_writes_total": "Flushes written to the history store.",
+        "voltwatch_history_write_failures_total": "Flushes the history store refused (read-only, full, damaged, locked); retried every second.",
+        "voltwatch_history_dropped_rows_total": "Per-second rows dropped because the store stayed unwritable too long.",
     ]
 
     /// The exposition text with a `# HELP` line before each family's `# TYPE` line.
