@@ -64,7 +64,7 @@ struct TokenCommand: ParsableCommand {
         print(token)
         StandardError.write("""
             \(made ? "made a new token in \(file)" : "the token in \(file)")
-            Sign in: open http://<gateway>:5000/ and paste it when the dashboard asks (or open it as /?token=<token>);
+            Sign in: open http://<gateway>:5000/ and paste it when the dashboard asks (it remembers it on that device);
             apps send it as 'Authorization: Bearer <token>' or '?token=<token>'.
             \(made && rotate ? "Restart the agent to use it: sudo systemctl restart voltwatch\n" : "")
             """)

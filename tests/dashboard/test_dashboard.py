@@ -67,8 +67,9 @@ def test_page_is_small_self_contained_and_locked_down(spikes_agent):
     status, headers, body = spikes_agent.get("/")
     assert status == 200
     assert headers["Content-Type"] == "text/html; charset=utf-8"
-    # One page load over a phone's slow link: a budget, raised from 40 KB when streams came.
-    assert len(body) < 48_000, f"page is {len(body)} bytes"
+    # One page load over a phone's slow link: a budget, raised from 40 KB when streams came and
+    # to 50 KB when history and the remembered token did.
+    assert len(body) < 50_000, f"page is {len(body)} bytes"
     html = body.decode()
     assert "<script src" not in html and "<link rel=\"stylesheet\"" not in html
     assert "http://" not in html and "https://" not in html, "the page names no outside address"
@@ -234,13 +235,6 @@ def test_page_reconnects_when_the_agent_restarts(chrome, artifacts):
 def test_token_works_and_is_asked_for_clearly(chrome, artifacts):
     agent = Agent("normal", extra_args=("--token", "secret"))
     try:
-        # With the token in the address the page works (its fetches send it as a Bearer header).
-        chrome.get(agent.url("/?token=secret"))
-        wait_for(lambda: js(chrome, "window.voltwatch && voltwatch.connection()") == "live", 10, "live with token")
-        wait_for(lambda: js(chrome, "voltwatch.pointCount()") > 3, 5, "points with token")
-        wait_for(lambda: text(chrome, "dev-state") == "connected", 5, "connected with token")
-        assert not chrome.find_element(By.ID, "banner").is_displayed()
-
         # Without it, or with a wrong one: the page (served openly: it holds no data) loads,
         # its data requests are refused, and it says so in its banner with a token field.
         for address, state, expected in ((agent.url("/"), "auth", "requires an access token"),
@@ -251,6 +245,17 @@ def test_token_works_and_is_asked_for_clearly(chrome, artifacts):
             assert banner.is_displayed() and expected in banner.text, banner.text
             assert chrome.find_element(By.ID, "token-input").is_displayed()
             assert js(chrome, "voltwatch.pointCount()") == 0, "no data without the token"
+
+        # With the token in the address the page works (its fetches send it as a Bearer header).
+        chrome.get(agent.url("/?token=secret"))
+        wait_for(lambda: js(chrome, "window.voltwatch && voltwatch.connection()") == "live", 10, "live with token")
+        wait_for(lambda: js(chrome, "voltwatch.pointCount()") > 3, 5, "points with token")
+        wait_for(lambda: text(chrome, "dev-state") == "connected", 5, "connected with token")
+        assert not chrome.find_element(By.ID, "banner").is_displayed()
+
+        # It is remembered on this device: the bare address works from now on.
+        chrome.get(agent.url("/"))
+        wait_for(lambda: js(chrome, "window.voltwatch && voltwatch.connection()") == "live", 10, "live with the remembered token")
 
         # The agent restarts with another token under an open page: the page stops retrying,
         # says so, and takes the new token in its form.

@@ -5,7 +5,11 @@
 (() => {
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
-let token = params.get('token') || '';
+// A token given once (address or form) is remembered on this device; a refused one forgotten.
+const store = { get: () => { try { return localStorage.vwToken || ''; } catch (e) { return ''; } },
+  set: (v) => { try { localStorage.vwToken = v; } catch (e) {} } };
+let token = params.get('token') || store.get();
+if (token) store.set(token);
 const simAvailable = document.body.dataset.simulation === 'true';
 
 // ---- history: per stream, a fixed ring of typed arrays (5 min at 10 Hz) ----
@@ -96,6 +100,7 @@ function send(event, data) {
 function authFail(message) {
   authBlocked = true; live = false; clearTimeout(retryTimer); retryAt = 0; noteUntil = 0; $('note').textContent = '';
   if (ws) { ws.onclose = null; try { ws.close(); } catch (e) {} ws = null; }
+  store.set('');
   setConn('auth', token ? 'Token refused' : 'Token required');
   $('banner-text').textContent = token
     ? 'The agent refused this access token. Enter the right one to see live data.'
@@ -106,7 +111,7 @@ function authFail(message) {
 $('token-form').addEventListener('submit', (e) => {
   e.preventDefault();
   const value = $('token-input').value.trim(); if (!value) return;
-  token = value; params.set('token', token);
+  token = value; params.set('token', token); store.set(token);
   history.replaceState(null, '', location.pathname + '?' + params.toString());
   $('token-input').value = ''; $('banner').hidden = true;
   authBlocked = false; attempt = 0; connect();
