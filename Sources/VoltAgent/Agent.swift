@@ -115,8 +115,9 @@ public struct Agent {
         if let outboxPath = options.outboxPath {
             // Always there, idle until `--mqtt` or the settings (now or after a SIGHUP, read
             // through the live configuration) name a broker or a webhook.
-            publisher = MQTTPublisher(options: .init(commandLineURL: options.mqttURL, outboxPath: outboxPath),
-                                      settings: { liveConfig.settings }, logger: logger)
+            var publishing = MQTTPublisher.Options(commandLineURL: options.mqttURL, outboxPath: outboxPath)
+            publishing.otherOutboxPaths = options.otherOutboxPaths
+            publisher = MQTTPublisher(options: publishing, settings: { liveConfig.settings }, logger: logger)
         }
         if let publisher { sinks.append(publisher) }
         self.publisher = publisher

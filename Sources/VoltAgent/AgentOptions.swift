@@ -40,8 +40,11 @@ public struct AgentOptions: Sendable {
     // MARK: Publishing
     /// `run --mqtt URL`: publish to this broker (the settings' `"mqtt"` object gives the rest).
     public var mqttURL: String?
-    /// The outbox of episodes waiting for the broker or a webhook (`<data dir>/outbox.sqlite`).
+    /// The outbox of episodes waiting for the broker or a webhook: the history store, or
+    /// `<data dir>/outbox.sqlite` without history.
     public var outboxPath: String?
+    /// Where rows may still wait from a run with history on (or off): moved into `outboxPath`.
+    public var otherOutboxPaths: [String] = []
 
     // MARK: Server
     /// Serve HTTP + WebSocket (false only for tests and pure `--print` use).

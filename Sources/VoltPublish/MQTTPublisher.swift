@@ -20,8 +20,12 @@ public final class MQTTPublisher: AgentEventSink, Service {
         /// `run --mqtt URL`: publishes even without an `"mqtt"` settings object, and wins over
         /// the settings' `url`.
         public var commandLineURL: String?
-        /// The outbox file (episodes waiting for the broker or a webhook).
+        /// The outbox file (episodes waiting for the broker or a webhook): the history store,
+        /// or a file of its own.
         public var outboxPath: String
+        /// Files where rows may wait from an earlier run (history was on, or off): moved into
+        /// `outboxPath`, in order, when it opens.
+        public var otherOutboxPaths: [String] = []
         /// Names this gateway when the settings do not.
         public var hostName: String
         /// Results held for the MQTT thread at most; the oldest go first.
@@ -50,6 +54,8 @@ public final class MQTTPublisher: AgentEventSink, Service {
         var reload = false
         /// Per stream: the latest reading, and the peak of its open episode.
         var last: [String: (voltage: Double, severity: Severity, score: Double, label: StreamLabel?)] = [:]
+        /// Streams with a result since the threads last looked.
+        var seen: Set<String> = []
         var peaks: [String: (voltage: Double, severity: Severity, score: Double)] = [:]
         var open: [String: AlarmEpisode] = [:]
         var lastResultSentMs: [String: Int64] = [:]
@@ -160,6 +166,7 @@ public final class MQTTPublisher: AgentEventSink, Service {
             taken.states = state.states
             taken.counters = state.counters
             swap(&taken.dirtyStates, &state.dirtyStates)
+            swap(&taken.seen, &state.seen)
             taken.reload = state.reload
             state.reload = false
             taken.last = state.last
@@ -175,6 +182,9 @@ public final class MQTTPublisher: AgentEventSink, Service {
         return config
     }
 
+    /// The webhooks in the settings now in force (without touching the publishing state).
+    func currentWebhooks() -> [WebhookSettings] { settingsProvider().webhooks }
+
     var log: Logger { logger }
 
     /// The outbox, opened on first use (and again after a failure).
@@ -184,7 +194,16 @@ public final class MQTTPublisher: AgentEventSink, Service {
             do {
                 let directory = String(options.outboxPath[..<(options.outboxPath.lastIndex(of: "/") ?? options.outboxPath.startIndex)])
                 if !directory.isEmpty { _ = mkdir(directory, 0o750) }
-                store = try Outbox(path: options.outboxPath)
+                let opened = try Outbox(path: options.outboxPath)
+                for other in options.otherOutboxPaths where access(other, F_OK) == 0 {
+                    do {
+                        let moved = try opened.absorb(from: other, removingFile: other.hasSuffix("/outbox.sqlite"))
+                        if moved > 0 { logger.notice("mqtt: moved \(moved) undelivered episode message(s) from \(other) into \(options.outboxPath)") }
+                    } catch {
+                        logger.warning("mqtt: cannot read the earlier outbox \(other): \(error); its messages stay there")
+                    }
+                }
+                store = opened
                 outboxFailureLogged.store(false, ordering: .relaxed)
                 return store
             } catch {
@@ -213,6 +232,7 @@ extension MQTTPublisher.Inbox {
 
     mutating func note(_ result: ScoredResult, device: String, capacity: Int) {
         last[device] = (result.voltage, result.severity, result.anomalyScore, result.label)
+        seen.insert(device)
         if var peak = peaks[device], result.episode != nil, result.anomalyScore > peak.score {
             peak = (result.voltage, result.severity, result.anomalyScore)
             peaks[device] = peak

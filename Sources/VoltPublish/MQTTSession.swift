@@ -37,6 +37,8 @@ final class MQTTSession {
     private(set) var refusal: String?
     /// Message ids the broker acknowledged (QoS 1 PUBACK), taken by the publisher.
     var acknowledged: [Int32] = []
+    /// Messages on the subscribed topics (topic, payload), taken by the publisher.
+    var received: [(topic: String, payload: String)] = []
     /// Set by the connect callback, cleared by the publisher once it published what a new
     /// connection needs (status, discovery, states, outbox).
     var freshlyConnected = false
@@ -70,6 +72,14 @@ final class MQTTSession {
         mosquitto_publish_callback_set(handle) { _, user, mid in
             guard let user else { return }
             Unmanaged<MQTTSession>.fromOpaque(user).takeUnretainedValue().acknowledged.append(mid)
+        }
+        mosquitto_message_callback_set(handle) { _, user, message in
+            guard let user, let message else { return }
+            let m = message.pointee
+            let topic = String(cString: m.topic)
+            let payload = m.payloadlen > 0 && m.payload != nil
+                ? String(decoding: UnsafeRawBufferPointer(start: m.payload, count: Int(m.payloadlen)), as: UTF8.self) : ""
+            Unmanaged<MQTTSession>.fromOpaque(user).takeUnretainedValue().received.append((topic, payload))
         }
         if let username = settings.username {
             let rc = mosquitto_username_pw_set(handle, username, password)
@@ -118,6 +128,11 @@ final class MQTTSession {
         let bytes = Array(payload.utf8)
         let rc = bytes.withUnsafeBytes { mosquitto_publish(handle, &mid, topic, Int32($0.count), $0.baseAddress, qos, retain) }
         return rc == 0 ? mid : nil
+    }
+
+    /// Subscribes (QoS 0); messages arrive in ``received`` through ``loop(timeoutMs:)``.
+    func subscribe(_ pattern: String) {
+        _ = mosquitto_subscribe(handle, nil, pattern, 0)
     }
 
     func disconnect() {

@@ -28,6 +28,14 @@ final class MQTTWorker: @unchecked Sendable {
     var streams: [String: StreamLabel?] = [:]
     var announced: Set<String> = []
     var lastStateMs: [String: Int64] = [:]
+    /// When each known stream last sent a result (or, for one learnt from the broker's retained
+    /// discovery, when this run started to wait for it): ``forgetGone(_:_:now:)`` removes
+    /// streams silent for `forget_after_hours`.
+    var lastSeenMs: [String: Int64] = [:]
+    var nextForgetCheckMs: Int64 = 0
+    /// Boards whose every stream was forgotten: their retained state was cleared and is not
+    /// republished until one of their streams sends again.
+    var forgottenBoards: Set<String> = []
     /// Webhook rate limit: per hook URL and device, when the last start was queued, and the
     /// episodes whose start was suppressed (their end is too).
     var lastHookStart: [String: Int64] = [:]
@@ -48,7 +56,12 @@ final class MQTTWorker: @unchecked Sendable {
             var batch = publisher.take()
             if batch.reload { reload() }
             queueEpisodes(batch.episodes)
-            for (stream, reading) in batch.last where streams[stream] == nil { streams[stream] = reading.label }
+            let now = MQTTPublisher.nowMs()
+            for stream in batch.seen {
+                if streams[stream] == nil { streams[stream] = .some(batch.last[stream]?.label) }
+                lastSeenMs[stream] = now
+                forgottenBoards.remove(Self.board(of: stream))
+            }
             if config.mqtt != nil {
                 step(&batch)
             } else {
@@ -133,6 +146,7 @@ final class MQTTWorker: @unchecked Sendable {
         }
         let alive = session.loop(timeoutMs: 50)
         ackDelivered(session)
+        learnAnnounced(session)
         if let refusal = session.refusal {
             fail("the broker \(config.mqtt!.url) refused the connection: \(refusal) (check username and password_file)", refused: true)
             session.disconnect()
@@ -207,6 +221,64 @@ final class MQTTWorker: @unchecked Sendable {
         session.publish("\(prefix)/status", "online", qos: 1, retain: true)
         announced = []
         lastStateMs = [:]
+        if let mqtt = config.mqtt, mqtt.discovery, mqtt.forgetAfterHours > 0 {
+            // What this gateway announced before (retained at the broker), so a board that
+            // never comes back after a restart is forgotten too.
+            session.subscribe("\(mqtt.discoveryPrefix)/sensor/\(DiscoveryConfig.slug("voltwatch_\(gatewayID)"))/+/config")
+        }
+    }
+
+    static func board(of stream: String) -> String {
+        String(stream.split(separator: "/", maxSplits: 1).first ?? Substring(stream))
+    }
+
+    /// Streams of this gateway that Home Assistant knows from an earlier run: their voltage
+    /// sensor's retained config names the stream in its state topic. Not seen in this run yet,
+    /// they wait `forget_after_hours` from now.
+    func learnAnnounced(_ session: MQTTSession) {
+        guard !session.received.isEmpty else { return }
+        let messages = session.received
+        session.received = []
+        let now = MQTTPublisher.nowMs()
+        for (topic, payload) in messages where topic.hasSuffix("_voltage/config") && !payload.isEmpty {
+            guard case .object(let config)? = try? JSONValue.parse(Array(payload.utf8)),
+                  case .string(let stateTopic)? = config["state_topic"],
+                  stateTopic.hasPrefix(prefix + "/"), stateTopic.hasSuffix("/result") else { continue }
+            let stream = String(stateTopic.dropFirst(prefix.count + 1).dropLast("/result".count))
+            guard !stream.isEmpty, streams[stream] == nil else { continue }
+            streams[stream] = .some(nil)
+            announced.insert(stream)
+            lastSeenMs[stream] = now
+        }
+    }
+
+    /// Removes what Home Assistant shows for streams silent for `forget_after_hours` (a board
+    /// unplugged for good, a channel taken out of its set): empty retained discovery configs,
+    /// and the board's retained state once none of its streams is left. A stream that sends
+    /// again is announced again.
+    func forgetGone(_ session: MQTTSession, _ mqtt: MQTTSettings, now: Int64) {
+        guard mqtt.forgetAfterHours > 0, now >= nextForgetCheckMs else { return }
+        let limitMs = Int64(mqtt.forgetAfterHours * 3_600_000)
+        nextForgetCheckMs = now + max(1_000, min(60_000, limitMs / 8))
+        for stream in streams.keys.sorted() where now - (lastSeenMs[stream] ?? now) > limitMs {
+            if mqtt.discovery {
+                for entity in DiscoveryConfig.removals(of: DiscoveryConfig.entities(
+                    stream: stream, name: nil, unit: "V", prefix: prefix, gatewayID: gatewayID,
+                    discoveryPrefix: mqtt.discoveryPrefix, firmware: nil)) {
+                    session.publish(entity.topic, "", qos: 1, retain: true)
+                }
+            }
+            streams[stream] = nil
+            announced.remove(stream)
+            lastSeenMs[stream] = nil
+            let board = Self.board(of: stream)
+            if !streams.keys.contains(where: { Self.board(of: $0) == board }) {
+                session.publish("\(prefix)/\(board)/state", "", qos: 1, retain: true)
+                forgottenBoards.insert(board)
+                lastStateMs[board] = nil
+            }
+            logger.notice("mqtt: \(stream) sent nothing for \(JSONText.number(mqtt.forgetAfterHours)) h (forget_after_hours): removed from Home Assistant; it returns with its next result")
+        }
     }
 
     // MARK: Publishing
@@ -225,7 +297,8 @@ final class MQTTWorker: @unchecked Sendable {
                 }
             }
         }
-        for (device, status) in batch.states {
+        forgetGone(session, mqtt, now: now)
+        for (device, status) in batch.states where !forgottenBoards.contains(device) {
             let due = batch.dirtyStates.contains(device) || now - (lastStateMs[device] ?? 0) >= publisher.options.stateIntervalMs
             guard due else { continue }
             lastStateMs[device] = now

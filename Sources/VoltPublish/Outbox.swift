@@ -1,7 +1,15 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
 import GRDB
 
-/// Episodes waiting to be delivered, on disk (SQLite through GRDB, WAL), so an alarm raised
-/// while the broker or the network is away is sent when it returns, after a restart too.
+/// Episodes waiting to be delivered, on disk (SQLite through GRDB), so an alarm raised while
+/// the broker or the network is away is sent when it returns, after a restart too. The table
+/// lives in the history store when there is one (its own connection: the history writer's
+/// once-a-second transaction and an episode's row never wait long for each other), else in a
+/// small file of its own.
 ///
 /// One row per message and destination (`mqtt`, or a webhook's URL), in `seq` order; a row is
 /// deleted once the destination acknowledged it (PUBACK, or an HTTP 2xx), so delivery is at
@@ -35,6 +43,37 @@ public final class Outbox: Sendable {
                 CREATE INDEX IF NOT EXISTS outbox_target ON outbox (target, seq);
                 """)
         }
+    }
+
+    /// Moves every row of another outbox (the file of a run without history, or the history
+    /// store of a run with it) to the end of this one, in order, keeping attempts and retry
+    /// times; then deletes them there, or the whole file when `removingFile`. Returns how many
+    /// moved. A file without an outbox table moves nothing and is left alone.
+    public func absorb(from path: String, removingFile: Bool) throws -> Int {
+        var config = Configuration()
+        config.busyMode = .timeout(5)
+        let other = try DatabaseQueue(path: path, configuration: config)
+        let rows = try other.read { db -> [GRDB.Row] in
+            guard try db.tableExists("outbox") else { return [] }
+            return try GRDB.Row.fetchAll(db, sql: "SELECT * FROM outbox ORDER BY seq")
+        }
+        if !rows.isEmpty {
+            try queue.write { db in
+                for r in rows {
+                    try db.execute(sql: """
+                        INSERT INTO outbox (target, device, topic, body, attempts, next_attempt_ms, created_ms)
+                        VALUES (?, ?, ?, ?, ?, ?, ?)
+                        """, arguments: [r["target"], r["device"], r["topic"], r["body"], r["attempts"], r["next_attempt_ms"], r["created_ms"]])
+                }
+            }
+        }
+        if removingFile {
+            try other.close()
+            for suffix in ["", "-wal", "-shm"] { unlink(path + suffix) }
+        } else if !rows.isEmpty, let last = rows.last?["seq"] as Int64? {
+            try other.write { db in try db.execute(sql: "DELETE FROM outbox WHERE seq <= ?", arguments: [last]) }
+        }
+        return rows.count
     }
 
     /// Adds messages, in order, in one transaction.

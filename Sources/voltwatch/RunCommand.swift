@@ -153,8 +153,12 @@ struct RunCommand: AsyncParsableCommand {
         options.historyDetailDays = historyDetailDays
         options.historyDays = historyDays
         options.mqttURL = mqtt
-        // Episodes waiting for the broker or a webhook: beside history, or where it would be.
-        options.outboxPath = DataDirectory.resolve(dataDir) + "/outbox.sqlite"
+        // Episodes waiting for the broker or a webhook: a table of the history store (one
+        // file to keep and back up), or a small file of their own without history. Rows left
+        // in the other place (history turned on or off since) move over when it opens.
+        let outboxFile = DataDirectory.resolve(dataDir) + "/outbox.sqlite"
+        options.outboxPath = options.historyPath ?? outboxFile
+        options.otherOutboxPaths = [outboxFile, DataDirectory.resolve(dataDir) + "/history.sqlite"].filter { $0 != options.outboxPath }
         if options.corsOrigins == nil { options.corsOrigins = options.settings.corsOrigins }
         if noServe { options.serve = false }
 

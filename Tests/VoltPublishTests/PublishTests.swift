@@ -12,14 +12,16 @@ struct PublishTests {
         let settings = try AgentSettings.parse(json: """
             {"mqtt": {"url": "mqtts://broker.lan", "username": "gw", "password_file": "mqtt-password",
                       "ca_file": "/etc/ca.pem", "protocol": "5", "keepalive": 5, "clean_session": false,
-                      "result_rate": 2, "discovery": false, "gateway_id": "shed"},
-             "webhooks": [{"url": "http://127.0.0.1:9/hook", "template": "{\\"text\\": \\"{name}: {kinds}\\"}", "min_interval_seconds": 10}]}
+                      "result_rate": 2, "discovery": false, "gateway_id": "shed", "forget_after_hours": 0.5},
+             "webhooks": [{"url": "http://127.0.0.1:9/hook", "template": "{\\"text\\": \\"{name}: {kinds}\\"}", "min_interval_seconds": 10},
+                          {"url": "https://ntfy.lan/alerts", "ca_file": "/etc/voltwatch/lan-ca.pem"}]}
             """)
         let mqtt = try #require(settings.mqtt)
         #expect(mqtt.endpoint?.tls == true && mqtt.endpoint?.port == 8883 && mqtt.endpoint?.host == "broker.lan")
         #expect(mqtt.protocolVersion == "5" && mqtt.keepalive == 5 && !mqtt.cleanSession && mqtt.resultRate == 2 && !mqtt.discovery)
-        #expect(mqtt.topicPrefix(hostName: "ignored") == "voltwatch/shed")
-        #expect(settings.webhooks.count == 1 && settings.webhooks[0].minIntervalSeconds == 10)
+        #expect(mqtt.topicPrefix(hostName: "ignored") == "voltwatch/shed" && mqtt.forgetAfterHours == 0.5)
+        #expect(settings.webhooks.count == 2 && settings.webhooks[0].minIntervalSeconds == 10)
+        #expect(settings.webhooks[1].caFile == "/etc/voltwatch/lan-ca.pem" && settings.webhooks[0].caFile == nil)
         #expect(try AgentSettings.parse(json: settings.jsonText()) == settings)
     }
 
@@ -32,8 +34,13 @@ struct PublishTests {
             (#"{"mqtt": {"url": "mqtt://x", "discovery": 1}}"#, "mqtt.discovery"),
             (#"{"mqtt": {"url": "mqtt://x", "cert_file": "/c.pem"}}"#, "mqtt.key_file"),
             (#"{"mqtt": {"prefix": "a"}}"#, "mqtt.url"),
+            (#"{"mqtt": {"url": "mqtt://x", "forget_after_hours": -1}}"#, "mqtt.forget_after_hours"),
             (#"{"mqtt": "mqtt://x"}"#, "mqtt"),
             (#"{"webhooks": [{"url": "ftp://x"}]}"#, "webhooks[0].url"),
+            (#"{"webhooks": [{"url": "https://"}]}"#, "webhooks[0].url"),
+            (#"{"webhooks": [{"url": "https://:443/x"}]}"#, "webhooks[0].url"),
+            (#"{"webhooks": [{"url": "https://ntfy.sh/a b"}]}"#, "webhooks[0].url"),
+            (#"{"webhooks": [{"url": "http://x", "ca_file": "/ca.pem"}]}"#, "webhooks[0].ca_file"),
             (#"{"webhooks": [{"url": "http://x", "retries": 3}]}"#, "webhooks[0].retries"),
             (#"{"webhooks": {"url": "http://x"}}"#, "webhooks"),
         ]

@@ -236,3 +236,28 @@ def test_sighup_starts_publishing_and_moves_to_a_new_prefix(broker, agents, subs
     agent.proc.send_signal(signal.SIGHUP)
     assert wait_until(lambda: sub.on("voltwatch/late/status")[-1:] == ["offline"] and sub.on("site/b/fake/result"), timeout=20)
     assert sub.on("site/b/status") == ["online"]
+
+
+def test_a_stream_gone_for_good_is_removed_from_home_assistant(broker, agents, subscribers):
+    sub = Subscriber(broker, ["homeassistant/#", "voltwatch/#"])
+    subscribers.append(sub)
+
+    def config_topics(stream_slug):
+        return {t for t, p, _ in sub.snapshot() if f"/voltwatch_gone/{stream_slug}_" in t and p}
+
+    # A single-signal board is announced, then the agent stops (its entities stay retained).
+    first = MQTTAgent({"mqtt": {"url": broker.url, "gateway_id": "gone"}})
+    agents.append(first)
+    assert wait_until(lambda: len(config_topics("fake")) == 4, timeout=20), sub.snapshot()
+    old = config_topics("fake")
+    first.stop()
+    # The board comes back with two channels: "fake" itself never sends again. After
+    # forget_after_hours (here 0.003 h, 10.8 s) its four entities are removed; the new ones stay.
+    second = MQTTAgent({"mqtt": {"url": broker.url, "gateway_id": "gone", "forget_after_hours": 0.003}}, "--channels", "2")
+    agents.append(second)
+    assert wait_until(lambda: len(config_topics("fake_A0")) == 4, timeout=20)
+    assert wait_until(lambda: all(sub.on(t)[-1:] == [""] for t in old), timeout=30), second.log_text()
+    assert "fake sent nothing for 0.003 h" in second.log_text()
+    assert all(json.loads(sub.on(t)[-1]) for t in config_topics("fake_A0"))
+    # The board's retained state stays: two of its streams are alive.
+    assert sub.on("voltwatch/gone/fake/state")[-1] != ""

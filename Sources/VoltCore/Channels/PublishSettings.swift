@@ -32,12 +32,16 @@ public struct MQTTSettings: Sendable, Equatable {
     /// Home Assistant MQTT discovery.
     public var discovery = true
     public var discoveryPrefix = "homeassistant"
+    /// A stream that sent nothing for this many hours (a board unplugged for good, a channel
+    /// taken out of its set) has its Home Assistant entities removed; it comes back with its
+    /// first result. 0: never.
+    public var forgetAfterHours: Double = 24
 
     public init(url: String) { self.url = url }
 
     public static let knownKeys = [
         "url", "prefix", "gateway_id", "username", "password_file", "ca_file", "cert_file", "key_file",
-        "protocol", "keepalive", "clean_session", "result_rate", "discovery", "discovery_prefix",
+        "protocol", "keepalive", "clean_session", "result_rate", "discovery", "discovery_prefix", "forget_after_hours",
     ]
 
     /// Scheme, host and port of ``url``; nil when it is not an MQTT URL.
@@ -130,6 +134,11 @@ public struct MQTTSettings: Sendable, Equatable {
                 issues.append(.init(key: "\(path).discovery_prefix", message: "must be a topic without wildcards"))
             } else { settings.discoveryPrefix = prefix }
         }
+        if let hours = reader.number("forget_after_hours", &issues) {
+            if hours >= 0, hours <= 8_760 { settings.forgetAfterHours = hours } else {
+                issues.append(.init(key: "\(path).forget_after_hours", message: "must be hours from 0 (never) to 8760"))
+            }
+        }
         return issues.count == before ? settings : nil
     }
 
@@ -150,6 +159,7 @@ public struct MQTTSettings: Sendable, Equatable {
         if let resultRate { fields.append("\"result_rate\": \(JSONText.number(resultRate))") }
         if !discovery { fields.append("\"discovery\": false") }
         if discoveryPrefix != "homeassistant" { add("discovery_prefix", discoveryPrefix) }
+        if forgetAfterHours != 24 { fields.append("\"forget_after_hours\": \(JSONText.number(forgetAfterHours))") }
         return "{" + fields.joined(separator: ", ") + "}"
     }
 }
@@ -157,8 +167,10 @@ public struct MQTTSettings: Sendable, Equatable {
 /// One entry of the settings file's `"webhooks"` array: a URL POSTed on each alarm episode's
 /// start and end.
 public struct WebhookSettings: Sendable, Equatable {
-    /// An `http://` URL (https is not supported yet).
+    /// An `http://` or `https://` URL.
     public var url: String
+    /// PEM trust roots for an https receiver with a private CA; nil: the system's.
+    public var caFile: String?
     /// The body, with `{device}`, `{name}`, `{kinds}`, `{severity}`, `{reasons}`, `{start}`,
     /// `{end}`, `{peak}`, `{event}`, `{id}` replaced; nil: the episode JSON.
     public var template: String?
@@ -171,7 +183,7 @@ public struct WebhookSettings: Sendable, Equatable {
         self.minIntervalSeconds = minIntervalSeconds
     }
 
-    public static let knownKeys = ["url", "template", "min_interval_seconds"]
+    public static let knownKeys = ["url", "template", "min_interval_seconds", "ca_file"]
 
     static func parseList(_ value: JSONValue, issues: inout [ConfigError.Issue]) -> [WebhookSettings] {
         guard case .array(let items) = value else {
@@ -192,14 +204,16 @@ public struct WebhookSettings: Sendable, Equatable {
                 if object["url"] == nil { issues.append(.init(key: "\(path).url", message: "is required")) }
                 continue
             }
-            if url.hasPrefix("https://") {
-                // Said at start (exit 78) or on reload, not discovered at the first alarm.
-                issues.append(.init(key: "\(path).url", message: "https:// webhooks are not supported yet: use an http:// URL (a relay on the gateway, for example)"))
-            } else if !url.hasPrefix("http://") || url.contains(" ") {
-                issues.append(.init(key: "\(path).url", message: "must be an http:// URL"))
+            // Said at start (exit 78) or on reload, not discovered at the first alarm.
+            if !Self.isWebURL(url) {
+                issues.append(.init(key: "\(path).url", message: "must be an http:// or https:// URL with a host, like https://ntfy.sh/my-topic"))
             }
             var hook = WebhookSettings(url: url)
             hook.template = reader.string("template", &issues)
+            hook.caFile = reader.string("ca_file", &issues)
+            if hook.caFile != nil, !url.hasPrefix("https://") {
+                issues.append(.init(key: "\(path).ca_file", message: "applies to https:// URLs only"))
+            }
             if let interval = reader.number("min_interval_seconds", &issues) {
                 if interval >= 0, interval <= 86_400 { hook.minIntervalSeconds = interval } else {
                     issues.append(.init(key: "\(path).min_interval_seconds", message: "must be seconds from 0 to 86400"))
@@ -214,7 +228,16 @@ public struct WebhookSettings: Sendable, Equatable {
         var fields = ["\"url\": \(JSONText.string(url))"]
         if let template { fields.append("\"template\": \(JSONText.string(template))") }
         if minIntervalSeconds != 60 { fields.append("\"min_interval_seconds\": \(JSONText.number(minIntervalSeconds))") }
+        if let caFile { fields.append("\"ca_file\": \(JSONText.string(caFile))") }
         return "{" + fields.joined(separator: ", ") + "}"
+    }
+
+    /// `http://` or `https://`, a host, no whitespace: what a POST can be made to.
+    static func isWebURL(_ url: String) -> Bool {
+        let rest: Substring
+        if url.hasPrefix("https://") { rest = url.dropFirst(8) } else if url.hasPrefix("http://") { rest = url.dropFirst(7) } else { return false }
+        let host = rest.prefix { $0 != "/" && $0 != "?" && $0 != "#" }
+        return !host.isEmpty && !host.hasPrefix(":") && !url.contains { $0 == " " || $0 == "\t" || $0 == "\n" }
     }
 }
 
