@@ -21,6 +21,8 @@ public enum AnomalyKind: String, Sendable, CaseIterable, Codable, CustomStringCo
     case outOfRange = "out_of_range"
     /// `seq` jumped: frames were lost between board and agent.
     case lostFrames = "lost_frames"
+    /// Far from what the signal did at this time on earlier days (its daily rhythm broke).
+    case pattern
 
     public var description: String { rawValue }
 
@@ -37,6 +39,7 @@ public enum AnomalyKind: String, Sendable, CaseIterable, Codable, CustomStringCo
         case .oscillation: 1 << 7
         case .outOfRange: 1 << 8
         case .lostFrames: 1 << 9
+        case .pattern: 1 << 10
         }
     }
 }

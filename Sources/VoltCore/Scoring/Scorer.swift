@@ -34,6 +34,7 @@ public struct Scorer: Sendable {
     private var stuck: StuckDetector
     private var noise: NoiseDetector
     private var drift: DriftDetector
+    private var daily: SeasonalDetector
 
     /// ln(1 / (1 - 0.7)): maps certainty 1 to a score of 0.7, the shipped threshold.
     private static let scoreSteepness = 1.2039728043259361
@@ -57,6 +58,7 @@ public struct Scorer: Sendable {
         stuck = StuckDetector(config: config, unit: unit)
         noise = NoiseDetector(config: config, unit: unit)
         drift = DriftDetector(config: config, unit: unit)
+        daily = SeasonalDetector(config: config, unit: unit)
     }
 
     /// Frames missing according to `seq`, since init.
@@ -97,9 +99,10 @@ public struct Scorer: Sendable {
         let x = sample.volts
         gaps.observe(sample, into: &verdict)
         range.observe(x, into: &verdict)
-        spikes.observe(x, scale: scale, into: &verdict)
+        let expected = daily.observe(x, timeMs: sample.receivedAtMs, scale: scale, into: &verdict)
+        spikes.observe(x, scale: scale, daily: expected, dailyVariation: noise.expectedLevel, into: &verdict)
         stuck.observe(x, into: &verdict)
-        noise.observe(x, scale: scale, into: &verdict)
+        noise.observe(x, timeMs: sample.receivedAtMs, scale: scale, into: &verdict)
         drift.observe(x, disturbed: verdict.isAnomalous, scale: scale, into: &verdict)
         scale.observe(x)
         // Trust grows as the short windows fill, then as the long ones do.

@@ -3,7 +3,7 @@
 /// Both are faults that are states: every silence alarms, the hundredth of a flaky cable as
 /// much as the first. What rarity changes is only how far above the threshold a silence
 /// scores: one as long as the signal's routine gaps (a logger that pauses every night) scores
-/// just above it, a longer one than ever seen scores high.
+/// just above it, one longer by half than any before scores high.
 struct GapDetector: Sendable {
     private var lastTimeMs: Int64?
     private var lastSeq: UInt32?
@@ -13,6 +13,8 @@ struct GapDetector: Sendable {
     /// Gap / timeout, learnt on every sample.
     private var rarity: Rarity
     private let rarityDecades: Double
+    /// The longest silence so far, in timeouts.
+    private var longestGap = 0.0
 
     init(config: ModelConfig) {
         rarity = Rarity(horizon: config.historySamples)
@@ -32,7 +34,12 @@ struct GapDetector: Sendable {
             let raw = gap / timeout
             if gap > timeout {
                 let news = min(1, max(0.001, rarity.surprise(raw, assumedHistory: Rarity.assumedHistory(decades: rarityDecades)) / rarityDecades))
-                verdict.add(.dropout, certainty: 1 + (raw - 1) * news) {
+                // Silences are events: one no longer by half than a silence the signal already
+                // had is its habit (a logger that pauses every night), whatever their rarity
+                // among samples: still a fault, just above the threshold.
+                let habitual = raw <= 1.5 * longestGap
+                longestGap = max(longestGap, raw)
+                verdict.add(.dropout, certainty: habitual ? 1.001 : 1 + (raw - 1) * news) {
                     "dropout: no sample for \(FixedPoint.format(gap / 1000, digits: 1)) s (timeout \(FixedPoint.format(timeout / 1000, digits: 1)) s)"
                 }
             }

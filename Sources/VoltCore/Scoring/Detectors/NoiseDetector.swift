@@ -29,6 +29,12 @@ struct NoiseDetector: Sendable {
     private let noiseRatio: Double
     private let oscillationRatio: Double
     private let enabled: AnomalyKinds
+    /// The variation at each time of day on earlier days: a signal noisier every afternoon
+    /// (a panel in full sun, a charger running) is not newly noisy this afternoon.
+    private var daily: SeasonalProfile?
+    /// The variation at this time on earlier days (upper quartile of |Δ|), for the spike
+    /// detector's scale; nil until known.
+    private(set) var expectedLevel: Double?
 
     /// The stream's unit, for the reasons.
     let unit: String
@@ -47,11 +53,12 @@ struct NoiseDetector: Sendable {
         rarity = Rarity(horizon: config.historySamples)
         rarityDecades = config.rarityDecades
         adaptSamples = config.adaptSamples
+        daily = SeasonalProfile(periodMs: SeasonalDetector.dayMs, bins: 288, cycles: 4, sampleRate: config.sampleRate)
     }
 
     var fill: Double { min(1, Double(seen) / Double(magnitudes.capacity * 4)) }
 
-    mutating func observe(_ x: Double, scale: SignalScale, into verdict: inout Verdict) {
+    mutating func observe(_ x: Double, timeMs: Int64, scale: SignalScale, into verdict: inout Verdict) {
         guard let last else {
             self.last = x
             return
@@ -67,7 +74,16 @@ struct NoiseDetector: Sendable {
             baseline = level
             return
         }
-        let reference = max(usual, scale.floor)
+        let floor = scale.floor
+        var reference = max(usual, floor)
+        expectedLevel = nil
+        if daily != nil {
+            if let earlier = daily!.expectation(level, at: timeMs, floor: floor, highest: true) {
+                reference = max(reference, earlier.value)
+                expectedLevel = earlier.value
+            }
+            daily!.learn(level, at: timeMs, nearest: nil, departure: false, floor: floor)
+        }
         let ratio = level / reference
         // Learn the usual level; barely, while it is unusual, so an anomaly does not become
         // the norm at once; a level that holds for adapt_seconds is accepted outright.

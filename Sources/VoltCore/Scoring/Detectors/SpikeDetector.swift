@@ -39,13 +39,23 @@ struct SpikeDetector: Sendable {
 
     var fill: Double { min(1, Double(window.count) / Double(warmup)) }
 
-    mutating func observe(_ x: Double, scale: SignalScale, into verdict: inout Verdict) {
+    /// `daily`: what earlier days say about this moment; a jump the signal made at this time
+    /// on earlier days too (within the usual daily scatter) is its rhythm, not news.
+    /// `dailyVariation`: the upper quartile of |Δ| at this time on earlier days; the window's
+    /// MAD is taken at least as large as such variation implies (0.41 of it for Gaussian
+    /// noise), so the first minutes of a daily noisy spell are not read against the calm
+    /// before it.
+    mutating func observe(_ x: Double, scale: SignalScale, daily: SeasonalDetector.Expectation?, dailyVariation: Double?,
+                          into verdict: inout Verdict) {
         defer { window.push(x) }
         guard window.count >= warmup, scale.isKnown else { return }
         let median = window.median
-        let mad = max(window.medianAbsoluteDeviation(around: median), scale.floor)
+        let mad = max(window.medianAbsoluteDeviation(around: median), scale.floor, 0.41 * (dailyVariation ?? 0))
         let deviations = (x - median) / mad
-        let raw = abs(deviations) / threshold
+        var raw = abs(deviations) / threshold
+        if let daily {
+            raw = min(raw, abs(x - daily.value) / (SeasonalDetector.patternResiduals * daily.scale))
+        }
         let c = rarity.certainty(raw, decades: rarityDecades)
         rarity.learn(raw)
         if c >= 1 {

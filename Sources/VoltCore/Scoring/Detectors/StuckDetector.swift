@@ -76,7 +76,11 @@ struct StuckDetector: Sendable {
         // that is what it does. Stuck means it moved before and stopped.
         guard run >= minimumRun / 2, enabled, changes >= 10 else { return }
         let length = run
-        verdict.add(.stuck, certainty: Double(length) / Double(required)) {
+        // A state that lasts: certain at the required run, then growing with the logarithm of
+        // its length, so a run four times as long is news once, not every doubling of it.
+        let ratio = Double(length) / Double(required)
+        let certainty = ratio <= 1 ? ratio : 1 + log2(ratio)
+        verdict.add(.stuck, certainty: certainty) {
             "stuck: \(FixedPoint.format(x)) \(unit) unchanged for \(length) samples (\(FixedPoint.format(Double(length) / sampleRate, digits: 1)) s)"
         }
     }

@@ -18,9 +18,9 @@ const ring = () => ({ T: new Float64Array(CAP), V: new Float32Array(CAP), S: new
   K: new Uint16Array(CAP), F: new Uint8Array(CAP), head: 0, count: 0, lastT: -Infinity });
 const ring0 = { head: 0, count: 0 };
 
-const KINDS = ['spike', 'dip', 'drift', 'level_shift', 'dropout', 'stuck', 'noise', 'oscillation', 'out_of_range', 'lost_frames'];
+const KINDS = ['spike', 'dip', 'drift', 'level_shift', 'dropout', 'stuck', 'noise', 'oscillation', 'out_of_range', 'lost_frames', 'pattern'];
 const KIND_COLORS = { spike: '#d1122f', dip: '#0a5bd3', drift: '#7a2fc2', level_shift: '#8a4b12', dropout: '#596170',
-  stuck: '#00806f', noise: '#c65200', oscillation: '#c0177a', out_of_range: '#8f6b00', lost_frames: '#2f4858', other: '#555b66' };
+  stuck: '#00806f', noise: '#c65200', oscillation: '#c0177a', out_of_range: '#8f6b00', lost_frames: '#2f4858', pattern: '#00739a', other: '#555b66' };
 const kindBit = (k) => { const i = KINDS.indexOf(k); return 1 << (i < 0 ? 15 : i); };
 const kindName = (bit) => bit === 15 ? 'other' : KINDS[bit];
 const kindColor = (k) => KIND_COLORS[k] || KIND_COLORS.other;

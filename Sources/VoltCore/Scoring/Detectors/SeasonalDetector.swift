@@ -1,0 +1,100 @@
+/// The signal's rhythm: what it did at this time on the last few days, and on this day of the
+/// last few weeks.
+///
+/// Real lines have days (a solar panel rises at dawn, a battery charges every evening, a
+/// machine warms up at nine) and often weeks (a workshop idle on Sundays). The short-window
+/// detectors see each of those edges as a jump away from the last minutes; compared with the
+/// same time of earlier cycles it is nothing new. So once two earlier cycles are known at this
+/// phase (``SeasonalProfile``), and only where the profile really explains the signal's swings,
+/// this detector
+/// - gives the spike detector the *expected* value and how far the signal usually strays from
+///   it, so a jump the signal made at this time on earlier days is not a spike, a dip or a
+///   level shift;
+/// - reports `pattern` when the signal departs from every rhythm it has (the daily edge that
+///   did not come, a weekday that looks like a holiday) by far more than it usually does, for
+///   at least a minute (two samples on slow signals), judged for rarity like the other learnt
+///   detectors and accepted as the new normal after `adapt_seconds`, like a level shift.
+///
+/// Daily: 288 five-minute bins, 4 days remembered. Weekly: 168 hourly bins, 3 weeks. A signal
+/// sampled less than 24 times a period has no profile for it. State: about 16 KB.
+struct SeasonalDetector: Sendable {
+    static let dayMs: Int64 = 86_400_000
+    /// A departure of this many usual residuals (mean |x − expected|) makes `pattern` certain
+    /// before rarity; about 10 σ for Gaussian cycle-to-cycle scatter.
+    static let patternResiduals = 8.0
+
+    private var daily: SeasonalProfile?
+    private var weekly: SeasonalProfile?
+    private var rarity: Rarity
+    private let rarityDecades: Double
+    private let adaptSamples: Int
+    /// Samples a departure must last to be a broken rhythm: two, or a minute's worth.
+    private let persistence: Int
+    private var excursion = 0
+    private let enabled: Bool
+    /// The stream's unit, for the reasons.
+    let unit: String
+
+    init(config: ModelConfig, unit: String = ChannelSettings.defaultUnit) {
+        self.unit = unit
+        daily = SeasonalProfile(periodMs: SeasonalDetector.dayMs, bins: 288, cycles: 4, sampleRate: config.sampleRate)
+        weekly = SeasonalProfile(periodMs: 7 * SeasonalDetector.dayMs, bins: 168, cycles: 3, sampleRate: config.sampleRate)
+        rarity = Rarity(horizon: config.historySamples)
+        rarityDecades = config.rarityDecades
+        adaptSamples = config.adaptSamples
+        persistence = max(2, Int((60 * config.sampleRate).rounded()))
+        enabled = config.enabledKinds.contains(.pattern)
+    }
+
+    /// What earlier cycles say about this moment: the expected value and the usual distance
+    /// from it.
+    struct Expectation {
+        var value: Double
+        var scale: Double
+        /// "day" or "week", for the reasons.
+        var cycle: String
+    }
+
+    /// Scores `x` at `timeMs` against earlier cycles and learns it. Returns the expectation
+    /// (of the rhythm that explains `x` best) the spike detector compares with.
+    mutating func observe(_ x: Double, timeMs: Int64, scale: SignalScale, into verdict: inout Verdict) -> Expectation? {
+        guard daily != nil || weekly != nil, x.isFinite else { return nil }
+        let floor = scale.floor
+        let fromDay = daily?.expectation(x, at: timeMs, floor: floor)
+        let fromWeek = weekly?.expectation(x, at: timeMs, floor: floor)
+        var best: Expectation?
+        var raw = Double.infinity
+        if let e = fromDay, daily!.isRhythmic {
+            raw = abs(x - e.value) / (SeasonalDetector.patternResiduals * e.usual)
+            best = Expectation(value: e.value, scale: e.usual, cycle: "day")
+        }
+        if let e = fromWeek, weekly!.isRhythmic {
+            let r = abs(x - e.value) / (SeasonalDetector.patternResiduals * e.usual)
+            if r < raw {
+                raw = r
+                best = Expectation(value: e.value, scale: e.usual, cycle: "week")
+            }
+        }
+        var departure = false
+        if let best {
+            let c = rarity.certainty(raw, decades: rarityDecades)
+            rarity.learn(raw)
+            departure = c >= 1
+            excursion = departure ? excursion + 1 : 0
+            // A broken rhythm is a departure that lasts (a lone sample is the spike
+            // detector's); reported once it held `persistence` samples, until it held
+            // adapt_seconds more: then it is the new normal, and the profiles follow it.
+            if enabled, excursion >= persistence, excursion <= persistence + adaptSamples {
+                verdict.add(.pattern, certainty: c) {
+                    let side = x > best.value ? "above" : "below"
+                    return "pattern: \(FixedPoint.format(x)) \(unit) is \(FixedPoint.format(abs(x - best.value) / best.scale, digits: 0))× the usual scatter \(side) \(FixedPoint.format(best.value)) \(unit), its value at this time on earlier \(best.cycle)s"
+                }
+            }
+        } else {
+            excursion = 0
+        }
+        daily?.learn(x, at: timeMs, nearest: fromDay.map { abs(x - $0.value) }, departure: departure, floor: floor)
+        weekly?.learn(x, at: timeMs, nearest: fromWeek.map { abs(x - $0.value) }, departure: departure, floor: floor)
+        return best
+    }
+}

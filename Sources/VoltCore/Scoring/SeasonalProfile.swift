@@ -1,0 +1,170 @@
+/// What a signal did at the same phase of its last few cycles (days, weeks): the memory behind
+/// ``SeasonalDetector``.
+///
+/// Phase is read from the samples' own timestamps (a recording replays as it ran live), in
+/// fixed bins; each remembered cycle keeps a sum and a count per bin, so the state is fixed
+/// (cycles × bins × 2 doubles) whatever the sample rate. The expectation at a moment is the
+/// median, over the earlier remembered cycles (at least two), of the bin's mean; the nearest
+/// of the bin and its two neighbours to the sample, so an event a bin early or late is still
+/// the rhythm. Pure: no clock, no I/O.
+struct SeasonalProfile: Sendable {
+    let periodMs: Int64
+    let bins: Int
+    let binMs: Int64
+    let cycles: Int
+    private var sums: [Double]
+    private var counts: [Double]
+    /// The cycle number each slot holds (Int64.min: none yet).
+    private var slotCycle: [Int64]
+    /// Mean |x − expected| on samples that were not themselves a departure.
+    private(set) var residualScale = 0.0
+    private(set) var residualSeen = 0
+    /// The signal's mean level over about one period (from the bins' means): the profile is a
+    /// rhythm only where it explains the signal's swings (residuals under half of them), so a
+    /// signal without one (a machine's wandering temperature) keeps the plain detectors.
+    private var level = 0.0
+    /// The bin being gathered: its sum and count join the arrays when the bin ends.
+    private var pending: (cycle: Int64, slot: Int, bin: Int, sum: Double, count: Double) = (.min, 0, -1, 0, 0)
+    /// Mean |expected − level|: how much the profile itself swings.
+    private(set) var swing = 0.0
+    /// Mean |x − this bin's expectation|.
+    private var centreScatter = 0.0
+
+    private var levelSeen = 0
+    private let alpha: Double
+    private var cachedCycle = Int64.min
+    private var spanStart = Int64.max
+    private var spanEnd = Int64.min
+    private var located: (cycle: Int64, slot: Int, bin: Int) = (0, 0, 0)
+    private var cachedBin = -1
+    private var cached: (centre: Double?, before: Double?, after: Double?) = (nil, nil, nil)
+
+    /// `bins` per period; nil when the signal is sampled too rarely to fill them.
+    init?(periodMs: Int64, bins wanted: Int, cycles: Int, sampleRate: Double) {
+        let perPeriod = Double(periodMs) / 1000 * sampleRate
+        guard perPeriod >= 24 else { return nil }
+        bins = min(wanted, Int(perPeriod))
+        self.periodMs = periodMs
+        binMs = periodMs / Int64(bins)
+        self.cycles = cycles
+        sums = [Double](repeating: 0, count: bins * cycles)
+        counts = [Double](repeating: 0, count: bins * cycles)
+        slotCycle = [Int64](repeating: .min, count: cycles)
+        alpha = 1 / max(100, perPeriod)
+
+    }
+
+    /// Where `timeMs` falls: the cycle number, its slot and the bin. Remembered for the
+    /// current bin's span, so the divisions are paid once per bin, not on every sample.
+    mutating func locate(_ timeMs: Int64) -> (cycle: Int64, slot: Int, bin: Int) {
+        if timeMs >= spanStart && timeMs < spanEnd { return located }
+        let cycle = timeMs >= 0 ? timeMs / periodMs : (timeMs + 1) / periodMs - 1
+        let bin = min(bins - 1, Int((timeMs - cycle * periodMs) / binMs))
+        let slot = Int(((cycle % Int64(cycles)) + Int64(cycles)) % Int64(cycles))
+        located = (cycle, slot, bin)
+        spanStart = cycle * periodMs + Int64(bin) * binMs
+        spanEnd = bin == bins - 1 ? (cycle + 1) * periodMs : spanStart + binMs
+        return located
+    }
+
+    /// The expected value at `timeMs` nearest to `x` (or the highest of the three bins, for a
+    /// level that may be reached a bin early or late), with the usual distance from it
+    /// (floored at `floor`); nil until two earlier cycles are known at this phase.
+    mutating func expectation(_ x: Double, at timeMs: Int64, floor: Double, highest: Bool = false) -> (value: Double, usual: Double)? {
+        guard residualSeen >= 20 else { return nil }
+        let medians = neighbourhood(locate(timeMs))
+        guard let centre = medians.centre else { return nil }
+        var best = centre
+        if let m = medians.before, highest ? m > best : abs(x - m) < abs(x - best) { best = m }
+        if let m = medians.after, highest ? m > best : abs(x - m) < abs(x - best) { best = m }
+        return (best, max(residualScale, floor))
+    }
+
+    /// Adds the bin being gathered to its cycle's slot, and moves the mean level towards it.
+    private mutating func flush() {
+        guard pending.count > 0, slotCycle[pending.slot] == pending.cycle else { return }
+        sums[pending.slot * bins + pending.bin] += pending.sum
+        counts[pending.slot * bins + pending.bin] += pending.count
+        levelSeen += 1
+        let rate = levelSeen < 10 ? 1 / Double(levelSeen) : 1 / Double(max(10, bins))
+        level += (pending.sum / pending.count - level) * rate
+        pending.count = 0
+        pending.sum = 0
+    }
+
+    /// The earlier cycles' medians of this bin and its neighbours. They change only when the
+    /// bin does (earlier cycles are not written to), so they are computed once per bin: at
+    /// 10 Hz, once every 3,000 samples.
+    private mutating func neighbourhood(_ here: (cycle: Int64, slot: Int, bin: Int)) -> (centre: Double?, before: Double?, after: Double?) {
+        if cachedCycle != here.cycle || cachedBin != here.bin {
+            cachedCycle = here.cycle
+            cachedBin = here.bin
+            cached = (earlierMedian(bin: here.bin, cycle: here.cycle, today: here.slot),
+                      here.bin > 0 ? earlierMedian(bin: here.bin - 1, cycle: here.cycle, today: here.slot) : nil,
+                      here.bin + 1 < bins ? earlierMedian(bin: here.bin + 1, cycle: here.cycle, today: here.slot) : nil)
+        }
+        return cached
+    }
+
+    /// Whether the profile has a shape of its own: its swings (mean |expected − level|) at
+    /// least twice the scatter around it. Pure noise has a flat profile; a square wave, a
+    /// daily ramp or a week of busy and quiet days does not.
+    var isRhythmic: Bool { centreScatter < 0.5 * swing }
+
+    /// Remembers `x` at `timeMs`; unless the sample was a departure, its distance from this
+    /// bin's expectation updates the usual scatter.
+    mutating func learn(_ x: Double, at timeMs: Int64, nearest: Double?, departure: Bool, floor: Double) {
+        let here = locate(timeMs)
+        if here.bin != pending.bin || here.cycle != pending.cycle {
+            // A new bin: what the last one gathered goes into the arrays (once per bin, not
+            // per sample), and a new cycle takes the slot of the oldest one.
+            flush()
+            if slotCycle[here.slot] != here.cycle {
+                slotCycle[here.slot] = here.cycle
+                for b in 0..<bins {
+                    sums[here.slot * bins + b] = 0
+                    counts[here.slot * bins + b] = 0
+                }
+            }
+            pending = (here.cycle, here.slot, here.bin, 0, 0)
+        }
+        pending.sum += x
+        pending.count += 1
+        guard !departure, let median = neighbourhood(here).centre else { return }
+        // The usual scatter is learnt with the statistic it judges: the distance to the
+        // nearest of the three bins' expectations (`nearest`, from ``expectation``), or to
+        // this bin's while there is none yet. One outlier cannot inflate it: it counts at most
+        // four usual ones.
+        let residual = nearest ?? abs(x - median)
+        residualSeen += 1
+        let clipped = residualSeen > 20 ? min(residual, 4 * max(residualScale, floor)) : residual
+        let r = residualSeen < 100 ? 1 / Double(residualSeen) : alpha
+        residualScale += (clipped - residualScale) * r
+        // The rhythm test compares this very bin's scatter with the profile's swing (the
+        // nearest of three would flatter pure noise).
+        let centre = abs(x - median)
+        centreScatter += (min(centre, 4 * max(centreScatter, floor)) - centreScatter) * r
+        swing += (abs(median - level) - swing) * r
+    }
+
+    /// The median of this bin's means on the earlier remembered cycles; nil unless two are known.
+    private func earlierMedian(bin: Int, cycle: Int64, today: Int) -> Double? {
+        var values = (0.0, 0.0, 0.0)
+        var known = 0
+        for s in 0..<cycles where s != today && slotCycle[s] > cycle - Int64(cycles) && slotCycle[s] < cycle {
+            let n = counts[s * bins + bin]
+            guard n > 0 else { continue }
+            let mean = sums[s * bins + bin] / n
+            switch known {
+            case 0: values.0 = mean
+            case 1: values.1 = mean
+            default: values.2 = mean
+            }
+            known += 1
+            if known == 3 { break }
+        }
+        guard known >= 2 else { return nil }
+        if known == 2 { return (values.0 + values.1) / 2 }
+        return max(min(values.0, values.1), min(max(values.0, values.1), values.2))
+    }
+}

@@ -1,0 +1,86 @@
+import Testing
+@testable import VoltCore
+
+/// The signal's rhythm is normal, its breaking is news: daily edges, daily noisy hours and
+/// habitual silences stop alarming once earlier days show them, and a day whose edge does not
+/// come raises `pattern`.
+@Suite("Daily rhythm")
+struct SeasonalSpecTests {
+    static let perDay = 288  // one sample every five minutes
+
+    /// Five-minute samples of a line that sits at 20 at night and 70 from 09:00 to 18:00
+    /// (a panel, a machine), with noise; `skipJumpOnDay` stays at 20 that whole day.
+    static func workdays(_ days: Int, skipJumpOnDay: Int? = nil, seed: UInt64) -> [Double] {
+        var rng = SplitMix64(seed: seed)
+        return (0..<(days * perDay)).map { i in
+            let day = i / perDay
+            let hour = Double(i % perDay) / 12
+            let high = hour >= 9 && hour < 18 && day != skipJumpOnDay
+            return (high ? 70 : 20) + 0.5 * rng.gaussian()
+        }
+    }
+
+    static var fiveMinutes: ModelConfig {
+        var config = ModelConfig.default
+        config.sampleRate = 1.0 / 300
+        return config
+    }
+
+    /// Midnight UTC, so sample i of a day is at i × 5 minutes past midnight.
+    static let midnight: Int64 = 1_732_147_200_000
+
+    @Test func aDailyEdgeIsNewsOnTheFirstDayAndRhythmFromTheThirdOn() {
+        let results = Bench.score(Self.workdays(6, seed: 1), config: Self.fiveMinutes, startMs: Self.midnight, periodMs: 300_000)
+        expectResultInvariants(results, config: Self.fiveMinutes)
+        let firstDay = DetectionSpecTests.alarms(results, in: 0..<Self.perDay)
+        #expect(!firstDay.isEmpty, "the first 09:00 jump is a change the scorer has never seen")
+        let later = DetectionSpecTests.alarms(results, in: (2 * Self.perDay)..<results.count)
+        #expect(later.isEmpty, "\(later.count) alarms from day 3 on, first: \(later.first.map { "\($0 % Self.perDay): \(results[$0].reasons)" } ?? "")")
+    }
+
+    @Test func aDayWhoseEdgeDoesNotComeRaisesPattern() {
+        let results = Bench.score(Self.workdays(6, skipJumpOnDay: 5, seed: 2), config: Self.fiveMinutes, startMs: Self.midnight, periodMs: 300_000)
+        let nine = 5 * Self.perDay + 9 * 12
+        let pattern = (nine..<results.count).filter { results[$0].kinds.contains(.pattern) }
+        #expect(pattern.first != nil && pattern.first! - nine <= 6, "flagged within half an hour of the missing edge, got \(String(describing: pattern.first.map { $0 - nine }))")
+        #expect(results[pattern.first ?? nine].reasons.contains { $0.contains("at this time on earlier days") })
+        #expect(DetectionSpecTests.alarms(results, in: (2 * Self.perDay)..<nine).isEmpty, "nothing before it from day 3 on")
+    }
+
+    @Test func noiseThatComesEveryAfternoonIsRhythm() {
+        // Once a minute; noisy from 12:00 to 16:00 every day (a charger, clouds over a panel).
+        var config = ModelConfig.default
+        config.sampleRate = 1.0 / 60
+        let perDay = 1_440
+        var rng = SplitMix64(seed: 3)
+        let volts = (0..<(5 * perDay)).map { i in
+            let hour = Double(i % perDay) / 60
+            return 12.5 + (hour >= 12 && hour < 16 ? 0.2 : 0.02) * rng.gaussian()
+        }
+        let results = Bench.score(volts, config: config, startMs: Self.midnight, periodMs: 60_000)
+        #expect((0..<perDay).contains { results[$0].kinds.contains(.noise) }, "the first noisy afternoon is news")
+        let later = DetectionSpecTests.alarms(results, in: (2 * perDay)..<results.count)
+        #expect(later.isEmpty, "\(later.count) alarms from day 3 on: \(later.prefix(4).map { "\($0 % 1440): \(results[$0].reasons)" })")
+    }
+
+    @Test func aSilenceAsLongAsAnEarlierOneStillAlarmsButRanksBelowALongerOne() {
+        // Ten-minute silences (a logger's nightly pause) at 10 Hz, then one three times as long.
+        var samples = Bench.samples(Bench.quiet(seconds: 600, seed: 4))
+        var rng = SplitMix64(seed: 5)
+        var gapAt: [Int] = []
+        for (n, silence) in [600_000, 600_000, 600_000, 1_800_000].enumerated() {
+            var t = samples.last!.receivedAtMs + Int64(silence)
+            gapAt.append(samples.count)
+            for _ in 0..<(n == 3 ? 100 : 3_000) {
+                samples.append(Sample(volts: Bench.quantise(2.5 + 0.005 * rng.gaussian()), receivedAtMs: t))
+                t += 100
+            }
+        }
+        let results = Bench.score(samples)
+        let threshold = ModelConfig.default.anomalyThreshold
+        #expect(gapAt.allSatisfy { results[$0].kinds.contains(.dropout) }, "every silence is a fault")
+        #expect(results[gapAt[0]].anomalyScore > 0.9, "the first is news")
+        #expect(results[gapAt[2]].anomalyScore < threshold + 0.01, "the third is the line's habit: \(results[gapAt[2]].anomalyScore)")
+        #expect(results[gapAt[3]].anomalyScore > 0.9, "three times longer than any before is news: \(results[gapAt[3]].anomalyScore)")
+    }
+}
