@@ -16,7 +16,7 @@
 ///   detectors and accepted as the new normal after `adapt_seconds`, like a level shift.
 ///
 /// Daily: 288 five-minute bins, 4 days remembered. Weekly: 168 hourly bins, 3 weeks. A signal
-/// sampled less than 24 times a period has no profile for it. State: about 16 KB.
+/// sampled less than 24 times a period has no profile for it. State: about 26 KB.
 struct SeasonalDetector: Sendable {
     static let dayMs: Int64 = 86_400_000
     /// A departure of this many usual residuals (mean |x − expected|) makes `pattern` certain
