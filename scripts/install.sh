@@ -40,7 +40,9 @@ fi
 
 if [ -z "$BINARY" ]; then
   say "building release (swift build -c release --product voltwatch)"
-  swift build -c release --product voltwatch 2>&1 | grep -v "unhandled; explicitly declare" || true
+  # A failed build stops here (pipefail), rather than installing a binary left by an earlier one.
+  swift build -c release --product voltwatch 2>&1 | { grep -v "unhandled; explicitly declare" || true; } \
+    || { echo "install: the release build failed (its errors are above)" >&2; exit 70; }
   BINARY="$(swift build -c release --show-bin-path)/voltwatch"
 fi
 [ -x "$BINARY" ] || { echo "install: $BINARY is not an executable (build failed?)" >&2; exit 66; }

@@ -29,7 +29,8 @@ done
 if [ -z "$BINARY" ]; then
   echo "package-deb: release build with the Swift runtime linked in (the first build takes several minutes)" >&2
   swift build -c release --static-swift-stdlib --product voltwatch --scratch-path .build-deb 2>&1 \
-    | grep -v -e "unhandled; explicitly declare" -e "mktemp' is dangerous" -e "CMakeLists.txt" >&2 || true
+    | { grep -v -e "unhandled; explicitly declare" -e "mktemp' is dangerous" -e "CMakeLists.txt" >&2 || true; } \
+    || { echo "package-deb: the release build failed (its errors are above)" >&2; exit 70; }
   BINARY=".build-deb/release/voltwatch"
 fi
 [ -x "$BINARY" ] || { echo "package-deb: $BINARY is not an executable" >&2; exit 66; }
