@@ -17,11 +17,17 @@ public struct DiscoveryConfig: Sendable, Equatable {
         })
     }
 
+    /// The device a stream belongs to: `board` of `board/A1`, the stream itself for a
+    /// single-signal board (its state topic says whether it is connected).
+    public static func board(of stream: String) -> String {
+        String(stream.split(separator: "/", maxSplits: 1).first ?? Substring(stream))
+    }
+
     /// The four entities of `stream`. `board` is the device id the stream belongs to (its state
     /// topic says whether it is connected).
     public static func entities(stream: String, name: String?, unit: String, prefix: String, gatewayID: String,
                                 discoveryPrefix: String, firmware: String?) -> [DiscoveryConfig] {
-        let board = String(stream.split(separator: "/", maxSplits: 1).first ?? Substring(stream))
+        let board = Self.board(of: stream)
         let node = slug("voltwatch_\(gatewayID)")
         let object = slug(stream)
         let base = "\(prefix)/\(stream)"

@@ -60,7 +60,7 @@ final class MQTTWorker: @unchecked Sendable {
             for stream in batch.seen {
                 if streams[stream] == nil { streams[stream] = .some(batch.last[stream]?.label) }
                 lastSeenMs[stream] = now
-                forgottenBoards.remove(Self.board(of: stream))
+                forgottenBoards.remove(DiscoveryConfig.board(of: stream))
             }
             if config.mqtt != nil {
                 step(&batch)
@@ -228,10 +228,6 @@ final class MQTTWorker: @unchecked Sendable {
         }
     }
 
-    static func board(of stream: String) -> String {
-        String(stream.split(separator: "/", maxSplits: 1).first ?? Substring(stream))
-    }
-
     /// Streams of this gateway that Home Assistant knows from an earlier run: their voltage
     /// sensor's retained config names the stream in its state topic. Not seen in this run yet,
     /// they wait `forget_after_hours` from now.
@@ -261,18 +257,12 @@ final class MQTTWorker: @unchecked Sendable {
         let limitMs = Int64(mqtt.forgetAfterHours * 3_600_000)
         nextForgetCheckMs = now + max(1_000, min(60_000, limitMs / 8))
         for stream in streams.keys.sorted() where now - (lastSeenMs[stream] ?? now) > limitMs {
-            if mqtt.discovery {
-                for entity in DiscoveryConfig.removals(of: DiscoveryConfig.entities(
-                    stream: stream, name: nil, unit: "V", prefix: prefix, gatewayID: gatewayID,
-                    discoveryPrefix: mqtt.discoveryPrefix, firmware: nil)) {
-                    session.publish(entity.topic, "", qos: 1, retain: true)
-                }
-            }
+            if mqtt.discovery { removeEntities(of: stream, session, mqtt) }
             streams[stream] = nil
             announced.remove(stream)
             lastSeenMs[stream] = nil
-            let board = Self.board(of: stream)
-            if !streams.keys.contains(where: { Self.board(of: $0) == board }) {
+            let board = DiscoveryConfig.board(of: stream)
+            if !streams.keys.contains(where: { DiscoveryConfig.board(of: $0) == board }) {
                 session.publish("\(prefix)/\(board)/state", "", qos: 1, retain: true)
                 forgottenBoards.insert(board)
                 lastStateMs[board] = nil
@@ -289,7 +279,7 @@ final class MQTTWorker: @unchecked Sendable {
         if mqtt.discovery {
             for (stream, label) in streams.sorted(by: { $0.key < $1.key }) where !announced.contains(stream) {
                 announced.insert(stream)
-                let board = String(stream.split(separator: "/", maxSplits: 1).first ?? Substring(stream))
+                let board = DiscoveryConfig.board(of: stream)
                 for entity in DiscoveryConfig.entities(stream: stream, name: label?.name, unit: label?.unit ?? "V", prefix: prefix,
                                                        gatewayID: gatewayID, discoveryPrefix: mqtt.discoveryPrefix,
                                                        firmware: batch.states[board]?.firmware) {
@@ -369,14 +359,18 @@ final class MQTTWorker: @unchecked Sendable {
     }
 
     func removeDiscovery(_ session: MQTTSession, _ mqtt: MQTTSettings) {
-        for (stream, label) in streams {
-            for entity in DiscoveryConfig.removals(of: DiscoveryConfig.entities(
-                stream: stream, name: label?.name, unit: label?.unit ?? "V", prefix: prefix, gatewayID: gatewayID,
-                discoveryPrefix: mqtt.discoveryPrefix, firmware: nil)) {
-                session.publish(entity.topic, "", qos: 1, retain: true)
-            }
-        }
+        for stream in streams.keys { removeEntities(of: stream, session, mqtt) }
         announced = []
+    }
+
+    /// Empty retained payloads on the config topics of `stream`'s entities: Home Assistant
+    /// removes them. (The topics depend on the stream only, not on its name or unit.)
+    func removeEntities(of stream: String, _ session: MQTTSession, _ mqtt: MQTTSettings) {
+        for entity in DiscoveryConfig.removals(of: DiscoveryConfig.entities(
+            stream: stream, name: nil, unit: "V", prefix: prefix, gatewayID: gatewayID,
+            discoveryPrefix: mqtt.discoveryPrefix, firmware: nil)) {
+            session.publish(entity.topic, "", qos: 1, retain: true)
+        }
     }
 
     /// Says `offline` (retained: a clean disconnect sends no will), and lets it go out.

@@ -19,9 +19,7 @@ struct SeasonalProfile: Sendable {
     /// Mean |x − expected| on samples that were not themselves a departure.
     private(set) var residualScale = 0.0
     private(set) var residualSeen = 0
-    /// The signal's mean level over about one period (from the bins' means): the profile is a
-    /// rhythm only where it explains the signal's swings (residuals under half of them), so a
-    /// signal without one (a machine's wandering temperature) keeps the plain detectors.
+    /// The signal's mean level over about one period (from the bins' means), for ``swing``.
     private var level = 0.0
     /// The bin being gathered: its sum and count join the arrays when the bin ends.
     private var pending: (cycle: Int64, slot: Int, bin: Int, sum: Double, count: Double) = (.min, 0, -1, 0, 0)
@@ -32,12 +30,12 @@ struct SeasonalProfile: Sendable {
 
     private var levelSeen = 0
     private let alpha: Double
-    private var cachedCycle = Int64.min
+    /// The current bin's span, where it is, and its neighbourhood once asked for (see
+    /// ``locate(_:)`` and ``neighbourhood(_:)``).
     private var spanStart = Int64.max
     private var spanEnd = Int64.min
     private var located: (cycle: Int64, slot: Int, bin: Int) = (0, 0, 0)
-    private var cachedBin = -1
-    private var cached: (centre: Double?, before: Double?, after: Double?) = (nil, nil, nil)
+    private var medians: (centre: Double?, before: Double?, after: Double?)?
 
     /// `bins` per period; nil when the signal is sampled too rarely to fill them.
     init?(periodMs: Int64, bins wanted: Int, cycles: Int, sampleRate: Double) {
@@ -51,7 +49,6 @@ struct SeasonalProfile: Sendable {
         counts = [Double](repeating: 0, count: bins * cycles)
         slotCycle = [Int64](repeating: .min, count: cycles)
         alpha = 1 / max(100, perPeriod)
-
     }
 
     /// Where `timeMs` falls: the cycle number, its slot and the bin. Remembered for the
@@ -62,6 +59,7 @@ struct SeasonalProfile: Sendable {
         let bin = min(bins - 1, Int((timeMs - cycle * periodMs) / binMs))
         let slot = Int(((cycle % Int64(cycles)) + Int64(cycles)) % Int64(cycles))
         located = (cycle, slot, bin)
+        medians = nil
         spanStart = cycle * periodMs + Int64(bin) * binMs
         spanEnd = bin == bins - 1 ? (cycle + 1) * periodMs : spanStart + binMs
         return located
@@ -72,11 +70,11 @@ struct SeasonalProfile: Sendable {
     /// (floored at `floor`); nil until two earlier cycles are known at this phase.
     mutating func expectation(_ x: Double, at timeMs: Int64, floor: Double, highest: Bool = false) -> (value: Double, usual: Double)? {
         guard residualSeen >= 20 else { return nil }
-        let medians = neighbourhood(locate(timeMs))
-        guard let centre = medians.centre else { return nil }
+        let around = neighbourhood(locate(timeMs))
+        guard let centre = around.centre else { return nil }
         var best = centre
-        if let m = medians.before, highest ? m > best : abs(x - m) < abs(x - best) { best = m }
-        if let m = medians.after, highest ? m > best : abs(x - m) < abs(x - best) { best = m }
+        if let m = around.before, highest ? m > best : abs(x - m) < abs(x - best) { best = m }
+        if let m = around.after, highest ? m > best : abs(x - m) < abs(x - best) { best = m }
         return (best, max(residualScale, floor))
     }
 
@@ -95,15 +93,14 @@ struct SeasonalProfile: Sendable {
     /// The earlier cycles' medians of this bin and its neighbours. They change only when the
     /// bin does (earlier cycles are not written to), so they are computed once per bin: at
     /// 10 Hz, once every 3,000 samples.
+    /// `here` is what ``locate(_:)`` returned last: a new bin there clears the cache.
     private mutating func neighbourhood(_ here: (cycle: Int64, slot: Int, bin: Int)) -> (centre: Double?, before: Double?, after: Double?) {
-        if cachedCycle != here.cycle || cachedBin != here.bin {
-            cachedCycle = here.cycle
-            cachedBin = here.bin
-            cached = (earlierMedian(bin: here.bin, cycle: here.cycle, today: here.slot),
-                      here.bin > 0 ? earlierMedian(bin: here.bin - 1, cycle: here.cycle, today: here.slot) : nil,
-                      here.bin + 1 < bins ? earlierMedian(bin: here.bin + 1, cycle: here.cycle, today: here.slot) : nil)
-        }
-        return cached
+        if let medians { return medians }
+        let found = (earlierMedian(bin: here.bin, cycle: here.cycle, today: here.slot),
+                     here.bin > 0 ? earlierMedian(bin: here.bin - 1, cycle: here.cycle, today: here.slot) : nil,
+                     here.bin + 1 < bins ? earlierMedian(bin: here.bin + 1, cycle: here.cycle, today: here.slot) : nil)
+        medians = found
+        return found
     }
 
     /// Whether the profile has a shape of its own: its swings (mean |expected − level|) at

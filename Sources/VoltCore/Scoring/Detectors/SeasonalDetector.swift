@@ -53,6 +53,11 @@ struct SeasonalDetector: Sendable {
         var scale: Double
         /// "day" or "week", for the reasons.
         var cycle: String
+
+        /// How far `x` departs from the rhythm: 1 at ``patternResiduals`` usual residuals.
+        func departure(of x: Double) -> Double {
+            abs(x - value) / (SeasonalDetector.patternResiduals * scale)
+        }
     }
 
     /// Scores `x` at `timeMs` against earlier cycles and learns it. Returns the expectation
@@ -62,19 +67,20 @@ struct SeasonalDetector: Sendable {
         let floor = scale.floor
         let fromDay = daily?.expectation(x, at: timeMs, floor: floor)
         let fromWeek = weekly?.expectation(x, at: timeMs, floor: floor)
+        // The rhythm that explains x best, among those the signal really has.
         var best: Expectation?
         var raw = Double.infinity
-        if let e = fromDay, daily!.isRhythmic {
-            raw = abs(x - e.value) / (SeasonalDetector.patternResiduals * e.usual)
-            best = Expectation(value: e.value, scale: e.usual, cycle: "day")
-        }
-        if let e = fromWeek, weekly!.isRhythmic {
-            let r = abs(x - e.value) / (SeasonalDetector.patternResiduals * e.usual)
+        func consider(_ e: (value: Double, usual: Double)?, rhythmic: Bool, _ cycle: String) {
+            guard let e, rhythmic else { return }
+            let candidate = Expectation(value: e.value, scale: e.usual, cycle: cycle)
+            let r = candidate.departure(of: x)
             if r < raw {
                 raw = r
-                best = Expectation(value: e.value, scale: e.usual, cycle: "week")
+                best = candidate
             }
         }
+        consider(fromDay, rhythmic: daily?.isRhythmic == true, "day")
+        consider(fromWeek, rhythmic: weekly?.isRhythmic == true, "week")
         var departure = false
         if let best {
             let c = rarity.certainty(raw, decades: rarityDecades)

@@ -53,9 +53,7 @@ struct SpikeDetector: Sendable {
         let mad = max(window.medianAbsoluteDeviation(around: median), scale.floor, 0.41 * (dailyVariation ?? 0))
         let deviations = (x - median) / mad
         var raw = abs(deviations) / threshold
-        if let daily {
-            raw = min(raw, abs(x - daily.value) / (SeasonalDetector.patternResiduals * daily.scale))
-        }
+        if let daily { raw = min(raw, daily.departure(of: x)) }
         let c = rarity.certainty(raw, decades: rarityDecades)
         rarity.learn(raw)
         if c >= 1 {
