@@ -149,16 +149,18 @@ struct RunCommand: AsyncParsableCommand {
         options.printResults = print
         options.recordDirectory = record
         server.apply(to: &options)
-        options.historyPath = noHistory ? nil : DataDirectory.resolve(dataDir) + "/history.sqlite"
+        let directory = DataDirectory.resolve(dataDir)
+        let historyFile = directory + "/history.sqlite"
+        let outboxFile = directory + "/outbox.sqlite"
+        options.historyPath = noHistory ? nil : historyFile
         options.historyDetailDays = historyDetailDays
         options.historyDays = historyDays
         options.mqttURL = mqtt
         // Episodes waiting for the broker or a webhook: a table of the history store (one
         // file to keep and back up), or a small file of their own without history. Rows left
         // in the other place (history turned on or off since) move over when it opens.
-        let outboxFile = DataDirectory.resolve(dataDir) + "/outbox.sqlite"
-        options.outboxPath = options.historyPath ?? outboxFile
-        options.otherOutboxPaths = [outboxFile, DataDirectory.resolve(dataDir) + "/history.sqlite"].filter { $0 != options.outboxPath }
+        options.outboxPath = noHistory ? outboxFile : historyFile
+        options.otherOutboxPaths = [noHistory ? historyFile : outboxFile]
         if options.corsOrigins == nil { options.corsOrigins = options.settings.corsOrigins }
         if noServe { options.serve = false }
 
