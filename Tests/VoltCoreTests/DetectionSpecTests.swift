@@ -104,4 +104,38 @@ struct DetectionSpecTests {
         let drift = (wander.count..<results.count).filter { results[$0].kinds.contains(.drift) }
         #expect(drift.first != nil && drift.first! - wander.count <= 1_200, "drift flagged within 2 minutes of the ramp's start")
     }
+
+    @Test func spikesComingFarMoreOftenThanUsualAlarmThoughEachIsRoutine() {
+        // A battery at 1 Hz whose load starts now and then: a 0.5 V dip about every two
+        // minutes is its rhythm. Then a loose terminal: a dip every 8 s for 15 minutes.
+        var config = ModelConfig.default
+        config.sampleRate = 1
+        var rng = SplitMix64(seed: 71)
+        var volts: [Double] = []
+        var next = 60
+        for i in 0..<(3 * 3_600) {
+            var v = 12.6 + 0.02 * rng.gaussian()
+            if i == next {
+                v -= 0.5
+                next += 60 + Int(120 * rng.unit())
+            }
+            volts.append(Bench.quantise(v))
+        }
+        let onset = volts.count
+        for i in 0..<900 {
+            volts.append(Bench.quantise(12.6 + 0.02 * rng.gaussian() - (i % 8 == 7 ? 0.5 : 0)))
+        }
+        let results = Bench.score(volts, config: config, periodMs: 1_000)
+        expectResultInvariants(results, config: config)
+        let isRate = { (i: Int) in results[i].reasons.contains { $0.contains("spikes in the last") } }
+        // Each dip of the rhythm may still be judged on its own (a window whose MAD happens
+        // to be small makes one look bigger than the rest), but their rate is routine.
+        let routine = Self.alarms(results, in: 3_600..<onset)
+        #expect(!routine.contains(where: isRate) && routine.count <= 2, "\(routine.count) alarms in the second and third hour: \(routine.map { results[$0].reasons })")
+        let rate = (onset..<results.count).filter(isRate)
+        #expect(rate.first != nil && rate.first! - onset <= 120, "the burst is flagged within two minutes, got \(String(describing: rate.first.map { $0 - onset }))")
+        let settled = onset + max(config.adaptSamples, config.windowSize) + config.windowSize + 10
+        let late = Self.alarms(results, in: settled..<results.count)
+        #expect(late.isEmpty, "the new rate is the new normal after adapt_seconds: \(late.count) alarms, first: \(late.first.map { results[$0].reasons } ?? [])")
+    }
 }

@@ -105,7 +105,7 @@ def test_nab_dev_standard_score(nab):
     # Measured 53.2 when set, with the daily and weekly rhythm (published on these files:
     # windowed Gaussian 28.2, Skyline 42.6, KNN-CAD 53.5, HTM 64.9); 41.5 before the rhythm,
     # 0 before the scorer learnt rarity and scale.
-    assert nab["score"] >= 51.0, {k: nab[k] for k in ("score", "threshold", "detected", "windows", "fp_rows")}
+    assert nab["score"] >= 54.0, {k: nab[k] for k in ("score", "threshold", "detected", "windows", "fp_rows")}
 
 
 def test_nab_dev_artificial_series_without_anomalies_are_quiet(nab):

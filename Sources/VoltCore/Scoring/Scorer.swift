@@ -31,6 +31,7 @@ public struct Scorer: Sendable {
     private var gaps: GapDetector
     private let range: RangeDetector
     private var spikes: SpikeDetector
+    private var spikeRate: SpikeRateDetector
     private var stuck: StuckDetector
     private var noise: NoiseDetector
     private var drift: DriftDetector
@@ -55,6 +56,7 @@ public struct Scorer: Sendable {
         gaps = GapDetector(config: config)
         range = RangeDetector(config: limits, unit: unit)
         spikes = SpikeDetector(config: config, unit: unit)
+        spikeRate = SpikeRateDetector(config: config)
         stuck = StuckDetector(config: config, unit: unit)
         noise = NoiseDetector(config: config, unit: unit)
         drift = DriftDetector(config: config, unit: unit)
@@ -100,7 +102,8 @@ public struct Scorer: Sendable {
         gaps.observe(sample, into: &verdict)
         range.observe(x, into: &verdict)
         let expected = daily.observe(x, timeMs: sample.receivedAtMs, scale: scale, into: &verdict)
-        spikes.observe(x, scale: scale, daily: expected, dailyVariation: noise.expectedLevel, into: &verdict)
+        let spiked = spikes.observe(x, scale: scale, daily: expected, dailyVariation: noise.expectedLevel, into: &verdict)
+        spikeRate.observe(spike: spiked, into: &verdict)
         stuck.observe(x, into: &verdict)
         noise.observe(x, timeMs: sample.receivedAtMs, scale: scale, into: &verdict)
         drift.observe(x, disturbed: verdict.isAnomalous, scale: scale, into: &verdict)

@@ -45,7 +45,7 @@ struct NoiseDetector: Sendable {
         noiseRatio = config.noiseRatio
         oscillationRatio = config.oscillationRatio
         enabled = config.enabledKinds
-        magnitudes = SortedWindow(capacity: max(8, Int((2 * config.sampleRate).rounded())))
+        magnitudes = SortedWindow(capacity: max(16, Int((2 * config.sampleRate).rounded())))
         correlationWindow = max(16, Int((6.4 * config.sampleRate).rounded()))
         maxLag = correlationWindow / 2
         differences = RingBuffer(capacity: correlationWindow + maxLag)

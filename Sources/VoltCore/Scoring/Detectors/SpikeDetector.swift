@@ -45,15 +45,20 @@ struct SpikeDetector: Sendable {
     /// MAD is taken at least as large as such variation implies (0.41 of it for Gaussian
     /// noise), so the first minutes of a daily noisy spell are not read against the calm
     /// before it.
+    /// Returns whether the rule calls this sample a spike or dip (before the rarity test), for
+    /// ``SpikeRateDetector``.
+    @discardableResult
     mutating func observe(_ x: Double, scale: SignalScale, daily: SeasonalDetector.Expectation?, dailyVariation: Double?,
-                          into verdict: inout Verdict) {
+                          into verdict: inout Verdict) -> Bool {
         defer { window.push(x) }
-        guard window.count >= warmup, scale.isKnown else { return }
+        guard window.count >= warmup, scale.isKnown else { return false }
         let median = window.median
         let mad = max(window.medianAbsoluteDeviation(around: median), scale.floor, 0.41 * (dailyVariation ?? 0))
         let deviations = (x - median) / mad
         var raw = abs(deviations) / threshold
         if let daily { raw = min(raw, daily.departure(of: x)) }
+        // Big by the rule, whether or not rare: what SpikeRateDetector counts.
+        let spiked = raw >= 1
         let c = rarity.certainty(raw, decades: rarityDecades)
         rarity.learn(raw)
         if c >= 1 {
@@ -64,9 +69,9 @@ struct SpikeDetector: Sendable {
         }
         let persisted = abs(excursion) > shiftSamples
         // A level that has held for adapt_seconds is the new normal.
-        if abs(excursion) > max(adaptSamples, shiftSamples) { return }
+        if abs(excursion) > max(adaptSamples, shiftSamples) { return false }
         let kind: AnomalyKind = persisted ? .levelShift : (deviations > 0 ? .spike : .dip)
-        guard enabled.contains(kind) else { return }
+        guard enabled.contains(kind) else { return spiked && !persisted }
         let seconds = Double(window.count) / sampleRate
         verdict.add(kind, certainty: c) {
             let side = deviations > 0 ? "above" : "below"
@@ -75,5 +80,6 @@ struct SpikeDetector: Sendable {
             }
             return "\(kind.rawValue): \(FixedPoint.format(x)) \(unit) is \(FixedPoint.format(abs(deviations), digits: 0)) MADs \(side) the \(FixedPoint.format(seconds, digits: 0)) s median \(FixedPoint.format(median)) \(unit)"
         }
+        return spiked && !persisted
     }
 }

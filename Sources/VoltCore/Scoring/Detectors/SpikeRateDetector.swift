@@ -1,0 +1,80 @@
+/// Spikes that come more often than they used to: a connection working loose, a failing
+/// regulator, a load balancer sending bursts.
+///
+/// Some signals spike as part of what they do (a relay clicking, a pump starting), so each
+/// spike is soon routine for ``SpikeDetector``'s rarity test, and a day with five times as
+/// many of them raises nothing there. This detector counts the samples the spike rule calls
+/// big (before rarity: the rhythm of the day is already taken out) over the last window and
+/// compares the count with the long-run rate: at least `noise_ratio` times the usual count,
+/// and at least three spikes, is the rule; its certainty is capped by how rare such a ratio
+/// is on this signal (``Rarity``), so bursts the signal has always had stay quiet. A new rate
+/// that holds for `adapt_seconds` (and at least one window) is the new normal.
+struct SpikeRateDetector: Sendable {
+    /// Whether each of the last `window` samples was a spike, as a ring.
+    private var marks: [Bool]
+    private var next = 0
+    /// Spikes among the last `window` samples.
+    private var count = 0
+    private var seen = 0
+    /// Long-run spikes per sample.
+    private var rate = 0.0
+    private let alpha: Double
+    private let ratio: Double
+    private var rarity: Rarity
+    private let rarityDecades: Double
+    private let adaptSamples: Int
+    private var unusualFor = 0
+    private let sampleRate: Double
+    private let enabled: Bool
+
+    /// Fewer spikes than this in a window is never a burst, whatever the usual rate.
+    static let minimumSpikes = 3.0
+
+    init(config: ModelConfig) {
+        let window = max(8, config.windowSize)
+        marks = [Bool](repeating: false, count: window)
+        sampleRate = config.sampleRate
+        ratio = config.noiseRatio
+        alpha = 1 / max(10, config.historySamples)
+        rarity = Rarity(horizon: config.historySamples)
+        rarityDecades = config.rarityDecades
+        adaptSamples = max(config.adaptSamples, window)
+        enabled = config.enabledKinds.contains(.spike)
+    }
+
+    /// Whether the previous sample was a spike: a departure that lasts several samples is
+    /// one spike, counted at its first (and a step to a new level is none: it stops being
+    /// a spike once ``SpikeDetector`` calls it a level shift).
+    private var inSpike = false
+
+    /// `spike`: the spike rule called this sample big (``SpikeDetector/observe``'s result).
+    mutating func observe(spike: Bool, into verdict: inout Verdict) {
+        let spiked = spike && !inSpike
+        inSpike = spike
+        let window = marks.count
+        if marks[next] { count -= 1 }
+        marks[next] = spiked
+        if spiked { count += 1 }
+        next += 1
+        if next == window { next = 0 }
+        seen += 1
+        let usual = rate * Double(window)
+        let k = Double(count)
+        let raw = k / max(ratio * usual, SpikeRateDetector.minimumSpikes)
+        // Learn the usual rate from every sample, slowly while the count is unusual; a rate
+        // that has held for adapt_seconds is accepted outright.
+        let learning = seen < 4 * window ? 1 / Double(seen) : alpha
+        rate += ((spiked ? 1 : 0) - rate) * (raw >= 1 ? learning / 20 : learning)
+        unusualFor = raw >= 1 ? unusualFor + 1 : 0
+        if unusualFor > adaptSamples {
+            rate = k / Double(window)
+            unusualFor = 0
+        }
+        guard seen >= 4 * window, enabled else { return }
+        let c = rarity.certainty(raw, decades: rarityDecades)
+        rarity.learn(raw)
+        verdict.add(.spike, certainty: c) {
+            "spike: \(count) spikes in the last \(FixedPoint.format(Double(window) / sampleRate, digits: 0)) s, about \(FixedPoint.format(usual, digits: 1)) usually"
+        }
+    }
+}
