@@ -47,7 +47,6 @@ struct SpikeDetector: Sendable {
     /// before it.
     /// Returns whether the rule calls this sample a spike or dip (before the rarity test), for
     /// ``SpikeRateDetector``.
-    @discardableResult
     mutating func observe(_ x: Double, scale: SignalScale, daily: SeasonalDetector.Expectation?, dailyVariation: Double?,
                           into verdict: inout Verdict) -> Bool {
         defer { window.push(x) }

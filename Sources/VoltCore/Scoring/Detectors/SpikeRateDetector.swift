@@ -3,18 +3,22 @@
 ///
 /// Some signals spike as part of what they do (a relay clicking, a pump starting), so each
 /// spike is soon routine for ``SpikeDetector``'s rarity test, and a day with five times as
-/// many of them raises nothing there. This detector counts the samples the spike rule calls
-/// big (before rarity: the rhythm of the day is already taken out) over the last window and
+/// many of them raises nothing there. This detector counts the spikes the rule calls big
+/// (before rarity; the rhythm of the day is already taken out; a departure of several samples
+/// counts once) over the last window and
 /// compares the count with the long-run rate: at least `noise_ratio` times the usual count,
 /// and at least three spikes, is the rule; its certainty is capped by how rare such a ratio
 /// is on this signal (``Rarity``), so bursts the signal has always had stay quiet. A new rate
 /// that holds for `adapt_seconds` (and at least one window) is the new normal.
 struct SpikeRateDetector: Sendable {
-    /// Whether each of the last `window` samples was a spike, as a ring.
-    private var marks: [Bool]
-    private var next = 0
+    /// 1 for each of the last `window` samples where a spike began, else 0.
+    private var marks: RingBuffer
     /// Spikes among the last `window` samples.
     private var count = 0
+    /// Whether the previous sample was a spike: a departure that lasts several samples is
+    /// one spike, counted at its first (and a step to a new level is none: it stops being
+    /// a spike once ``SpikeDetector`` calls it a level shift).
+    private var inSpike = false
     private var seen = 0
     /// Long-run spikes per sample.
     private var rate = 0.0
@@ -32,7 +36,7 @@ struct SpikeRateDetector: Sendable {
 
     init(config: ModelConfig) {
         let window = max(8, config.windowSize)
-        marks = [Bool](repeating: false, count: window)
+        marks = RingBuffer(capacity: window)
         sampleRate = config.sampleRate
         ratio = config.noiseRatio
         alpha = 1 / max(10, config.historySamples)
@@ -42,21 +46,15 @@ struct SpikeRateDetector: Sendable {
         enabled = config.enabledKinds.contains(.spike)
     }
 
-    /// Whether the previous sample was a spike: a departure that lasts several samples is
-    /// one spike, counted at its first (and a step to a new level is none: it stops being
-    /// a spike once ``SpikeDetector`` calls it a level shift).
-    private var inSpike = false
-
     /// `spike`: the spike rule called this sample big (``SpikeDetector/observe``'s result).
     mutating func observe(spike: Bool, into verdict: inout Verdict) {
+        // Disabled, it reports nothing, so it need not learn either.
+        guard enabled else { return }
         let spiked = spike && !inSpike
         inSpike = spike
-        let window = marks.count
-        if marks[next] { count -= 1 }
-        marks[next] = spiked
+        let window = marks.capacity
+        if let evicted = marks.push(spiked ? 1 : 0), evicted > 0 { count -= 1 }
         if spiked { count += 1 }
-        next += 1
-        if next == window { next = 0 }
         seen += 1
         let usual = rate * Double(window)
         let k = Double(count)
@@ -70,7 +68,7 @@ struct SpikeRateDetector: Sendable {
             rate = k / Double(window)
             unusualFor = 0
         }
-        guard seen >= 4 * window, enabled else { return }
+        guard seen >= 4 * window else { return }
         let c = rarity.certainty(raw, decades: rarityDecades)
         rarity.learn(raw)
         verdict.add(.spike, certainty: c) {
