@@ -61,6 +61,20 @@ def drain_logs(driver):
     return driver.get_log("performance"), driver.get_log("browser")
 
 
+def fresh_page(driver):
+    """Leaves whatever page an earlier test left open (its scripts may still be retrying an agent
+    that test stopped) and empties the logs, so a test reads only what its own page logged."""
+    driver.get("about:blank")
+    drain_logs(driver)
+
+
+def page_errors(console, agent):
+    """The console's errors from `agent`'s page: a late entry from a page an earlier test opened
+    (another port) is not this page's fault. Each message starts with the URL that logged it."""
+    own = f"http://127.0.0.1:{agent.port}/"
+    return [e["message"] for e in console if e["level"] == "SEVERE" and e["message"].startswith(own)]
+
+
 # ---- HTTP: the page itself --------------------------------------------------------------------
 
 def test_page_is_small_self_contained_and_locked_down(spikes_agent):
@@ -145,7 +159,7 @@ def test_page_connects_charts_and_lists_a_spike(spikes_agent, chrome, artifacts)
 
 
 def test_page_asks_nothing_from_outside_and_breaks_no_policy(spikes_agent, chrome):
-    drain_logs(chrome)
+    fresh_page(chrome)
     chrome.get(spikes_agent.url("/"))
     wait_for(lambda: js(chrome, "window.voltwatch && voltwatch.connection()") == "live", 10, "connection live")
     wait_for(lambda: js(chrome, "voltwatch.anomalyCount()") > 0, 10, "the anomaly list seeded")
@@ -169,7 +183,7 @@ def test_page_asks_nothing_from_outside_and_breaks_no_policy(spikes_agent, chrom
     assert not outside, f"requests outside the agent: {outside}"
     assert any(u.startswith(own[1] + "ws") for u in urls), urls
     assert any("/api/anomalies?limit=50" in u for u in urls), urls
-    errors = [e["message"] for e in console if e["level"] == "SEVERE"]
+    errors = page_errors(console, spikes_agent)
     assert not errors, f"console errors (CSP violations show here): {errors}"
 
 
@@ -227,6 +241,7 @@ def test_page_reconnects_when_the_agent_restarts(chrome, artifacts):
         agent = Agent("normal", port=port)
         wait_for(lambda: js(chrome, "voltwatch.connection()") == "live", 10, "live again after the restart")
     finally:
+        chrome.get("about:blank")
         agent.stop()
 
 
@@ -275,6 +290,7 @@ def test_token_works_and_is_asked_for_clearly(chrome, artifacts):
         assert "token=rotated" in chrome.current_url
         assert not banner.is_displayed()
     finally:
+        chrome.get("about:blank")
         agent.stop()
 
 
@@ -321,7 +337,7 @@ def channels_agent(tmp_path_factory):
 
 
 def test_each_channel_shows_with_its_name_unit_and_calibrated_value(channels_agent, chrome, artifacts):
-    drain_logs(chrome)
+    fresh_page(chrome)
     chrome.get(channels_agent.url("/"))
     until(chrome, lambda d: js(d, "window.voltwatch && voltwatch.connection()") == "live", "connection live")
     until(chrome, lambda d: len(tiles(d)) == 3 and all(number(t["value"]) is not None for t in tiles(d)),
@@ -380,7 +396,7 @@ def test_each_channel_shows_with_its_name_unit_and_calibrated_value(channels_age
     chrome.save_screenshot(os.path.join(artifacts, "dashboard-channels.png"))
 
     _, console = drain_logs(chrome)
-    errors = [e["message"] for e in console if e["level"] == "SEVERE"]
+    errors = page_errors(console, channels_agent)
     assert not errors, f"console errors (CSP violations show here): {errors}"
 
 

@@ -19,15 +19,19 @@ def test_every_client_gets_every_result_once_in_order_while_clients_join(make_ag
     # A fast fake board, so broadcasts are in flight on every loop while clients join.
     agent = make_agent("--fake-period-ms", "1")
 
-    async def client(delay, seconds):
+    async def client(delay, seconds=None, until=None, listening=None):
+        """Listens for `seconds`, or (the observer) until the event `until` is set; sets
+        `listening` once its hello is in."""
         await asyncio.sleep(delay)
         async with websockets.connect(f"ws://{agent.base}/ws", open_timeout=30) as ws:
             hello = json.loads(await ws.recv())
             assert hello["event"] == "hello"
             covered = [key(r) for r in hello["data"]["recent"] if r["device"] != "app"]
+            if listening is not None:
+                listening.set()
             got = []
-            end = time.monotonic() + seconds
-            while time.monotonic() < end:
+            end = time.monotonic() + seconds if seconds is not None else None
+            while not until.is_set() if until is not None else time.monotonic() < end:
                 message = json.loads(await asyncio.wait_for(ws.recv(), 5))
                 if message["event"] == "anomaly_result" and message["data"]["device"] != "app":
                     got.append(key(message["data"]))
@@ -35,12 +39,20 @@ def test_every_client_gets_every_result_once_in_order_while_clients_join(make_ag
             return covered, got
 
     async def run():
-        # An observer that listens throughout, and forty clients (enough to keep the machine
-        # busy, so loops run late and deliveries overlap), joining over the first second, each
-        # listening for two seconds.
-        return await asyncio.gather(client(0, 6), *(client(0.1 + i * 0.025, 2) for i in range(40)))
+        # An observer that listens until the last client is done (however late a loaded machine
+        # lets them connect), and forty clients (enough to keep the machine busy, so loops run
+        # late and deliveries overlap), joining over the first second, each listening for two
+        # seconds.
+        done, listening = asyncio.Event(), asyncio.Event()
+        observer = asyncio.create_task(client(0, until=done, listening=listening))
+        await listening.wait()
+        try:
+            clients = await asyncio.gather(*(client(0.1 + i * 0.025, 2) for i in range(40)))
+        finally:
+            done.set()
+        return await observer, clients
 
-    (_, published), *clients = asyncio.run(run())
+    (_, published), clients = asyncio.run(run())
     position = {k: i for i, k in enumerate(published)}
     assert len(position) == len(published), "the observer got a result twice"
     for index, (covered, got) in enumerate(clients):
