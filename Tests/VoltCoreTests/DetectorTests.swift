@@ -307,6 +307,34 @@ struct StuckDetectorTests {
         #expect(results.anomalyIndices.isEmpty)
     }
 
+    @Test func aValueTheSignalRestsAtIsNotStuckThereButAFreezeElsewhereIs() {
+        // A pump's current, once a second: off (exactly 0 A) for a while, on (2.5 A, noisy) for
+        // two minutes, again and again. Each rest is longer than any before, as idle times are.
+        var config = ModelConfig.default
+        config.sampleRate = 1
+        var rng = SplitMix64(seed: 34)
+        var volts: [Double] = []
+        var rests: [Range<Int>] = []
+        for restSeconds in [60, 90, 120, 600, 1_200, 3_000] {
+            for _ in 0..<120 { volts.append(Bench.quantise(2.5 + 0.05 * rng.gaussian())) }
+            rests.append(volts.count..<(volts.count + restSeconds))
+            volts += Array(repeating: 0, count: restSeconds)
+        }
+        for _ in 0..<120 { volts.append(Bench.quantise(2.5 + 0.05 * rng.gaussian())) }
+        // Then the ADC freezes while the pump runs.
+        let freeze = volts.count..<(volts.count + 120)
+        volts += Array(repeating: volts.last!, count: freeze.count)
+        for _ in 0..<60 { volts.append(Bench.quantise(2.5 + 0.05 * rng.gaussian())) }
+        let results = Bench.score(volts, config: config, periodMs: 1_000)
+        expectResultInvariants(results, config: config)
+        // Once it has rested at 0 A and moved on three times, zero is where it rests.
+        let stuckAtRest = rests[3...].flatMap { $0 }.filter { results[$0].kinds.contains(.stuck) }
+        #expect(stuckAtRest.count == 0, "\(stuckAtRest.count) stuck results while resting, first \(results[stuckAtRest.first ?? 0].reasons)")
+        let frozen = freeze.filter { results[$0].kinds.contains(.stuck) }
+        #expect(frozen.first.map { $0 - freeze.lowerBound <= 20 } == true, "the freeze flagged within 20 s: \(frozen.first.map { $0 - freeze.lowerBound } ?? -1)")
+        #expect(frozen.last == freeze.upperBound - 1, "and while it lasts")
+    }
+
     @Test func noisyRailIsNotStuck() {
         // Held at a level but still moving by one step: alive.
         var volts = Bench.quiet(seconds: 120, seed: 33)

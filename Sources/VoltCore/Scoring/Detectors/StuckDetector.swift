@@ -15,7 +15,19 @@ import Darwin
 /// (and at least `stuck_seconds`), and longer by half than any run the signal has ended by
 /// itself: some signals (a switch, a counter, a square wave) hold their value for hours as
 /// their normal rhythm. A signal that has never moved is not stuck either.
+///
+/// Nor is a signal that sits at its resting value: a counter idle at zero, a load switched
+/// off, a panel at night. A value the signal has held for at least `stuck_seconds` and then
+/// left by itself ``restVisits`` times is a rest: holding it again, for however long, is the
+/// signal's rhythm. Rest runs have heavy tails (idle for an hour today, six hours tomorrow), so
+/// "longer than any before" would alarm at every new record. A frozen ADC stops at whatever
+/// value it read last, which is not a value the signal rests at.
 struct StuckDetector: Sendable {
+    /// How often a held value must be left by the signal itself before it counts as a rest.
+    static let restVisits = 3
+    /// The values held for at least the minimum run and then left, with how often: a few
+    /// slots, as a signal has few resting levels (off, on, a switch's two positions).
+    private var rests = [(value: Double, visits: Int)](repeating: (.nan, 0), count: 4)
     private var last: Double?
     private var run = 0
     /// Running estimate of P(sample equals the previous one) on healthy data.
@@ -55,12 +67,13 @@ struct StuckDetector: Sendable {
 
     mutating func observe(_ x: Double, into verdict: inout Verdict) {
         let repeated = last == x
-        if !repeated && last != nil {
+        if !repeated, let held = last {
             changes += 1
             if run < cachedRequiredRun && run > longestHealthyRun {
                 longestHealthyRun = run
                 cachedRequiredRun = requiredRun
             }
+            if run >= minimumRun { rested(at: held) }
         }
         run = repeated ? run + 1 : 1
         last = x
@@ -74,7 +87,7 @@ struct StuckDetector: Sendable {
         let required = cachedRequiredRun
         // A signal that has never moved (a constant, a flat line from the start) is not stuck:
         // that is what it does. Stuck means it moved before and stopped.
-        guard run >= minimumRun / 2, enabled, changes >= 10 else { return }
+        guard run >= minimumRun / 2, enabled, changes >= 10, !isRest(x) else { return }
         let length = run
         // A state that lasts: certain at the required run, then growing with the logarithm of
         // its length, so a run four times as long is news once, not every doubling of it.
@@ -83,5 +96,19 @@ struct StuckDetector: Sendable {
         verdict.add(.stuck, certainty: certainty) {
             "stuck: \(FixedPoint.format(x)) \(unit) unchanged for \(length) samples (\(FixedPoint.format(Double(length) / sampleRate, digits: 1)) s)"
         }
+    }
+
+    /// The signal left `value` after holding it for at least the minimum run: one more visit
+    /// to it, or (a value not yet known) it takes the slot of the least visited one.
+    private mutating func rested(at value: Double) {
+        if let slot = rests.firstIndex(where: { $0.value == value }) {
+            rests[slot].visits += 1
+        } else if let slot = rests.indices.min(by: { rests[$0].visits < rests[$1].visits }) {
+            rests[slot] = (value, 1)
+        }
+    }
+
+    private func isRest(_ value: Double) -> Bool {
+        rests.contains { $0.value == value && $0.visits >= Self.restVisits }
     }
 }
