@@ -114,7 +114,7 @@ def test_no_ready_when_another_program_holds_the_port(voltwatch, listener):
     try:
         proc = subprocess.Popen(
             [voltwatch, "run", "--fake", "normal", "--host", "127.0.0.1", "--port", str(port),
-             "--config", str(ROOT / "config" / "model_config.json")],
+             "--config", str(ROOT / "config" / "model_config.json"), "--no-history"],
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
             env={"PATH": "/usr/bin:/bin", "NOTIFY_SOCKET": listener.env_value})
         try:
