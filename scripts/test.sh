@@ -8,7 +8,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 
-step() { printf '\n=== %s\n' "$*"; }
+# Each step says how long the run has taken so far, so a slow step shows in CI's log.
+START=$SECONDS
+step() { printf '\n=== [%d s] %s\n' "$((SECONDS - START))" "$*"; }
+trap 'printf "\n=== [%d s] done\n" "$((SECONDS - START))"' EXIT
 
 step "setup: Debian packages and the Python test clients (in .venv)"
 bash scripts/setup.sh --test
