@@ -17,19 +17,15 @@ struct SeasonalProfile: Sendable {
     /// The cycle number each slot holds (Int64.min: none yet).
     private var slotCycle: [Int64]
     /// Mean |x − expected| on samples that were not themselves a departure.
-    private(set) var residualScale = 0.0
-    private(set) var residualSeen = 0
+    private var residual: RunningMean
     /// The signal's mean level over about one period (from the bins' means), for ``swing``.
-    private var level = 0.0
+    private var level: RunningMean
     /// The bin being gathered: its sum and count join the arrays when the bin ends.
     private var pending: (cycle: Int64, slot: Int, bin: Int, sum: Double, count: Double) = (.min, 0, -1, 0, 0)
     /// Mean |expected − level|: how much the profile itself swings.
-    private(set) var swing = 0.0
+    private var swing: RunningMean
     /// Mean |x − this bin's expectation|.
-    private var centreScatter = 0.0
-
-    private var levelSeen = 0
-    private let alpha: Double
+    private var centreScatter: RunningMean
     /// The current bin's span, where it is, and its neighbourhood once asked for (see
     /// ``locate(_:)`` and ``neighbourhood(_:)``).
     private var spanStart = Int64.max
@@ -48,7 +44,13 @@ struct SeasonalProfile: Sendable {
         sums = [Double](repeating: 0, count: bins * cycles)
         counts = [Double](repeating: 0, count: bins * cycles)
         slotCycle = [Int64](repeating: .min, count: cycles)
-        alpha = 1 / max(100, perPeriod)
+        // The scatter and the swing: exact over the first 100 samples, then over about a period.
+        let alpha = 1 / max(100, perPeriod)
+        residual = RunningMean(warmup: 100, alpha: alpha)
+        swing = RunningMean(warmup: 100, alpha: alpha)
+        centreScatter = RunningMean(warmup: 100, alpha: alpha)
+        // The level: from the bins' means, over about a period's bins.
+        level = RunningMean(warmup: 10, alpha: 1 / Double(max(10, bins)))
     }
 
     /// Where `timeMs` falls: the cycle number, its slot and the bin. Remembered for the
@@ -69,13 +71,13 @@ struct SeasonalProfile: Sendable {
     /// level that may be reached a bin early or late), with the usual distance from it
     /// (floored at `floor`); nil until two earlier cycles are known at this phase.
     mutating func expectation(_ x: Double, at timeMs: Int64, floor: Double, highest: Bool = false) -> (value: Double, usual: Double)? {
-        guard residualSeen >= 20 else { return nil }
+        guard residual.count >= 20 else { return nil }
         let around = neighbourhood(locate(timeMs))
         guard let centre = around.centre else { return nil }
         var best = centre
         if let m = around.before, highest ? m > best : abs(x - m) < abs(x - best) { best = m }
         if let m = around.after, highest ? m > best : abs(x - m) < abs(x - best) { best = m }
-        return (best, max(residualScale, floor))
+        return (best, max(residual.value, floor))
     }
 
     /// Adds the bin being gathered to its cycle's slot, and moves the mean level towards it.
@@ -83,9 +85,7 @@ struct SeasonalProfile: Sendable {
         guard pending.count > 0, slotCycle[pending.slot] == pending.cycle else { return }
         sums[pending.slot * bins + pending.bin] += pending.sum
         counts[pending.slot * bins + pending.bin] += pending.count
-        levelSeen += 1
-        let rate = levelSeen < 10 ? 1 / Double(levelSeen) : 1 / Double(max(10, bins))
-        level += (pending.sum / pending.count - level) * rate
+        level.add(pending.sum / pending.count)
         pending.count = 0
         pending.sum = 0
     }
@@ -106,7 +106,7 @@ struct SeasonalProfile: Sendable {
     /// Whether the profile has a shape of its own: its swings (mean |expected − level|) at
     /// least twice the scatter around it. Pure noise has a flat profile; a square wave, a
     /// daily ramp or a week of busy and quiet days does not.
-    var isRhythmic: Bool { centreScatter < 0.5 * swing }
+    var isRhythmic: Bool { centreScatter.value < 0.5 * swing.value }
 
     /// Remembers `x` at `timeMs`; unless the sample was a departure, its distance from this
     /// bin's expectation updates the usual scatter.
@@ -132,16 +132,13 @@ struct SeasonalProfile: Sendable {
         // nearest of the three bins' expectations (`nearest`, from ``expectation``), or to
         // this bin's while there is none yet. One outlier cannot inflate it: it counts at most
         // four usual ones.
-        let residual = nearest ?? abs(x - median)
-        residualSeen += 1
-        let clipped = residualSeen > 20 ? min(residual, 4 * max(residualScale, floor)) : residual
-        let r = residualSeen < 100 ? 1 / Double(residualSeen) : alpha
-        residualScale += (clipped - residualScale) * r
+        let distance = nearest ?? abs(x - median)
+        residual.add(residual.count >= 20 ? min(distance, 4 * max(residual.value, floor)) : distance)
         // The rhythm test compares this very bin's scatter with the profile's swing (the
         // nearest of three would flatter pure noise).
         let centre = abs(x - median)
-        centreScatter += (min(centre, 4 * max(centreScatter, floor)) - centreScatter) * r
-        swing += (abs(median - level) - swing) * r
+        centreScatter.add(min(centre, 4 * max(centreScatter.value, floor)))
+        swing.add(abs(median - level.value))
     }
 
     /// The median of this bin's means on the earlier remembered cycles; nil unless two are known.

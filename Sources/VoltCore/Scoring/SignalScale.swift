@@ -12,18 +12,19 @@ struct SignalScale: Sendable {
     private var last: Double?
     /// Smallest non-zero |Δ| seen.
     private(set) var resolution = Double.infinity
-    /// Average of |Δ| over about `history_seconds`.
-    private(set) var meanStep = 0.0
+    /// |Δ| averaged over about `history_seconds`.
+    private var steps: RunningMean
     /// Samples whose value differed from the previous one.
     private(set) var changes = 0
-    private var seen = 0
-    private let alpha: Double
     private let configuredFloor: Double
 
     init(config: ModelConfig) {
-        alpha = 1 / max(10, config.historySamples)
+        steps = RunningMean(warmup: 100, alpha: 1 / max(10, config.historySamples))
         configuredFloor = config.minNoiseVolts ?? 0
     }
+
+    /// Average of |Δ| over about `history_seconds`.
+    var meanStep: Double { steps.value }
 
     /// Whether the signal has moved often enough (5 times) for a scale to mean anything: until
     /// then, the first ADC step a quiet line takes would be "infinitely" many deviations.
@@ -46,12 +47,10 @@ struct SignalScale: Sendable {
         guard let last else { return }
         let step = abs(x - last)
         guard step.isFinite else { return }
-        seen += 1
         if step > 0 {
             changes += 1
             if step < resolution { resolution = step }
         }
-        let rate = seen < 100 ? 1 / Double(seen) : alpha
-        meanStep += (step - meanStep) * rate
+        steps.add(step)
     }
 }

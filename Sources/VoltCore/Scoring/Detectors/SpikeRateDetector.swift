@@ -19,10 +19,8 @@ struct SpikeRateDetector: Sendable {
     /// one spike, counted at its first (and a step to a new level is none: it stops being
     /// a spike once ``SpikeDetector`` calls it a level shift).
     private var inSpike = false
-    private var seen = 0
-    /// Long-run spikes per sample.
-    private var rate = 0.0
-    private let alpha: Double
+    /// Long-run spikes per sample (learnt from every sample).
+    private var rate: RunningMean
     private let ratio: Double
     private var rarity: Rarity
     private let rarityDecades: Double
@@ -39,7 +37,7 @@ struct SpikeRateDetector: Sendable {
         marks = RingBuffer(capacity: window)
         sampleRate = config.sampleRate
         ratio = config.noiseRatio
-        alpha = 1 / max(10, config.historySamples)
+        rate = RunningMean(warmup: 4 * window, alpha: 1 / max(10, config.historySamples))
         rarity = Rarity(horizon: config.historySamples)
         rarityDecades = config.rarityDecades
         adaptSamples = max(config.adaptSamples, window)
@@ -55,20 +53,18 @@ struct SpikeRateDetector: Sendable {
         let window = marks.capacity
         if let evicted = marks.push(spiked ? 1 : 0), evicted > 0 { count -= 1 }
         if spiked { count += 1 }
-        seen += 1
-        let usual = rate * Double(window)
+        let usual = rate.value * Double(window)
         let k = Double(count)
         let raw = k / max(ratio * usual, SpikeRateDetector.minimumSpikes)
         // Learn the usual rate from every sample, slowly while the count is unusual; a rate
         // that has held for adapt_seconds is accepted outright.
-        let learning = seen < 4 * window ? 1 / Double(seen) : alpha
-        rate += ((spiked ? 1 : 0) - rate) * (raw >= 1 ? learning / 20 : learning)
+        rate.add(spiked ? 1 : 0, slowedBy: raw >= 1 ? 20 : 1)
         unusualFor = raw >= 1 ? unusualFor + 1 : 0
         if unusualFor > adaptSamples {
-            rate = k / Double(window)
+            rate.reset(to: k / Double(window))
             unusualFor = 0
         }
-        guard seen >= 4 * window else { return }
+        guard rate.count >= 4 * window else { return }
         let c = rarity.certainty(raw, decades: rarityDecades)
         rarity.learn(raw)
         verdict.add(.spike, certainty: c) {

@@ -31,14 +31,12 @@ struct StuckDetector: Sendable {
     private var last: Double?
     private var run = 0
     /// Running estimate of P(sample equals the previous one) on healthy data.
-    private var repeatRate = 0.5
-    private var seen = 0
+    private var repeatRate: RunningMean
     /// Samples that differed from the one before, ever.
     private var changes = 0
     /// The longest run that ended without being flagged.
     private var longestHealthyRun = 0
     private let minimumRun: Int
-    private let alpha: Double
     /// ``requiredRun`` at the current repeat rate, refreshed every 32 samples (two logarithms
     /// per sample would cost more than the rest of the detector).
     private var cachedRequiredRun: Int
@@ -53,14 +51,14 @@ struct StuckDetector: Sendable {
         sampleRate = config.sampleRate
         enabled = config.enabledKinds.contains(.stuck)
         minimumRun = max(3, Int((config.stuckSeconds * config.sampleRate).rounded(.up)))
-        alpha = 1 / max(10, config.effectiveBaselineSeconds * config.sampleRate)
+        repeatRate = RunningMean(warmup: 100, alpha: 1 / max(10, config.effectiveBaselineSeconds * config.sampleRate), initial: 0.5)
         cachedRequiredRun = minimumRun
         cachedRequiredRun = requiredRun
     }
 
     /// The run length needed at the current repeat rate.
     var requiredRun: Int {
-        let p = min(max(repeatRate, 0.05), 0.999)
+        let p = min(max(repeatRate.value, 0.05), 0.999)
         let chance = Int((log(1e-9) / log(p)).rounded(.up))
         return max(minimumRun, chance, longestHealthyRun + longestHealthyRun / 2 + 1)
     }
@@ -79,10 +77,8 @@ struct StuckDetector: Sendable {
         last = x
         if run < cachedRequiredRun {
             // Learn only from data that is not itself a suspicious run.
-            seen += 1
-            let rate = seen < 100 ? 1 / Double(seen) : alpha
-            repeatRate += ((repeated ? 1 : 0) - repeatRate) * rate
-            if seen & 31 == 0 { cachedRequiredRun = requiredRun }
+            repeatRate.add(repeated ? 1 : 0)
+            if repeatRate.count & 31 == 0 { cachedRequiredRun = requiredRun }
         }
         let required = cachedRequiredRun
         // A signal that has never moved (a constant, a flat line from the start) is not stuck:
