@@ -273,6 +273,55 @@ struct RangeDetectorTests {
     }
 }
 
+@Suite("Record")
+struct RecordDetectorTests {
+    /// Reasons of the record detector ("above the highest" / "below the lowest") per result.
+    static func records(_ results: [ScoredResult]) -> [Int] {
+        results.indices.filter { i in results[i].reasons.contains { $0.contains("the highest value in") || $0.contains("the lowest value in") } }
+    }
+
+    @Test func aJumpBeyondAnythingTheSignalHasDoneAlarmsThoughJumpsOfItsSizeAreRoutine() {
+        // A server's latency once a minute for four days: 45 ms ± 1.5, with a jump up of 10 to
+        // 40 ms every half hour or so and down by up to 12 ms now and then, all routine for it.
+        // Then one answer at 19 ms: a jump no bigger than its routine ones, but 26 ms down is
+        // further below than it has ever been (a service answering nothing).
+        var config = ModelConfig.default
+        config.sampleRate = 1.0 / 60
+        var rng = SplitMix64(seed: 71)
+        var volts = (0..<(4 * 1_440)).map { _ in 45 + 1.5 * rng.gaussian() }
+        var i = 0
+        while i < volts.count {
+            volts[i] += rng.positiveUnit() < 0.7 ? 10 + 30 * rng.positiveUnit() : -6 - 6 * rng.positiveUnit()
+            i += 15 + Int(30 * rng.positiveUnit())
+        }
+        let event = 3 * 1_440 + 500
+        volts[event] = 19
+        let results = Bench.score(volts, config: config, periodMs: 60_000)
+        expectResultInvariants(results, config: config)
+        #expect(results[event].isAnomaly, "\(results[event].anomalyScore) \(results[event].reasons)")
+        #expect(results[event].kinds.contains(.dip))
+        #expect(Self.records(results) == [event], "the only record: \(Self.records(results).prefix(5))")
+        // Its size alone says nothing new: the dip rule, which has seen such jumps (upwards),
+        // gives no reason of its own.
+        let reasons = results[event].reasons
+        #expect(reasons.count == 1 && reasons[0].contains("below the lowest value in"), "\(reasons)")
+    }
+
+    @Test func aSlowTrendAndANewLevelThatStaysAreNewsOnceAtMost() {
+        // A battery bank logged once a minute for five days, rising 0.1 V a day with 20 mV of
+        // noise: a new high every day, never by a jump. Then it steps 1 V up and stays.
+        var config = ModelConfig.default
+        config.sampleRate = 1.0 / 60
+        var rng = SplitMix64(seed: 72)
+        var volts = (0..<(5 * 1_440)).map { i in 12 + 0.1 * Double(i) / 1_440 + 0.02 * rng.gaussian() }
+        let step = 4 * 1_440
+        for i in step..<volts.count { volts[i] += 1 }
+        let results = Bench.score(volts, config: config, periodMs: 60_000)
+        let records = Self.records(results)
+        #expect(records == [step], "at the step only: \(records.prefix(5))")
+    }
+}
+
 @Suite("Stuck")
 struct StuckDetectorTests {
     @Test func constantFor30SecondsAfterANoisyBaselineIsStuck() {

@@ -32,6 +32,7 @@ public struct Scorer: Sendable {
     private let range: RangeDetector
     private var spikes: SpikeDetector
     private var spikeRate: SpikeRateDetector
+    private var records: RecordDetector
     private var stuck: StuckDetector
     private var noise: NoiseDetector
     private var drift: DriftDetector
@@ -57,6 +58,7 @@ public struct Scorer: Sendable {
         range = RangeDetector(config: limits, unit: unit)
         spikes = SpikeDetector(config: config, unit: unit)
         spikeRate = SpikeRateDetector(config: config)
+        records = RecordDetector(config: config, unit: unit)
         stuck = StuckDetector(config: config, unit: unit)
         noise = NoiseDetector(config: config, unit: unit)
         drift = DriftDetector(config: config, unit: unit)
@@ -104,6 +106,7 @@ public struct Scorer: Sendable {
         let expected = daily.observe(x, timeMs: sample.receivedAtMs, scale: scale, into: &verdict)
         let spiked = spikes.observe(x, scale: scale, daily: expected, dailyVariation: noise.expectedLevel, into: &verdict)
         spikeRate.observe(spike: spiked, into: &verdict)
+        records.observe(x, timeMs: sample.receivedAtMs, scale: scale, into: &verdict)
         stuck.observe(x, into: &verdict)
         noise.observe(x, timeMs: sample.receivedAtMs, scale: scale, into: &verdict)
         drift.observe(x, disturbed: verdict.isAnomalous, scale: scale, into: &verdict)
