@@ -24,7 +24,7 @@ struct RunningMean: Sendable {
     mutating func add(_ x: Double, slowedBy factor: Double = 1) {
         count += 1
         let weight = count < warmup ? 1 / Double(count) : alpha
-        value += (x - value) * (factor == 1 ? weight : weight / factor)
+        value += (x - value) * (weight / factor)
     }
 
     /// Takes `x` as the mean outright (a level that held long enough to be the new normal).
