@@ -121,10 +121,16 @@ def test_page_connects_charts_and_lists_a_spike(spikes_agent, chrome, artifacts)
 
     # The spikes scenario injects its first spike 5 s after start, then one every 5-15 s.
     wait_for(lambda: js(chrome, "voltwatch.anomalyCount()") > 0, 30, "an anomaly in the list")
-    item = chrome.find_element(By.CSS_SELECTOR, "#anomalies li")
-    kinds = [k.text for k in item.find_elements(By.CSS_SELECTOR, ".kind")]
+    # Read in one script, once drawn: the list is rebuilt whenever an anomaly arrives, so an
+    # element found in one WebDriver call may be gone (or not drawn yet) by the next.
+    item = wait_for(lambda: js(chrome, """(() => {
+        const li = document.querySelector('#anomalies li');
+        return li && {kinds: [...li.querySelectorAll('.kind')].map((k) => k.textContent),
+                      why: li.querySelector('.a-why')?.textContent || ''};
+    })()"""), 10, "the anomaly drawn in the list")
+    kinds = item["kinds"]
     assert set(kinds) & {"spike", "dip"}, kinds
-    reason = item.find_element(By.CSS_SELECTOR, ".a-why").text
+    reason = item["why"]
     assert len(reason) > 10 and reason != "—", reason
     assert "No anomalies yet" not in chrome.find_element(By.CSS_SELECTOR, ".anomalies").text
     # The same anomaly is what the API reports.
@@ -410,6 +416,10 @@ def test_a_plain_board_shows_as_before(spikes_agent, chrome):
     assert text(chrome, "unit") == "V" and text(chrome, "device-name") == "fake"
     assert js(chrome, "document.getElementById('chart-title').textContent") == "Voltage"
     assert len(text(chrome, "volts").split(".")[1]) == 3, text(chrome, "volts")
-    until(chrome, lambda d: js(d, "voltwatch.anomalyCount()") > 0, "an anomaly in the list")
-    assert not chrome.find_elements(By.CSS_SELECTOR, "#anomalies .a-dev"), "a single unnamed stream is not named"
-    assert chrome.find_element(By.CSS_SELECTOR, "#anomalies .a-v").text.endswith(" V")
+    # Read in one script, once drawn (the list is redrawn on the next frame after an anomaly).
+    item = until(chrome, lambda d: js(d, """(() => {
+        const li = document.querySelector('#anomalies li');
+        return li && {named: li.querySelector('.a-dev') !== null, v: li.querySelector('.a-v')?.textContent || ''};
+    })()"""), "an anomaly drawn in the list")
+    assert not item["named"], "a single unnamed stream is not named"
+    assert item["v"].endswith(" V"), item

@@ -137,7 +137,9 @@ def test_a_stored_day_is_charted_listed_and_exported(browsed, day, chrome, artif
     until(chrome, lambda d: drawn(d, DAY, 1000), "the day again")
 
     # The anomaly list is the stored episodes, newest first.
-    until(chrome, lambda d: js(d, "voltwatch.anomalyCount()") == len(stored), "the stored episodes listed")
+    # Drawn, not only known to the page: the list is redrawn on the next animation frame.
+    until(chrome, lambda d: js(d, "voltwatch.anomalyCount()") == len(stored)
+          and js(d, "document.querySelectorAll('#anomalies li').length") == len(stored), "the stored episodes listed")
     entries = chrome.find_elements(By.CSS_SELECTOR, "#anomalies li")
     assert len(entries) == len(stored)
     assert all("ep" in (li.get_attribute("class") or "") for li in entries), "each stored episode opens its chart"
