@@ -25,7 +25,6 @@ struct RecordDetector: Sendable {
     /// How far beyond the record, in the signal's usual scatter (``SignalScale/sigma``), a
     /// sample must be to be a jump rather than noise on a trend.
     static let scatter = 2.0
-    static let dayMs: Int64 = 86_400_000
 
     private var lowest = Double.infinity
     private var highest = -Double.infinity
@@ -57,7 +56,7 @@ struct RecordDetector: Sendable {
         let first = firstMs ?? timeMs
         firstMs = first
         let range = highest - lowest
-        guard seen > minimumSamples, timeMs - first >= Self.dayMs, range > 0 else { return }
+        guard seen > minimumSamples, timeMs - first >= SeasonalDetector.dayMs, range > 0 else { return }
         let above = x - highest
         let below = lowest - x
         let raw = max(above, below) / max(Self.margin * range, Self.scatter * scale.sigma)
@@ -66,7 +65,7 @@ struct RecordDetector: Sendable {
         let kind: AnomalyKind = above > 0 ? .spike : .dip
         guard raw > 0, enabled.contains(kind) else { return }
         verdict.add(kind, certainty: c) {
-            let days = Double(timeMs - first) / Double(Self.dayMs)
+            let days = Double(timeMs - first) / Double(SeasonalDetector.dayMs)
             let side = above > 0 ? "above the highest" : "below the lowest"
             let record = above > 0 ? highest : lowest
             return "\(kind.rawValue): \(FixedPoint.format(x)) \(unit) is \(side) value in \(FixedPoint.format(days, digits: 1)) days (\(FixedPoint.format(record)) \(unit)) by \(FixedPoint.format(100 * max(above, below) / range, digits: 0)) % of its range"
