@@ -31,8 +31,9 @@ swift test --skip-build 2>&1 | grep -v "found 1 file(s) which are unhandled"
 step "Debian package (a release build with the Swift runtime linked in: minutes the first time)"
 VOLTWATCH_DEB="$(bash scripts/package-deb.sh --out .build-deb)"
 export VOLTWATCH_DEB
-# The end-to-end tests run the binary the package holds: the build users install, and faster
-# than the debug one (the detection-quality gate replays 24 series).
+# The end-to-end tests run the release build the package was made from (package-deb.sh builds it
+# in .build-deb; the package holds it stripped): what users install, and faster than the debug
+# build (the detection-quality gate replays 24 series).
 export VOLTWATCH_BIN="$ROOT/.build-deb/release/voltwatch"
 "$VOLTWATCH_BIN" --version
 
