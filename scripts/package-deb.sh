@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # Builds voltwatch_<version>_<arch>.deb: a gateway install without a compiler.
 #
-#   scripts/package-deb.sh                    release build with --static-swift-stdlib, then package
-#   scripts/package-deb.sh --binary PATH      package PATH (built with --static-swift-stdlib)
+#   scripts/package-deb.sh                    release build (swift build -c release), then package
+#   scripts/package-deb.sh --binary PATH      package PATH, a release build of this toolchain
 #   scripts/package-deb.sh --out DIR          where the .deb goes (default: the repository)
 #
-# The package holds the binary (no Swift runtime needed on the gateway), the systemd unit, the
-# udev rule, the default configuration as a conffile (dpkg never overwrites a changed one), and
-# maintainer scripts that create the `voltwatch` system user and a random access token on
-# install, and remove them (and the history) on purge. Install with:
+# The package holds the binary and, in /usr/lib/voltwatch, the Swift runtime libraries it was
+# linked against (the binary looks there first: no Swift toolchain on the gateway), the systemd
+# unit, the udev rule, the default configuration as a conffile (dpkg never overwrites a changed
+# one), and maintainer scripts that create the `voltwatch` system user and a random access token
+# on install, and remove them (and the history) on purge. Needs patchelf, fakeroot and
+# dpkg-dev's tools (scripts/setup.sh --test installs them). Install with:
 #
 #   sudo apt install ./voltwatch_<version>_<arch>.deb
 set -euo pipefail
@@ -26,12 +28,16 @@ while [ $# -gt 0 ]; do
   esac
 done
 
+for tool in patchelf fakeroot dpkg-deb strip; do
+  command -v "$tool" >/dev/null || { echo "package-deb: $tool is missing; install it with: sudo apt-get install patchelf fakeroot dpkg-dev binutils" >&2; exit 69; }
+done
+
 if [ -z "$BINARY" ]; then
-  echo "package-deb: release build with the Swift runtime linked in (the first build takes several minutes)" >&2
-  swift build -c release --static-swift-stdlib --product voltwatch --scratch-path .build-deb 2>&1 \
+  echo "package-deb: release build (the first build takes several minutes)" >&2
+  swift build -c release --product voltwatch 2>&1 \
     | { grep -v -e "unhandled; explicitly declare" -e "mktemp' is dangerous" -e "CMakeLists.txt" >&2 || true; } \
     || { echo "package-deb: the release build failed (its errors are above)" >&2; exit 70; }
-  BINARY=".build-deb/release/voltwatch"
+  BINARY="$(swift build -c release --show-bin-path)/voltwatch"
 fi
 [ -x "$BINARY" ] || { echo "package-deb: $BINARY is not an executable" >&2; exit 66; }
 
@@ -42,10 +48,52 @@ STAGE="$(mktemp -d)"
 trap 'rm -rf "$STAGE"' EXIT
 PKG="$STAGE/$NAME"
 
-install -d -m 0755 "$PKG/DEBIAN" "$PKG/usr/bin" "$PKG/lib/systemd/system" "$PKG/lib/udev/rules.d" \
-  "$PKG/etc/voltwatch" "$PKG/usr/share/voltwatch" "$PKG/usr/share/doc/voltwatch"
+install -d -m 0755 "$PKG/DEBIAN" "$PKG/usr/bin" "$PKG/usr/lib/voltwatch" "$PKG/lib/systemd/system" \
+  "$PKG/lib/udev/rules.d" "$PKG/etc/voltwatch" "$PKG/usr/share/voltwatch" "$PKG/usr/share/doc/voltwatch"
 install -m 0755 "$BINARY" "$PKG/usr/bin/voltwatch"
-strip --strip-unneeded "$PKG/usr/bin/voltwatch"
+
+# The Swift runtime: every library the binary loads from the toolchain that built it (ldd lists
+# the whole closure: Foundation pulls in ICU, dispatch, the string processing), copied into the
+# package's private directory; the binary's search path becomes that directory alone, so a
+# gateway with another Swift installed still gets the runtime the binary was built against.
+# The system's own libraries become the package's Depends (dpkg -S tells whose they are).
+TOOLCHAIN_LIBS="$(dirname "$(readlink -f "$(command -v swiftc)")")/../lib/swift/linux"
+TOOLCHAIN_LIBS="$(readlink -f "$TOOLCHAIN_LIBS")"
+LINKED="$(ldd "$BINARY")"
+if grep -q "not found" <<< "$LINKED"; then
+  echo "package-deb: $BINARY needs libraries this machine lacks:" >&2
+  grep "not found" <<< "$LINKED" >&2
+  exit 69
+fi
+bundled=0
+system_libs=()
+while read -r path; do
+  [ -n "$path" ] || continue
+  case "$(readlink -f "$path")" in
+    "$TOOLCHAIN_LIBS"/*) install -m 0644 "$path" "$PKG/usr/lib/voltwatch/"; bundled=$((bundled + 1)) ;;
+    *) system_libs+=("$path") ;;
+  esac
+done < <(awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }' <<< "$LINKED")
+[ "$bundled" -gt 0 ] || echo "package-deb: $BINARY loads nothing from the toolchain ($TOOLCHAIN_LIBS); nothing bundled" >&2
+strip --strip-unneeded "$PKG/usr/bin/voltwatch" "$PKG"/usr/lib/voltwatch/*.so 2>/dev/null || strip --strip-unneeded "$PKG/usr/bin/voltwatch"
+patchelf --set-rpath /usr/lib/voltwatch "$PKG/usr/bin/voltwatch"
+for lib in "$PKG"/usr/lib/voltwatch/*.so; do
+  [ -e "$lib" ] && patchelf --set-rpath '$ORIGIN' "$lib"
+done
+# Only what the binary and the bundled libraries load directly: dpkg resolves the rest.
+needed="$( { readelf -d "$BINARY"; for lib in "$PKG"/usr/lib/voltwatch/*.so; do [ -e "$lib" ] && readelf -d "$lib"; done; } \
+  | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | sort -u)"
+depends=()
+for path in "${system_libs[@]}"; do
+  grep -qxF "$(basename "$path")" <<< "$needed" || continue
+  owner=""
+  for candidate in "$path" "$(readlink -f "$path")" "/usr$path" "${path#/usr}"; do
+    owner="$(dpkg -S "$candidate" 2>/dev/null | head -1 | cut -d: -f1)" && [ -n "$owner" ] && break
+  done
+  [ -n "$owner" ] || { echo "package-deb: no Debian package owns $path; cannot say what the package depends on" >&2; exit 69; }
+  depends+=("$owner")
+done
+DEPENDS="$(printf '%s\n' "${depends[@]}" adduser | sort -u | paste -sd, | sed 's/,/, /g'), init-system-helpers (>= 1.54)"
 sed "s#/usr/local/bin/voltwatch#/usr/bin/voltwatch#g" systemd/voltwatch.service > "$PKG/lib/systemd/system/voltwatch.service"
 chmod 0644 "$PKG/lib/systemd/system/voltwatch.service"
 install -m 0644 systemd/99-voltwatch.rules "$PKG/lib/udev/rules.d/99-voltwatch.rules"
@@ -78,6 +126,18 @@ License: Zlib
  This software is provided 'as-is', without any express or implied warranty. Permission is
  granted to anyone to use this software for any purpose, including commercial applications,
  and to alter it and redistribute it freely, subject to the restrictions in zlib.h.
+
+Files: usr/lib/voltwatch/*
+Copyright: Apple Inc. and the Swift project authors (the Swift standard library, Foundation,
+ Dispatch); Unicode, Inc. and others (ICU, inside lib_FoundationICU.so)
+License: Apache-2.0 with Runtime Library Exception, and Unicode-3.0 (ICU)
+ The Swift runtime as the Swift toolchain ships it (https://swift.org). Licensed under the Apache
+ License, Version 2.0, with the Runtime Library Exception: "As an exception, if you use this
+ Software to compile your source code and portions of this Software are embedded into the binary
+ product as a result, you may redistribute such product without providing attribution as would
+ otherwise be required by Sections 4(a), 4(b) and 4(d) of the License." The Apache License is in
+ /usr/share/common-licenses/Apache-2.0. ICU: Copyright (c) 2016 and later Unicode, Inc. and
+ others, distributed under the Unicode License v3 (https://www.unicode.org/license.txt).
 EOF
 printf 'voltwatch (%s) stable; urgency=medium\n\n  * Release %s.\n\n -- voltwatch maintainers <maintainers@voltwatch.org>  %s\n' \
   "$VERSION" "$VERSION" "$(date -R)" | gzip -9n > "$PKG/usr/share/doc/voltwatch/changelog.gz"
@@ -96,7 +156,7 @@ Version: $VERSION
 Architecture: $ARCH
 Maintainer: voltwatch maintainers <maintainers@voltwatch.org>
 Installed-Size: $INSTALLED_SIZE
-Depends: libc6, libudev1, libsqlite3-0, libmosquitto1, adduser, init-system-helpers (>= 1.54)
+Depends: $DEPENDS
 Section: electronics
 Priority: optional
 Description: watches a voltage sampled by an Arduino and alarms on anomalies

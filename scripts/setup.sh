@@ -32,9 +32,9 @@ TEST_APT=(
   systemd
   mosquitto mosquitto-clients openssl
   python3-venv
-  lintian fakeroot
+  lintian fakeroot patchelf
 )
-PIP_PACKAGES=(pytest websockets "python-socketio[client]" selenium schemathesis flask-socketio paho-mqtt requests)
+PIP_PACKAGES=(pytest pytest-xdist websockets "python-socketio[client]" selenium schemathesis flask-socketio paho-mqtt requests)
 # Tests override these to exercise the lock wait without touching the system.
 APT_GET="${SETUP_APT_GET:-apt-get}"
 DPKG_LOCK="${SETUP_DPKG_LOCK:-/var/lib/dpkg/lock-frontend}"
@@ -93,7 +93,7 @@ if [ "$MODE" = --test ]; then
     echo "setup: making the Python environment $VENV" >&2
     "${PYTHON:-python3}" -m venv "$VENV"
   fi
-  if ! "$VENV/bin/python" -c 'import pytest, websockets, socketio, selenium, schemathesis, flask_socketio, paho.mqtt, requests' >/dev/null 2>&1; then
+  if ! "$VENV/bin/python" -c 'import pytest, xdist, websockets, socketio, selenium, schemathesis, flask_socketio, paho.mqtt, requests' >/dev/null 2>&1; then
     echo "setup: installing Python packages into $VENV: ${PIP_PACKAGES[*]}" >&2
     "$VENV/bin/python" -m pip install -q --disable-pip-version-check "${PIP_PACKAGES[@]}" </dev/null
   fi

@@ -17,25 +17,27 @@ step "setup: Debian packages and the Python test clients (in .venv)"
 bash scripts/setup.sh --test
 PY="$ROOT/${VOLTWATCH_VENV:-.venv}/bin/python"
 
-step "build (debug, with the tests; the first build compiles the dependencies and takes a few minutes)"
-# The Swift tests need a build with the test targets; the toolchain has no static Testing library,
-# so they cannot share the static release build the package needs. `swift test` does not build again.
-swift build --build-tests 2>&1 | grep -v -e "found 1 file(s) which are unhandled" -e "CMakeLists.txt" \
+step "build (release, with the tests; the first build compiles the dependencies and takes minutes)"
+# One build serves everything: the Swift tests (-enable-testing, for their @testable imports),
+# the end-to-end tests and the Debian package, which are the release binary users install.
+# (A debug build for the tests beside a static release build for the package was two full
+# builds of every dependency: most of CI's 30 minutes.)
+BUILD_FLAGS=(-c release -Xswiftc -enable-testing)
+swift build "${BUILD_FLAGS[@]}" --build-tests 2>&1 | grep -v -e "found 1 file(s) which are unhandled" -e "CMakeLists.txt" \
   || { echo "build failed" >&2; exit 1; }
 
 step "Swift tests"
-swift test --skip-build 2>&1 | grep -v "found 1 file(s) which are unhandled"
+swift test "${BUILD_FLAGS[@]}" --skip-build 2>&1 | grep -v "found 1 file(s) which are unhandled"
 [ "${PIPESTATUS[0]}" -eq 0 ] || { echo "swift test failed" >&2; exit 1; }
 [ "${1:-}" = "--swift" ] && exit 0
 
-step "Debian package (a release build with the Swift runtime linked in: minutes the first time)"
-VOLTWATCH_DEB="$(bash scripts/package-deb.sh --out .build-deb)"
-export VOLTWATCH_DEB
-# The end-to-end tests run the release build the package was made from (package-deb.sh builds it
-# in .build-deb; the package holds it stripped): what users install, and faster than the debug
-# build (the detection-quality gate replays 24 series).
-export VOLTWATCH_BIN="$ROOT/.build-deb/release/voltwatch"
+VOLTWATCH_BIN="$(swift build "${BUILD_FLAGS[@]}" --show-bin-path)/voltwatch"
+export VOLTWATCH_BIN
 "$VOLTWATCH_BIN" --version
+
+step "Debian package (the release binary and the Swift runtime it loads)"
+VOLTWATCH_DEB="$(bash scripts/package-deb.sh --binary "$VOLTWATCH_BIN" --out .build-deb)"
+export VOLTWATCH_DEB
 
 step "shipped configuration"
 "$VOLTWATCH_BIN" check-config config/model_config.json >/dev/null
@@ -50,5 +52,12 @@ step "fuzzing: libFuzzer on the parsers, ${FUZZ_SECONDS:-10} s per target (FUZZ_
 step "firmware build (Uno, Nano) and the simulated board"
 bash scripts/build-firmware.sh --sim
 
-step "Python end-to-end tests (real clients, ptys, umockdev, simavr, detection quality)"
-"$PY" -m pytest -q -p no:cacheprovider tests
+# Most of these tests wait (for a 10 Hz stream, a broker, a browser), so four run at once; a
+# file's tests stay together on one worker (module fixtures, the package's install and purge).
+# The simulated board runs alone afterwards: simavr keeps the sketch's 100 ms only while it
+# has a core to itself, and late frames would be a different signal.
+step "Python end-to-end tests (real clients, ptys, umockdev, detection quality), four at a time"
+"$PY" -m pytest -q -p no:cacheprovider -n "${PYTEST_WORKERS:-4}" --dist loadfile tests --ignore=tests/firmware
+
+step "Python end-to-end tests: the firmware on the simulated board (simavr)"
+"$PY" -m pytest -q -p no:cacheprovider tests/firmware

@@ -1,10 +1,11 @@
 """The Debian package, installed on this machine as a gateway owner would (`apt install
 ./voltwatch_<version>_<arch>.deb` is dpkg underneath), then purged: the files, modes, user,
-conffile and token are right, the binary needs no Swift runtime, it runs, it requires the
-token, a changed configuration survives a reinstall, and lintian finds no error.
+conffile and token are right, the binary loads the Swift runtime the package brings (not a
+toolchain's), it runs, it requires the token, a changed configuration survives a reinstall, and
+lintian finds no error.
 
-The package comes from $VOLTWATCH_DEB (scripts/test.sh builds it once) or is built here with
-scripts/package-deb.sh (a static release build: minutes). Needs root, as dpkg does."""
+The package comes from $VOLTWATCH_DEB (scripts/test.sh makes it from the build the tests ran) or
+is built here with scripts/package-deb.sh (a release build: minutes). Needs root, as dpkg does."""
 import grp
 import json
 import os
@@ -73,9 +74,18 @@ def test_the_package_installs_a_secured_service_and_purges_clean(deb, installed)
     unit = pathlib.Path("/lib/systemd/system/voltwatch.service").read_text()
     assert "ExecStart=/usr/bin/voltwatch run " in unit and "--token-file /etc/voltwatch/token" in unit
 
-    # No Swift runtime needed on the gateway.
+    # No Swift toolchain needed on the gateway: every Swift library comes from the package's own
+    # directory (this machine has a toolchain, and the binary must not reach for it), and every
+    # other one from the system.
     libraries = subprocess.run(["ldd", "/usr/bin/voltwatch"], capture_output=True, text=True).stdout
-    assert "swift" not in libraries.lower() and "Foundation" not in libraries, libraries
+    assert "not found" not in libraries, libraries
+    swift = [line for line in libraries.splitlines() if "swift" in line.lower() or "Foundation" in line]
+    assert any("libswiftCore.so" in line for line in swift) and any("libFoundation" in line for line in swift), libraries
+    for line in swift:
+        assert "=> /usr/lib/voltwatch/" in line, line
+    shipped = subprocess.run(["dpkg-query", "-L", "voltwatch"], capture_output=True, text=True).stdout.split()
+    for line in swift:
+        assert line.split("=>")[1].split()[0] in shipped, f"{line}: not a file of the package"
     version = subprocess.run(["/usr/bin/voltwatch", "--version"], capture_output=True, text=True, timeout=30)
     assert version.returncode == 0 and version.stdout.strip()
     check = subprocess.run(["/usr/bin/voltwatch", "check-config", "/etc/voltwatch/model_config.json"], capture_output=True,
@@ -106,7 +116,8 @@ def test_the_package_installs_a_secured_service_and_purges_clean(deb, installed)
     # Purge: nothing of it is left.
     purged = subprocess.run(["dpkg", "--purge", "voltwatch"], capture_output=True, text=True, timeout=300)
     assert purged.returncode == 0, purged.stderr
-    for path in ["/usr/bin/voltwatch", "/etc/voltwatch", "/lib/systemd/system/voltwatch.service", "/var/lib/voltwatch"]:
+    for path in ["/usr/bin/voltwatch", "/usr/lib/voltwatch", "/etc/voltwatch", "/lib/systemd/system/voltwatch.service",
+                 "/var/lib/voltwatch"]:
         assert not os.path.exists(path), path
     with pytest.raises(KeyError):
         pwd.getpwnam("voltwatch")
