@@ -23,7 +23,7 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --binary) BINARY="${2:?--binary needs a path}"; shift 2 ;;
     --out) OUT="${2:?--out needs a directory}"; shift 2 ;;
-    -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "package-deb: unknown argument $1 (see --help)" >&2; exit 64 ;;
   esac
 done
@@ -75,13 +75,14 @@ while read -r path; do
   esac
 done < <(awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }' <<< "$LINKED")
 [ "$bundled" -gt 0 ] || echo "package-deb: $BINARY loads nothing from the toolchain ($TOOLCHAIN_LIBS); nothing bundled" >&2
-strip --strip-unneeded "$PKG/usr/bin/voltwatch" "$PKG"/usr/lib/voltwatch/*.so 2>/dev/null || strip --strip-unneeded "$PKG/usr/bin/voltwatch"
+shopt -s nullglob
+runtime=("$PKG"/usr/lib/voltwatch/*.so*)
+shopt -u nullglob
+strip --strip-unneeded "$PKG/usr/bin/voltwatch" "${runtime[@]}"
 patchelf --set-rpath /usr/lib/voltwatch "$PKG/usr/bin/voltwatch"
-for lib in "$PKG"/usr/lib/voltwatch/*.so; do
-  [ -e "$lib" ] && patchelf --set-rpath '$ORIGIN' "$lib"
-done
+for lib in "${runtime[@]}"; do patchelf --set-rpath '$ORIGIN' "$lib"; done
 # Only what the binary and the bundled libraries load directly: dpkg resolves the rest.
-needed="$( { readelf -d "$BINARY"; for lib in "$PKG"/usr/lib/voltwatch/*.so; do [ -e "$lib" ] && readelf -d "$lib"; done; } \
+needed="$( { readelf -d "$BINARY"; for lib in "${runtime[@]}"; do readelf -d "$lib"; done; } \
   | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | sort -u)"
 depends=()
 for path in "${system_libs[@]}"; do
