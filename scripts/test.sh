@@ -4,6 +4,9 @@
 #
 #   scripts/test.sh            everything
 #   scripts/test.sh --swift    only the Swift test targets
+#
+# Environment: FUZZ_SECONDS (per fuzz target, default 10; 0 skips), PYTEST_WORKERS (end-to-end
+# tests at once, default 4; 1 runs them one by one).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -56,8 +59,9 @@ bash scripts/build-firmware.sh --sim
 # file's tests stay together on one worker (module fixtures, the package's install and purge).
 # The simulated board runs alone afterwards: simavr keeps the sketch's 100 ms only while it
 # has a core to itself, and late frames would be a different signal.
-step "Python end-to-end tests (real clients, ptys, umockdev, detection quality), four at a time"
-"$PY" -m pytest -q -p no:cacheprovider -n "${PYTEST_WORKERS:-4}" --dist loadfile tests --ignore=tests/firmware
+step "Python end-to-end tests (real clients, ptys, umockdev, detection quality), ${PYTEST_WORKERS:-4} at a time"
+if [ "${PYTEST_WORKERS:-4}" -gt 1 ]; then parallel=(-n "${PYTEST_WORKERS:-4}" --dist loadfile); else parallel=(); fi
+"$PY" -m pytest -q -p no:cacheprovider "${parallel[@]}" tests --ignore=tests/firmware
 
 step "Python end-to-end tests: the firmware on the simulated board (simavr)"
 "$PY" -m pytest -q -p no:cacheprovider tests/firmware
