@@ -14,7 +14,13 @@ ROOT=$PWD
 # Each step says how long the run has taken so far, so a slow step shows in CI's log.
 START=$SECONDS
 step() { printf '\n=== [%d s] %s\n' "$((SECONDS - START))" "$*"; }
-trap 'printf "\n=== [%d s] done\n" "$((SECONDS - START))"' EXIT
+FUZZ_PID=""
+finish() {
+  # A failing step must not leave the background fuzzing running.
+  [ -z "$FUZZ_PID" ] || kill -- "-$FUZZ_PID" 2>/dev/null || true
+  printf '\n=== [%d s] done\n' "$((SECONDS - START))"
+}
+trap finish EXIT
 
 step "setup: Debian packages and the Python test clients (in .venv)"
 bash scripts/setup.sh --test
@@ -49,8 +55,17 @@ step "portability: C targets on glibc and musl, Glibc imports guarded"
 bash scripts/portability.sh
 
 # Ten seconds a target keeps the whole run under CI's 30 minutes; longer runs: docs/fuzzing.md.
-step "fuzzing: libFuzzer on the parsers, ${FUZZ_SECONDS:-10} s per target (FUZZ_SECONDS=0 skips; docs/fuzzing.md)"
-[ "${FUZZ_SECONDS:-10}" = 0 ] || FUZZ_SECONDS="${FUZZ_SECONDS:-10}" bash scripts/fuzz.sh
+# The fuzzers (and their instrumented build) run at the lowest CPU priority beside the
+# end-to-end tests, which mostly wait: they get the cores the tests leave idle, and the tests
+# lose nothing to them. Their report is printed once they are done, before the simulated board.
+FUZZ_LOG="$ROOT/.build-fuzz/test-run.log"
+if [ "${FUZZ_SECONDS:-10}" != 0 ]; then
+  step "fuzzing: libFuzzer on the parsers, ${FUZZ_SECONDS:-10} s per target, in the background (FUZZ_SECONDS=0 skips; docs/fuzzing.md)"
+  mkdir -p "$(dirname "$FUZZ_LOG")"
+  # setsid: a process group of its own, so a failing step can stop it and all it started.
+  FUZZ_SECONDS="${FUZZ_SECONDS:-10}" setsid nice -n 19 bash scripts/fuzz.sh > "$FUZZ_LOG" 2>&1 &
+  FUZZ_PID=$!
+fi
 
 step "firmware build (Uno, Nano) and the simulated board"
 bash scripts/build-firmware.sh --sim
@@ -62,6 +77,15 @@ bash scripts/build-firmware.sh --sim
 step "Python end-to-end tests (real clients, ptys, umockdev, detection quality), ${PYTEST_WORKERS:-4} at a time"
 if [ "${PYTEST_WORKERS:-4}" -gt 1 ]; then parallel=(-n "${PYTEST_WORKERS:-4}" --dist loadfile); else parallel=(); fi
 "$PY" -m pytest -q -p no:cacheprovider "${parallel[@]}" tests --ignore=tests/firmware
+
+if [ -n "$FUZZ_PID" ]; then
+  step "fuzzing: waiting for the background run"
+  fuzz_status=0
+  wait "$FUZZ_PID" || fuzz_status=$?
+  FUZZ_PID=""
+  cat "$FUZZ_LOG"
+  [ "$fuzz_status" -eq 0 ] || { echo "fuzzing failed (status $fuzz_status; the report is above)" >&2; exit 1; }
+fi
 
 step "Python end-to-end tests: the firmware on the simulated board (simavr)"
 "$PY" -m pytest -q -p no:cacheprovider tests/firmware
