@@ -84,11 +84,25 @@ build_target() {
       local flags=()
       IFS=, read -ra kinds <<< "$SANITIZE"
       for kind in "${kinds[@]}"; do flags+=(--sanitize="$kind"); done
+      # SwiftPM passes one -sanitize= per kind, in an order that changes from run to run (a
+      # set), and swiftc keeps only the last: with address last, nothing was instrumented for
+      # coverage and libFuzzer ran blind. The combined flag, given last, is what swiftc keeps.
+      flags+=(-Xswiftc -sanitize="$SANITIZE")
       swift build -c release --package-path Fuzz/WebSocket --scratch-path "$OUT/websocket" "${flags[@]}" \
         2>&1 | grep -v -e "found 1 file(s) which are unhandled" -e "Cannot export local symbol" >&2
       [ "${PIPESTATUS[0]}" -eq 0 ] || { echo "fuzz: websocket build failed" >&2; return 1; }
-      cp "$(swift build -c release --package-path Fuzz/WebSocket --scratch-path "$OUT/websocket" --show-bin-path)/fuzz-websocket" \
-        "$OUT/bin/fuzz-websocket"
+      # SwiftNIO's code must carry libFuzzer's coverage counters, or the run finds nothing.
+      local bin_dir
+      bin_dir="$(swift build -c release --package-path Fuzz/WebSocket --scratch-path "$OUT/websocket" --show-bin-path)"
+      if [[ ",$SANITIZE," == *",fuzzer,"* ]]; then
+        local counters
+        counters="$(readelf -S "$bin_dir"/NIOWebSocket.build/*.o 2>/dev/null | grep -c sancov_cntrs || true)"
+        if [ "${counters:-0}" -eq 0 ]; then
+          echo "fuzz: the websocket target's SwiftNIO was built without coverage instrumentation" >&2
+          return 1
+        fi
+      fi
+      cp "$bin_dir/fuzz-websocket" "$OUT/bin/fuzz-websocket"
       ;;
   esac
 }
