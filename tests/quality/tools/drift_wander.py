@@ -44,7 +44,7 @@ def main():
     labels = json.load(open(os.path.join(folder, "labels.json")))
     print(f"{'trace':24} {'window':>7} {'drift':>8} {'elsewhere':>10} {'ratio':>7}")
     for name in sorted(labels):
-        events = labels[name]["events"] if isinstance(labels[name], dict) else labels[name]
+        events = labels[name]
         drifts = [e for e in events if e["kind"] == "drift"]
         if not drifts:
             continue
