@@ -65,19 +65,18 @@ if grep -q "not found" <<< "$LINKED"; then
   grep "not found" <<< "$LINKED" >&2
   exit 69
 fi
-bundled=0
 system_libs=()
 while read -r path; do
   [ -n "$path" ] || continue
   case "$(readlink -f "$path")" in
-    "$TOOLCHAIN_LIBS"/*) install -m 0644 "$path" "$PKG/usr/lib/voltwatch/"; bundled=$((bundled + 1)) ;;
+    "$TOOLCHAIN_LIBS"/*) install -m 0644 "$path" "$PKG/usr/lib/voltwatch/" ;;
     *) system_libs+=("$path") ;;
   esac
 done < <(awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }' <<< "$LINKED")
-[ "$bundled" -gt 0 ] || echo "package-deb: $BINARY loads nothing from the toolchain ($TOOLCHAIN_LIBS); nothing bundled" >&2
 shopt -s nullglob
 runtime=("$PKG"/usr/lib/voltwatch/*.so*)
 shopt -u nullglob
+[ ${#runtime[@]} -gt 0 ] || echo "package-deb: $BINARY loads nothing from the toolchain ($TOOLCHAIN_LIBS); nothing bundled" >&2
 strip --strip-unneeded "$PKG/usr/bin/voltwatch" "${runtime[@]}"
 patchelf --set-rpath /usr/lib/voltwatch "$PKG/usr/bin/voltwatch"
 for lib in "${runtime[@]}"; do patchelf --set-rpath '$ORIGIN' "$lib"; done
