@@ -11,6 +11,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 
+export FUZZ_SECONDS="${FUZZ_SECONDS:-10}"
+PYTEST_WORKERS="${PYTEST_WORKERS:-4}"
+
 # Each step says how long the run has taken so far, so a slow step shows in CI's log.
 START=$SECONDS
 step() { printf '\n=== [%d s] %s\n' "$((SECONDS - START))" "$*"; }
@@ -61,11 +64,11 @@ bash scripts/portability.sh
 # 119 s alone; beside two at normal priority it ran late and failed). Their report is printed
 # at the end.
 FUZZ_LOG="$ROOT/.build-fuzz/test-run.log"
-if [ "${FUZZ_SECONDS:-10}" != 0 ]; then
-  step "fuzzing: libFuzzer on the parsers, ${FUZZ_SECONDS:-10} s per target, in the background (FUZZ_SECONDS=0 skips; docs/fuzzing.md)"
+if [ "$FUZZ_SECONDS" != 0 ]; then
+  step "fuzzing: libFuzzer on the parsers, $FUZZ_SECONDS s per target, in the background (FUZZ_SECONDS=0 skips; docs/fuzzing.md)"
   mkdir -p "$(dirname "$FUZZ_LOG")"
   # setsid: a process group of its own, so a failing step can stop it and all it started.
-  FUZZ_SECONDS="${FUZZ_SECONDS:-10}" setsid nice -n 19 bash scripts/fuzz.sh > "$FUZZ_LOG" 2>&1 &
+  setsid nice -n 19 bash scripts/fuzz.sh > "$FUZZ_LOG" 2>&1 &
   FUZZ_PID=$!
 fi
 
@@ -76,8 +79,8 @@ bash scripts/build-firmware.sh --sim
 # file's tests stay together on one worker (module fixtures, the package's install and purge).
 # The simulated board runs after them, without other tests: simavr keeps the sketch's 100 ms
 # only while it has a core to itself, and late frames would be a different signal.
-step "Python end-to-end tests (real clients, ptys, umockdev, detection quality), ${PYTEST_WORKERS:-4} at a time"
-if [ "${PYTEST_WORKERS:-4}" -gt 1 ]; then parallel=(-n "${PYTEST_WORKERS:-4}" --dist loadfile); else parallel=(); fi
+step "Python end-to-end tests (real clients, ptys, umockdev, detection quality), $PYTEST_WORKERS at a time"
+if [ "$PYTEST_WORKERS" -gt 1 ]; then parallel=(-n "$PYTEST_WORKERS" --dist loadfile); else parallel=(); fi
 "$PY" -m pytest -q -p no:cacheprovider "${parallel[@]}" tests --ignore=tests/firmware
 
 step "Python end-to-end tests: the firmware on the simulated board (simavr)"
