@@ -50,6 +50,55 @@ struct SortedWindowTests {
         }
     }
 
+    /// The median of |x − center| over `values`, computed from scratch.
+    static func referenceMAD(_ values: [Double], around center: Double) -> Double {
+        let deviations = values.map { abs($0 - center) }.sorted()
+        let n = deviations.count
+        return (deviations[(n - 1) / 2] + deviations[n / 2]) / 2
+    }
+
+    @Test("the MAD around any center is the median of the deviations", arguments: [1, 2, 3, 8, 50, 51])
+    func medianAbsoluteDeviationMatchesTheDefinition(capacity: Int) {
+        var rng = SplitMix64(seed: 0x3AD + UInt64(capacity))
+        var window = SortedWindow(capacity: capacity)
+        var history: [Double] = []
+        var failures = 0
+        for step in 0..<2_000 {
+            // Duplicates, outliers, and a level that steps now and then.
+            let level = Double(step / 300)
+            let v: Double = rng.next() % 10 == 0
+                ? Double(Int64(rng.next() % 2001) - 1000) / 7
+                : level + Bench.quantise(2.5 + 0.01 * rng.gaussian())
+            window.push(v)
+            history.append(v)
+            let last = Array(history.suffix(capacity))
+            // The median (the detectors' center), a held value, and centers outside the window.
+            let centers = [window.median, v, last.min()! - 1, last.max()! + 1, window.quantile(0.3)]
+            for center in centers {
+                let expected = Self.referenceMAD(last, around: center)
+                let actual = window.medianAbsoluteDeviation(around: center)
+                if actual != expected {
+                    failures += 1
+                    Issue.record("step \(step), center \(center): MAD \(actual) != \(expected)")
+                }
+            }
+            if failures > 5 { break }
+        }
+    }
+
+    @Test func medianAbsoluteDeviationOfAKnownWindow() {
+        var window = SortedWindow(capacity: 5)
+        for v in [1.0, 2, 3, 4, 100] { window.push(v) }
+        // Deviations from the median 3: 2, 1, 0, 1, 97 -> sorted 0, 1, 1, 2, 97.
+        #expect(window.medianAbsoluteDeviation(around: 3) == 1)
+        window.push(5)   // 2, 3, 4, 100, 5: median 4; deviations 2, 1, 0, 96, 1
+        #expect(window.medianAbsoluteDeviation(around: 4) == 1)
+        var even = SortedWindow(capacity: 4)
+        for v in [0.0, 1, 10, 12] { even.push(v) }
+        // Around 5.5: 5.5, 4.5, 4.5, 6.5 -> middle two 4.5 and 5.5.
+        #expect(even.medianAbsoluteDeviation(around: 5.5) == 5)
+    }
+
     @Test func quantilesOfAKnownWindow() {
         var window = SortedWindow(capacity: 4)
         for v in [9.0, 1, 5, 3, 7] { window.push(v) }   // holds 1, 5, 3, 7

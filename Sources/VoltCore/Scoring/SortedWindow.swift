@@ -23,18 +23,15 @@ public struct SortedWindow: Sendable {
             sorted.insert(value, at: insertionIndex(of: value))
             return
         }
+        // A quantised signal often repeats the value it had a window ago: nothing moves.
+        if value == evicted { return }
         // Replace the evicted value in place, then slide the new one to its position: one
         // pass over the elements between them instead of a remove and an insert.
         sorted.withUnsafeMutableBufferPointer { buf in
             let base = buf.baseAddress!
             let n = buf.count
             // The first element not less than `evicted` is an equal one: it is in the window.
-            var low = 0, high = n
-            while low < high {
-                let mid = (low + high) >> 1
-                if base[mid] < evicted { low = mid + 1 } else { high = mid }
-            }
-            var i = low
+            var i = SortedWindow.lowerBound(of: evicted, in: UnsafeBufferPointer(buf))
             if value > evicted {
                 while i + 1 < n && base[i + 1] < value {
                     base[i] = base[i + 1]
@@ -66,39 +63,45 @@ public struct SortedWindow: Sendable {
     public var median: Double { quantile(0.5) }
 
     /// The median absolute deviation from `center` (normally the median): the median of
-    /// |x − center| over the window. Found by walking outward from `center` with two
-    /// pointers, since the deviations on each side are already in order — about n/2 steps,
-    /// no allocation. Unlike the interquartile range, it ignores up to half the window
-    /// being somewhere else (a step to a new level), which is what keeps a level shift
+    /// |x − center| over the window. Unlike the interquartile range, it ignores up to half the
+    /// window being somewhere else (a step to a new level), which is what keeps a level shift
     /// visible for as long as the median stays on the old level.
+    ///
+    /// The deviations on each side of `center` are already in order (rising to the right of
+    /// it, and to the left of it read leftwards), so the middle one of all of them is the
+    /// k-th smallest of two sorted runs: found by a binary search over how many of the k
+    /// come from the right, O(log n) and no allocation (a merge walking outward took n/2
+    /// steps, each a branch the processor could not predict).
     public func medianAbsoluteDeviation(around center: Double) -> Double {
         let n = sorted.count
         precondition(n > 0, "MAD of an empty window")
         return sorted.withUnsafeBufferPointer { s in
-            // right: first index with s[right] >= center; left = right - 1.
-            var low = 0, high = n
+            // Where the values pass `center`: any split with nothing greater before it and
+            // nothing smaller after it will do (values equal to `center` deviate by 0 on
+            // either side). Around the median the middle is one, so no search is needed.
+            let middle = n / 2
+            let split = (middle == 0 || s[middle - 1] <= center) && (middle == n || s[middle] >= center)
+                ? middle : SortedWindow.lowerBound(of: center, in: s)
+            let rightCount = n - split
+            let leftCount = split
+            // i-th smallest deviation at or right of center, j-th smallest left of it.
+            @inline(__always) func right(_ i: Int) -> Double { s[split + i] - center }
+            @inline(__always) func left(_ j: Int) -> Double { center - s[split - 1 - j] }
+            // Take the m = (n-1)/2 + 1 smallest deviations: i from the right, m - i from the
+            // left, with i the smallest count for which the next right one is no smaller than
+            // the last left one taken.
+            let m = (n - 1) / 2 + 1
+            var low = Swift.max(0, m - leftCount), high = Swift.min(m, rightCount)
             while low < high {
-                let mid = (low + high) >> 1
-                if s[mid] < center { low = mid + 1 } else { high = mid }
+                let i = (low + high) >> 1
+                if right(i) < left(m - i - 1) { low = i + 1 } else { high = i }
             }
-            var right = low
-            var left = low - 1
-            // Take the (n-1)/2-th and n/2-th smallest deviations (0-based) and average them.
-            let lowerRank = (n - 1) / 2
-            let upperRank = n / 2
-            var lowerValue = 0.0
-            var rank = 0
-            while true {
-                let takeRight: Bool
-                if left < 0 { takeRight = true } else if right >= n { takeRight = false } else {
-                    takeRight = s[right] - center <= center - s[left]
-                }
-                let deviation: Double
-                if takeRight { deviation = s[right] - center; right += 1 } else { deviation = center - s[left]; left -= 1 }
-                if rank == lowerRank { lowerValue = deviation }
-                if rank == upperRank { return (lowerValue + deviation) / 2 }
-                rank += 1
-            }
+            let i = low, j = m - low
+            let lower = Swift.max(i > 0 ? right(i - 1) : -.infinity, j > 0 ? left(j - 1) : -.infinity)
+            if n % 2 == 1 { return lower }
+            // Even count: the median is the mean of the m-th and the next smallest deviation.
+            let upper = Swift.min(i < rightCount ? right(i) : .infinity, j < leftCount ? left(j) : .infinity)
+            return (lower + upper) / 2
         }
     }
 
@@ -114,12 +117,26 @@ public struct SortedWindow: Sendable {
     public var sortedValues: [Double] { sorted }
 
     private func insertionIndex(of value: Double) -> Int {
-        var low = 0, high = sorted.count
-        while low < high {
-            let mid = (low + high) >> 1
-            if sorted[mid] < value { low = mid + 1 } else { high = mid }
+        sorted.withUnsafeBufferPointer { SortedWindow.lowerBound(of: value, in: $0) }
+    }
+
+    /// The first index whose element is not less than `value` (`s.count` if none): the
+    /// number of elements less than it. Counted rather than bisected: the windows hold tens
+    /// of values, the count is compared four at a time with vector instructions and takes
+    /// the same steps whatever the data, while each halving of a binary search is a branch
+    /// the processor mispredicts half the time.
+    @inline(__always)
+    static func lowerBound(of value: Double, in s: UnsafeBufferPointer<Double>) -> Int {
+        var length = s.count
+        guard length > 0 else { return 0 }
+        var first = 0
+        while length > 1 {
+            let half = length &>> 1
+            let less = s[first &+ half &- 1] < value
+            first &+= half & (0 &- Int(truncatingIfNeeded: unsafeBitCast(less, to: UInt8.self)))
+            length &-= half
         }
-        return low
+        return first &+ (s[first] < value ? 1 : 0)
     }
 
 }
