@@ -178,4 +178,10 @@ struct ScorerTests {
         #expect(stream.scorer.samplesSeen == 0)
         #expect(stream.counters.frames == 300, "counters describe the stream, not the model")
     }
+
+    /// Every layer passes results by value; above 128 bytes each copy is a call to memcpy
+    /// (ScoredResult.swift says why the fields are ordered as they are).
+    @Test func aResultFitsInWhatTheCompilerCopiesInline() {
+        #expect(MemoryLayout<ScoredResult>.size <= 128)
+    }
 }

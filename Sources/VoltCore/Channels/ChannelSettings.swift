@@ -31,9 +31,10 @@ public struct ChannelSettings: Sendable, Equatable {
 /// How a result names its stream: the channel it came from, the user's name, the unit.
 /// Results of a stream without a channel or settings carry none (the original format).
 public struct StreamLabel: Sendable, Equatable {
-    public var channel: AnalogChannel?
-    public var name: String?
+    // Strings first: 34 bytes instead of 40, which keeps ``ScoredResult`` within 128.
     public var unit: String
+    public var name: String?
+    public var channel: AnalogChannel?
 
     public init(channel: AnalogChannel?, name: String?, unit: String) {
         self.channel = channel
