@@ -29,6 +29,8 @@ struct Rarity: Sendable {
     /// log₂ of the lower edge of bin 0; smaller certainties are only counted in the total.
     static let lowestLog2 = -4.0
     static let binsPerOctave = 2.0
+    /// The fraction bits of √2's significand (1.4142135623730951).
+    static let sqrt2FractionBits: UInt64 = 0x6_A09E_667F_3BCD
 
     private var counts: [Double]
     /// Decayed sample count, in units of ``weight``.
@@ -49,13 +51,16 @@ struct Rarity: Sendable {
     var history: Double { total / weight }
 
     @inline(__always)
-    private static func bin(_ c: Double) -> Int? {
+    static func bin(_ c: Double) -> Int? {
         guard c >= 0.0625 else { return nil }  // 2^lowestLog2
         guard c.isFinite else { return bins - 1 }
         // Half-octave bins from the binary exponent and whether the significand passes √2:
-        // the same as ⌊2·(log₂ c + 4)⌋, without a logarithm on every sample.
-        let b = 2 * (Int(c.exponent) + 4) + (c.significand >= 1.4142135623730951 ? 1 : 0)
-        return min(b, bins - 1)
+        // the same as ⌊2·(log₂ c + 4)⌋, without a logarithm on every sample. Both are read
+        // from the bits (c is normal here): the significand's fraction bits grow with it, so
+        // comparing them with √2's is comparing the significands.
+        let exponent = Int(c.exponentBitPattern) - 1023
+        let upperHalf = c.significandBitPattern >= Rarity.sqrt2FractionBits ? 1 : 0
+        return min(2 * (exponent + 4) + upperHalf, bins - 1)
     }
 
     /// −log₁₀ P(statistic ≥ c) over the remembered history, taken to be at least

@@ -1,0 +1,45 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Testing
+@testable import VoltCore
+
+@Suite("Rarity")
+struct RarityTests {
+    @Test func theSquareRootOfTwoConstantIsTheSquareRootOfTwo() {
+        #expect(Rarity.sqrt2FractionBits == (2.0).squareRoot().significandBitPattern)
+    }
+
+    /// The bins are half octaves from 2^-4 up: bin ⌊2·(log₂ c + 4)⌋, the last one open-ended.
+    @Test("a certainty falls in the half-octave bin of its logarithm")
+    func binsAreHalfOctaves() {
+        var rng = SplitMix64(seed: 0xB1E5)
+        var checked = 0
+        for _ in 0..<20_000 {
+            // Log-uniform over 2^-4 ... 2^22, past the last bin's lower edge.
+            let c = exp2(-4 + 26 * Double(rng.next() % 1_000_000) / 1_000_000)
+            let expected = min(Int((2 * (log2(c) + 4)).rounded(.down)), Rarity.bins - 1)
+            // log2 may round across an edge that the bits place exactly; skip values within
+            // a rounding error of a half-octave edge.
+            let position = 2 * (log2(c) + 4)
+            if abs(position - position.rounded()) < 1e-9 { continue }
+            #expect(Rarity.bin(c) == expected, "c = \(c)")
+            checked += 1
+        }
+        #expect(checked > 19_000)
+    }
+
+    @Test func edgesAndOutsideValues() {
+        #expect(Rarity.bin(0.0625) == 0)
+        #expect(Rarity.bin(0.0625.nextDown) == nil)
+        #expect(Rarity.bin(0) == nil)
+        #expect(Rarity.bin(-1) == nil)
+        #expect(Rarity.bin(.nan) == nil)
+        #expect(Rarity.bin(1) == 8)
+        #expect(Rarity.bin((2.0).squareRoot()) == 9)
+        #expect(Rarity.bin((2.0).squareRoot().nextDown) == 8)
+        #expect(Rarity.bin(2) == 10)
+        #expect(Rarity.bin(.infinity) == Rarity.bins - 1)
+        #expect(Rarity.bin(1e300) == Rarity.bins - 1)
+    }
+}
