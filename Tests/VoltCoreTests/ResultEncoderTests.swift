@@ -55,6 +55,12 @@ struct ResultEncoderTests {
         #expect((object["confidence"] as? NSNumber)?.doubleValue == 0.87)
     }
 
+    @Test("every severity is written as its name", arguments: Severity.allCases)
+    func severityIsItsName(severity: Severity) throws {
+        let object = try Self.object(ResultEncoder.json(Self.result(severity: severity), device: "d"))
+        #expect(object["severity"] as? String == severity.rawValue)
+    }
+
     @Test func kindsAreWrittenInTheirFixedOrder() {
         let json = ResultEncoder.json(Self.result(kinds: [.lostFrames, .spike, .drift, .outOfRange]), device: "d")
         #expect(json.contains(#""kinds":["spike","drift","out_of_range","lost_frames"]"#))

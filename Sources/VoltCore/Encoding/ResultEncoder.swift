@@ -33,21 +33,21 @@ public enum ResultEncoder {
         out.append(contentsOf: device.literal)
         append(",\"seq\":", to: &out)
         if let seq = result.seq { JSONText.appendInteger(UInt64(seq), to: &out) } else { append("null", to: &out) }
-        append(",\"severity\":\"", to: &out)
-        append(result.severity.rawValue, to: &out)
-        append("\",\"kinds\":[", to: &out)
+        append(",\"severity\":", to: &out)
+        append(literal(result.severity), to: &out)
+        append(",\"kinds\":[", to: &out)
         var first = true
         for kind in result.kinds {
             if !first { out.append(UInt8(ascii: ",")) }
             first = false
             out.append(UInt8(ascii: "\""))
-            append(kind.rawValue, to: &out)
+            appendText(kind.rawValue, to: &out)
             out.append(UInt8(ascii: "\""))
         }
         append("],\"reasons\":[", to: &out)
         for (i, reason) in result.reasons.enumerated() {
             if i > 0 { out.append(UInt8(ascii: ",")) }
-            append(JSONText.string(reason), to: &out)
+            appendText(JSONText.string(reason), to: &out)
         }
         append("],\"episode\":", to: &out)
         if let episode = result.episode { JSONText.appendInteger(episode, to: &out) } else { append("null", to: &out) }
@@ -68,9 +68,9 @@ public enum ResultEncoder {
             append("null", to: &out)
         }
         append(",\"name\":", to: &out)
-        append(label.name.map(JSONText.string) ?? "null", to: &out)
+        appendText(label.name.map(JSONText.string) ?? "null", to: &out)
         append(",\"unit\":", to: &out)
-        append(JSONText.string(label.unit), to: &out)
+        appendText(JSONText.string(label.unit), to: &out)
         append(",\"adc_raw\":", to: &out)
         if let raw = result.adcRaw { JSONText.appendInteger(UInt64(raw), to: &out) } else { append("null", to: &out) }
         append(",\"pin_volts\":", to: &out)
@@ -98,13 +98,27 @@ public enum ResultEncoder {
 
     // MARK: Pieces
 
+    /// The severity as a JSON string, quotes included: a static literal rather than
+    /// `rawValue`, whose bytes would be copied out of a `String` for every result.
+    private static func literal(_ severity: Severity) -> StaticString {
+        switch severity {
+        case .normal: "\"normal\""
+        case .watch: "\"watch\""
+        case .warning: "\"warning\""
+        case .critical: "\"critical\""
+        }
+    }
+
     @inline(__always)
     private static func append(_ text: StaticString, to out: inout [UInt8]) {
         out.append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
     }
 
+    /// Named apart from the `StaticString` form on purpose: a string literal prefers `String`
+    /// when both overloads exist, and copying a literal's bytes out of a `String` for every
+    /// field of every result cost about a tenth of a replay's time.
     @inline(__always)
-    private static func append(_ text: String, to out: inout [UInt8]) {
+    private static func appendText(_ text: String, to out: inout [UInt8]) {
         out.append(contentsOf: text.utf8)
     }
 }
