@@ -5,10 +5,13 @@ import Testing
 /// standard library's shortest round-trip formatting gives, so output never depends on
 /// which path wrote it.
 @Suite struct NumberEncodingTests {
-    private func encoded(_ value: Double) -> String {
-        var out: [UInt8] = []
-        JSONText.appendNumber(value, to: &out)
-        return String(decoding: out, as: UTF8.self)
+    private func encoded(_ value: Double) -> String { JSONText.number(value) }
+
+    /// The path scores take, which skips the few-decimals test.
+    private func encodedAsScore(_ value: Double) -> String {
+        String(decoding: [UInt8](capacity: JSONText.maxNumberLength) {
+            JSONText.appendNumber(value, fewDecimals: false, to: &$0)
+        }, as: UTF8.self)
     }
 
     @Test("ADC-like readings and scores are written as description writes them")
@@ -26,6 +29,7 @@ import Testing
         }
         for value in values where value != value.rounded(.towardZero) {
             #expect(encoded(value) == value.description, "\(value)")
+            #expect(encodedAsScore(value) == value.description, "\(value)")
             #expect(Double(encoded(value)) == value)
         }
     }

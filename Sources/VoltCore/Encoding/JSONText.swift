@@ -5,16 +5,12 @@ public enum JSONText {
     /// The shortest text that reads back as exactly `value` (Swift's `description`), which is
     /// valid JSON for every finite double. Non-finite values, which JSON cannot hold, become null.
     public static func number(_ value: Double) -> String {
-        var out: [UInt8] = []
-        appendNumber(value, to: &out)
-        return String(decoding: out, as: UTF8.self)
+        String(decoding: [UInt8](capacity: maxNumberLength) { appendNumber(value, to: &$0) }, as: UTF8.self)
     }
 
     /// Epoch milliseconds as seconds with a three-digit fraction: `1732170000.123`.
     public static func seconds(fromMilliseconds ms: Int64) -> String {
-        var out: [UInt8] = []
-        appendSeconds(fromMilliseconds: ms, to: &out)
-        return String(decoding: out, as: UTF8.self)
+        String(decoding: [UInt8](capacity: maxNumberLength) { appendSeconds(fromMilliseconds: ms, to: &$0) }, as: UTF8.self)
     }
 
     /// A JSON string literal, quotes included.
@@ -38,19 +34,42 @@ public enum JSONText {
     }
 
     // MARK: Bytes (the one implementation; the String forms above wrap these)
+    //
+    // They write into an `OutputSpan`, the spare capacity of the caller's array: a result is
+    // written with one capacity check per byte and no other bookkeeping, where appending to
+    // the array itself checked its uniqueness and capacity for every field and byte.
+
+    /// The most bytes any of the number writers below writes: a double's shortest form is at
+    /// most 24 characters (`-2.2250738585072014e-308`), a UInt64 20 digits, and seconds from
+    /// milliseconds a sign, 16 digits, a point and three decimals.
+    static let maxNumberLength = 32
+
+    @inline(__always)
+    static func append(_ text: StaticString, to out: inout OutputSpan<UInt8>) {
+        let bytes = text.utf8Start
+        for i in 0..<text.utf8CodeUnitCount { out.append(bytes[i]) }
+    }
+
+    @inline(__always)
+    static func append(text: String, to out: inout OutputSpan<UInt8>) {
+        for byte in text.utf8 { out.append(byte) }
+    }
 
     /// Shortest text that reads back as exactly `value` (the standard library's), or an
     /// integer when the value is whole; null for the non-finite values JSON cannot hold.
-    static func appendNumber(_ value: Double, to out: inout [UInt8]) {
-        guard value.isFinite else { return out.append(contentsOf: "null".utf8) }
+    /// `fewDecimals`: whether the value is likely a reading with a few decimals (`2.502`),
+    /// worth the fast path's test; a score almost never is, and the test's six divisions
+    /// would only be wasted on it. The text is the same either way.
+    static func appendNumber(_ value: Double, fewDecimals: Bool = true, to out: inout OutputSpan<UInt8>) {
+        guard value.isFinite else { return append("null", to: &out) }
         if value == value.rounded(.towardZero) && abs(value) < 1e15 {
             let whole = Int64(value)
             if whole < 0 || (whole == 0 && value.sign == .minus) { out.append(UInt8(ascii: "-")) }
             appendInteger(whole.magnitude, to: &out)
             return
         }
-        if appendShortDecimal(value, to: &out) { return }
-        out.append(contentsOf: value.description.utf8)
+        if fewDecimals && appendShortDecimal(value, to: &out) { return }
+        append(text: value.description, to: &out)
     }
 
     private static let powersOfTen: (Double, Double, Double, Double, Double, Double) = (10, 100, 1e3, 1e4, 1e5, 1e6)
@@ -59,7 +78,7 @@ public enum JSONText {
     /// is exactly the double nearest N / 10^k for some k ≤ 6, "N with k decimals" is the
     /// shortest text that reads back as `value` — what `description` prints — without
     /// building a String. Limited to magnitudes `description` writes without an exponent.
-    static func appendShortDecimal(_ value: Double, to out: inout [UInt8]) -> Bool {
+    static func appendShortDecimal(_ value: Double, to out: inout OutputSpan<UInt8>) -> Bool {
         let magnitude = abs(value)
         guard magnitude >= 0.001 && magnitude < 1e9 else { return false }
         var k = 0
@@ -92,8 +111,8 @@ public enum JSONText {
     }
 
     /// A value in [0, 1] rounded to `decimals` places, trailing zeros dropped (`0.875`, `1`, `0`).
-    static func appendFraction(_ value: Double, decimals: Int, to out: inout [UInt8]) {
-        guard value.isFinite else { return out.append(contentsOf: "null".utf8) }
+    static func appendFraction(_ value: Double, decimals: Int, to out: inout OutputSpan<UInt8>) {
+        guard value.isFinite else { return append("null", to: &out) }
         var scale: UInt64 = 1
         for _ in 0..<decimals { scale *= 10 }
         let clamped = min(max(value, 0), 1)
@@ -112,7 +131,7 @@ public enum JSONText {
         }
     }
 
-    static func appendInteger(_ value: UInt64, to out: inout [UInt8]) {
+    static func appendInteger(_ value: UInt64, to out: inout OutputSpan<UInt8>) {
         if value < 10 {
             out.append(UInt8(ascii: "0") + UInt8(value))
             return
@@ -126,12 +145,12 @@ public enum JSONText {
                 scratch[i] = UInt8(ascii: "0") + UInt8(n % 10)
                 n /= 10
             }
-            out.append(contentsOf: scratch[i...])
+            for j in i..<scratch.count { out.append(scratch[j]) }
         }
     }
 
     /// Epoch milliseconds as seconds with exactly three decimals: `1732170000.123`.
-    static func appendSeconds(fromMilliseconds ms: Int64, to out: inout [UInt8]) {
+    static func appendSeconds(fromMilliseconds ms: Int64, to out: inout OutputSpan<UInt8>) {
         if ms < 0 { out.append(UInt8(ascii: "-")) }
         let magnitude = ms.magnitude
         appendInteger(magnitude / 1000, to: &out)

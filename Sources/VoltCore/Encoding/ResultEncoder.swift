@@ -20,67 +20,98 @@ public enum ResultEncoder {
 
     /// Appends `{"anomaly_score":...,"reasons":[...],"episode":N|null}` (no newline) to `out`.
     public static func append(_ result: ScoredResult, device: Device, to out: inout [UInt8]) {
-        append("{\"anomaly_score\":", to: &out)
-        JSONText.appendNumber(result.anomalyScore, to: &out)
-        append(result.isAnomaly ? ",\"is_anomaly\":true,\"confidence\":" : ",\"is_anomaly\":false,\"confidence\":", to: &out)
+        append(result, device: device, newline: false, to: &out)
+    }
+
+    /// Writes the whole object into the array's spare capacity in one pass. The capacity asked
+    /// for is an upper bound: the fixed text, six numbers of at most ``JSONText/maxNumberLength``
+    /// bytes, and the strings (device, kinds, reasons, label) at their escaped lengths.
+    private static func append(_ result: ScoredResult, device: Device, newline: Bool, to out: inout [UInt8]) {
+        // Escaped once, to know their lengths; only anomalies have reasons.
+        let reasons = result.reasons.map(JSONText.string)
+        let name = result.label.map { $0.name.map(JSONText.string) ?? "null" }
+        let unit = result.label.map { JSONText.string($0.unit) }
+        var bound = fixedLength + device.literal.count + 7 * JSONText.maxNumberLength
+        for kind in result.kinds { bound += kind.rawValue.utf8.count + 3 }
+        for reason in reasons { bound += reason.utf8.count + 1 }
+        if let name, let unit { bound += labelLength + name.utf8.count + unit.utf8.count }
+        out.append(addingCapacity: bound) { span in
+            write(result, device: device, reasons: reasons, name: name, unit: unit, to: &span)
+            if newline { span.append(0x0A) }
+        }
+    }
+
+    private static func write(
+        _ result: ScoredResult, device: Device, reasons: [String], name: String?, unit: String?,
+        to out: inout OutputSpan<UInt8>
+    ) {
+        JSONText.append("{\"anomaly_score\":", to: &out)
+        JSONText.appendNumber(result.anomalyScore, fewDecimals: false, to: &out)
+        JSONText.append(result.isAnomaly ? ",\"is_anomaly\":true,\"confidence\":" : ",\"is_anomaly\":false,\"confidence\":", to: &out)
         // Four decimals: a trust level, unlike the score, needs no 17 significant digits.
         JSONText.appendFraction(result.confidence, decimals: 4, to: &out)
-        append(",\"timestamp\":", to: &out)
+        JSONText.append(",\"timestamp\":", to: &out)
         JSONText.appendSeconds(fromMilliseconds: result.timestampMs, to: &out)
-        append(",\"voltage\":", to: &out)
+        JSONText.append(",\"voltage\":", to: &out)
         JSONText.appendNumber(result.voltage, to: &out)
-        append(",\"device\":", to: &out)
-        out.append(contentsOf: device.literal)
-        append(",\"seq\":", to: &out)
-        if let seq = result.seq { JSONText.appendInteger(UInt64(seq), to: &out) } else { append("null", to: &out) }
-        append(",\"severity\":", to: &out)
-        append(literal(result.severity), to: &out)
-        append(",\"kinds\":[", to: &out)
+        JSONText.append(",\"device\":", to: &out)
+        for byte in device.literal { out.append(byte) }
+        JSONText.append(",\"seq\":", to: &out)
+        if let seq = result.seq { JSONText.appendInteger(UInt64(seq), to: &out) } else { JSONText.append("null", to: &out) }
+        JSONText.append(",\"severity\":", to: &out)
+        JSONText.append(literal(result.severity), to: &out)
+        JSONText.append(",\"kinds\":[", to: &out)
         var first = true
         for kind in result.kinds {
             if !first { out.append(UInt8(ascii: ",")) }
             first = false
             out.append(UInt8(ascii: "\""))
-            appendText(kind.rawValue, to: &out)
+            JSONText.append(text: kind.rawValue, to: &out)
             out.append(UInt8(ascii: "\""))
         }
-        append("],\"reasons\":[", to: &out)
-        for (i, reason) in result.reasons.enumerated() {
+        JSONText.append("],\"reasons\":[", to: &out)
+        for (i, reason) in reasons.enumerated() {
             if i > 0 { out.append(UInt8(ascii: ",")) }
-            appendText(JSONText.string(reason), to: &out)
+            JSONText.append(text: reason, to: &out)
         }
-        append("],\"episode\":", to: &out)
-        if let episode = result.episode { JSONText.appendInteger(episode, to: &out) } else { append("null", to: &out) }
-        if let label = result.label { appendLabel(label, of: result, to: &out) }
+        JSONText.append("],\"episode\":", to: &out)
+        if let episode = result.episode { JSONText.appendInteger(episode, to: &out) } else { JSONText.append("null", to: &out) }
+        if let label = result.label, let name, let unit { writeLabel(label, name: name, unit: unit, of: result, to: &out) }
         out.append(UInt8(ascii: "}"))
     }
 
     /// `,"channel":"A1","name":"House battery","unit":"V","adc_raw":612,"pin_volts":2.99`: only
     /// for a stream with a channel or settings, so a plain board's results keep the original
-    /// format byte for byte.
-    private static func appendLabel(_ label: StreamLabel, of result: ScoredResult, to out: inout [UInt8]) {
-        append(",\"channel\":", to: &out)
+    /// format byte for byte. `name` and `unit` are already JSON text.
+    private static func writeLabel(_ label: StreamLabel, name: String, unit: String, of result: ScoredResult,
+                                   to out: inout OutputSpan<UInt8>) {
+        JSONText.append(",\"channel\":", to: &out)
         if let channel = label.channel {
-            append("\"A", to: &out)
+            JSONText.append("\"A", to: &out)
             JSONText.appendInteger(UInt64(channel.index), to: &out)
             out.append(UInt8(ascii: "\""))
         } else {
-            append("null", to: &out)
+            JSONText.append("null", to: &out)
         }
-        append(",\"name\":", to: &out)
-        appendText(label.name.map(JSONText.string) ?? "null", to: &out)
-        append(",\"unit\":", to: &out)
-        appendText(JSONText.string(label.unit), to: &out)
-        append(",\"adc_raw\":", to: &out)
-        if let raw = result.adcRaw { JSONText.appendInteger(UInt64(raw), to: &out) } else { append("null", to: &out) }
-        append(",\"pin_volts\":", to: &out)
+        JSONText.append(",\"name\":", to: &out)
+        JSONText.append(text: name, to: &out)
+        JSONText.append(",\"unit\":", to: &out)
+        JSONText.append(text: unit, to: &out)
+        JSONText.append(",\"adc_raw\":", to: &out)
+        if let raw = result.adcRaw { JSONText.appendInteger(UInt64(raw), to: &out) } else { JSONText.append("null", to: &out) }
+        JSONText.append(",\"pin_volts\":", to: &out)
         JSONText.appendNumber(result.pinVolts ?? result.voltage, to: &out)
     }
 
+    /// The fixed text of a result, more than counted: the field names, punctuation, the longest
+    /// literal of each choice (`false`, `"critical"`, `null`) and a newline.
+    private static let fixedLength = 256
+    /// The same for the label's fields (names, punctuation, `"A5"`, `null`s).
+    private static let labelLength = 96
+
     /// The same object followed by `\n`, for JSON-lines output.
     public static func appendLine(_ result: ScoredResult, device: Device, to out: inout [UInt8]) {
-        append(result, device: device, to: &out)
-        out.append(0x0A)
+        append(result, device: device, newline: true, to: &out)
     }
 
     /// `{"anomaly_score":...,"reasons":[...]}` as a string, for one-off use.
@@ -107,18 +138,5 @@ public enum ResultEncoder {
         case .warning: "\"warning\""
         case .critical: "\"critical\""
         }
-    }
-
-    @inline(__always)
-    private static func append(_ text: StaticString, to out: inout [UInt8]) {
-        out.append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
-    }
-
-    /// Named apart from the `StaticString` form on purpose: a string literal prefers `String`
-    /// when both overloads exist, and copying a literal's bytes out of a `String` for every
-    /// field of every result cost about a tenth of a replay's time.
-    @inline(__always)
-    private static func appendText(_ text: String, to out: inout [UInt8]) {
-        out.append(contentsOf: text.utf8)
     }
 }
