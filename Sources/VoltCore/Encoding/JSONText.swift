@@ -46,13 +46,23 @@ public enum JSONText {
 
     @inline(__always)
     static func append(_ text: StaticString, to out: inout OutputSpan<UInt8>) {
-        let bytes = text.utf8Start
-        for i in 0..<text.utf8CodeUnitCount { out.append(bytes[i]) }
+        append(UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount), to: &out)
     }
 
-    @inline(__always)
     static func append(text: String, to out: inout OutputSpan<UInt8>) {
-        for byte in text.utf8 { out.append(byte) }
+        var text = text
+        text.withUTF8 { append($0, to: &out) }
+    }
+
+    /// One copy for a run of bytes (a field name, a formatted number), not a check per byte.
+    @inline(__always)
+    static func append(_ bytes: UnsafeBufferPointer<UInt8>, to out: inout OutputSpan<UInt8>) {
+        out.withUnsafeMutableBufferPointer { buffer, initialized in
+            precondition(buffer.count - initialized >= bytes.count, "result longer than its bound")
+            guard let source = bytes.baseAddress, bytes.count > 0 else { return }
+            (buffer.baseAddress! + initialized).initialize(from: source, count: bytes.count)
+            initialized += bytes.count
+        }
     }
 
     /// Shortest text that reads back as exactly `value` (the standard library's), or an
