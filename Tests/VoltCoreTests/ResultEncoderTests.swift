@@ -61,6 +61,33 @@ struct ResultEncoderTests {
         #expect(object["severity"] as? String == severity.rawValue)
     }
 
+    /// The encoder reserves an upper bound of a result's length before writing it: the
+    /// longest of everything must still fit (and come out as valid JSON with every value).
+    @Test func theLongestResultFitsItsBound() throws {
+        let reasons = (0..<11).map { "reason \($0): \"quoted\" \\ back\tslash \u{1} é " + String(repeating: "\"", count: 200) }
+        var r = ScoredResult(
+            anomalyScore: 0.30000000000000004, isAnomaly: true, confidence: 0.12345, timestampMs: .min,
+            voltage: -2.2250738585072014e-308, seq: .max, severity: .critical, kinds: AnomalyKinds(AnomalyKind.allCases),
+            reasons: reasons, episode: .max)
+        r.adcRaw = .max
+        r.pinVolts = -1.7976931348623157e308
+        r.label = StreamLabel(channel: AnalogChannel(index: 5)!, name: String(repeating: "\"\u{7}", count: 300), unit: "°C \"x\"")
+        let device = String(repeating: "\"", count: 100)
+        for json in [ResultEncoder.json(r, device: device), ResultEncoder.jsonLine(r, device: device)] {
+            let object = try Self.object(json)
+            #expect(object["reasons"] as? [String] == reasons)
+            #expect(object["kinds"] as? [String] == AnomalyKind.allCases.map(\.rawValue))
+            #expect(object["device"] as? String == device)
+            #expect(object["name"] as? String == r.label?.name)
+            #expect(object["unit"] as? String == r.label?.unit)
+            #expect(object["channel"] as? String == "A5")
+            #expect((object["episode"] as? NSNumber)?.uint64Value == .max)
+            #expect(Self.rawNumber(json, "pin_volts") == "-1.7976931348623157e+308")
+            #expect(Self.rawNumber(json, "voltage") == "-2.2250738585072014e-308")
+            #expect(Self.rawNumber(json, "timestamp") == "-9223372036854775.808")
+        }
+    }
+
     @Test func kindsAreWrittenInTheirFixedOrder() {
         let json = ResultEncoder.json(Self.result(kinds: [.lostFrames, .spike, .drift, .outOfRange]), device: "d")
         #expect(json.contains(#""kinds":["spike","drift","out_of_range","lost_frames"]"#))
