@@ -14,6 +14,30 @@ import Testing
         }, as: UTF8.self)
     }
 
+    /// Confidence is written with four decimals, trailing zeros dropped.
+    @Test func fractionsHaveFourDecimalsAndNoTrailingZeros() {
+        func written(_ value: Double) -> String {
+            String(decoding: [UInt8](capacity: JSONText.maxNumberLength) {
+                JSONText.appendFraction(value, decimals: 4, to: &$0)
+            }, as: UTF8.self)
+        }
+        func expected(_ value: Double) -> String {
+            let scaled = Int((min(max(value, 0), 1) * 10_000).rounded())
+            if scaled == 10_000 { return "1" }
+            if scaled == 0 { return "0" }
+            var digits = String(scaled)
+            digits = String(repeating: "0", count: 4 - digits.count) + digits
+            while digits.hasSuffix("0") { digits.removeLast() }
+            return "0." + digits
+        }
+        var values: [Double] = [0, 1, 0.5, 0.87, 0.875, 0.99996, 0.99994, 0.00004, 0.00005, 0.0001, 1e-9, -0.3, 1.7, 0.1 + 0.2]
+        var rng = SplitMix64(seed: 0xF4AC)
+        for _ in 0..<5_000 { values.append(rng.unit()) }
+        for value in values { #expect(written(value) == expected(value), "\(value)") }
+        #expect(written(.nan) == "null")
+        #expect(written(.infinity) == "null")
+    }
+
     @Test("ADC-like readings and scores are written as description writes them")
     func matchesDescription() {
         var rng = SplitMix64(seed: 7)
