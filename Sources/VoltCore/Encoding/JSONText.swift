@@ -36,8 +36,8 @@ public enum JSONText {
     // MARK: Bytes (the one implementation; the String forms above wrap these)
     //
     // They write into an `OutputSpan`, the spare capacity of the caller's array: a result is
-    // written with one capacity check per byte and no other bookkeeping, where appending to
-    // the array itself checked its uniqueness and capacity for every field and byte.
+    // written with one bounds check per run of bytes and no other bookkeeping, where appending
+    // to the array itself checked its uniqueness and capacity for every field and byte.
 
     /// The most bytes any of the number writers below writes: a double's shortest form is at
     /// most 24 characters (`-2.2250738585072014e-308`), a UInt64 20 digits, and seconds from
@@ -155,7 +155,7 @@ public enum JSONText {
                 scratch[i] = UInt8(ascii: "0") + UInt8(n % 10)
                 n /= 10
             }
-            for j in i..<scratch.count { out.append(scratch[j]) }
+            append(UnsafeBufferPointer(rebasing: scratch.bindMemory(to: UInt8.self)[i...]), to: &out)
         }
     }
 

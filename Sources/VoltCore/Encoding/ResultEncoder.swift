@@ -24,8 +24,9 @@ public enum ResultEncoder {
     }
 
     /// Writes the whole object into the array's spare capacity in one pass. The capacity asked
-    /// for is an upper bound: the fixed text, six numbers of at most ``JSONText/maxNumberLength``
-    /// bytes, and the strings (device, kinds, reasons, label) at their escaped lengths.
+    /// for is an upper bound: the fixed text, seven numbers of at most
+    /// ``JSONText/maxNumberLength`` bytes (score, confidence, timestamp, voltage, seq, episode,
+    /// pin_volts), and the strings (device, kinds, reasons, label) at their escaped lengths.
     private static func append(_ result: ScoredResult, device: Device, newline: Bool, to out: inout [UInt8]) {
         // Escaped once, to know their lengths; only anomalies have reasons.
         let reasons = result.reasons.map(JSONText.string)
@@ -55,7 +56,7 @@ public enum ResultEncoder {
         JSONText.append(",\"voltage\":", to: &out)
         JSONText.appendNumber(result.voltage, to: &out)
         JSONText.append(",\"device\":", to: &out)
-        for byte in device.literal { out.append(byte) }
+        device.literal.withUnsafeBufferPointer { JSONText.append($0, to: &out) }
         JSONText.append(",\"seq\":", to: &out)
         if let seq = result.seq { JSONText.appendInteger(UInt64(seq), to: &out) } else { JSONText.append("null", to: &out) }
         JSONText.append(",\"severity\":", to: &out)
@@ -106,7 +107,7 @@ public enum ResultEncoder {
     /// The fixed text of a result, more than counted: the field names, punctuation, the longest
     /// literal of each choice (`false`, `"critical"`, `null`) and a newline.
     private static let fixedLength = 256
-    /// The same for the label's fields (names, punctuation, `"A5"`, `null`s).
+    /// The same for the label's fields (names, punctuation, `"A5"`, `null`s, adc_raw's digits).
     private static let labelLength = 96
 
     /// The same object followed by `\n`, for JSON-lines output.
