@@ -16,6 +16,13 @@ struct SortedWindowTests {
 
     static let quantiles = [0, 0.1, 0.25, 0.5, 0.75, 0.9, 1]
 
+    /// Few distinct values (many duplicates) around `level` + 2.5, with occasional wide outliers.
+    static func reading(_ rng: inout SplitMix64, level: Double = 0) -> Double {
+        rng.next() % 10 == 0
+            ? Double(Int64(rng.next() % 2001) - 1000) / 7
+            : level + Bench.quantise(2.5 + 0.01 * rng.gaussian())
+    }
+
     @Test("sorted values and quantiles track the last N values", arguments: [1, 2, 5, 50])
     func tracksTheLastN(capacity: Int) {
         var rng = SplitMix64(seed: 0x50_27ED + UInt64(capacity))
@@ -23,10 +30,7 @@ struct SortedWindowTests {
         var history: [Double] = []
         var failures = 0
         for step in 0..<3_000 {
-            // Few distinct values (many duplicates), with occasional wide outliers.
-            let v: Double = rng.next() % 10 == 0
-                ? Double(Int64(rng.next() % 2001) - 1000) / 7
-                : Bench.quantise(2.5 + 0.01 * rng.gaussian())
+            let v = Self.reading(&rng)
             window.push(v)
             history.append(v)
             let last = Array(history.suffix(capacity))
@@ -64,11 +68,8 @@ struct SortedWindowTests {
         var history: [Double] = []
         var failures = 0
         for step in 0..<2_000 {
-            // Duplicates, outliers, and a level that steps now and then.
-            let level = Double(step / 300)
-            let v: Double = rng.next() % 10 == 0
-                ? Double(Int64(rng.next() % 2001) - 1000) / 7
-                : level + Bench.quantise(2.5 + 0.01 * rng.gaussian())
+            // ... and a level that steps now and then.
+            let v = Self.reading(&rng, level: Double(step / 300))
             window.push(v)
             history.append(v)
             let last = Array(history.suffix(capacity))
