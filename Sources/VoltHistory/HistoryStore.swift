@@ -72,8 +72,15 @@ public final class HistoryStore: Sendable {
                 }
             }
             if !batch.contexts.isEmpty {
+                // Samples are keyed by their receive millisecond, and several can share one (a
+                // board read in bursts, a fast one): the millisecond keeps the sample with the
+                // higher score, and the anomaly flag if either had it. (Keeping the first, as
+                // before, could drop an alarm's very onset from its own context.)
                 let statement = try db.cachedStatement(sql: """
-                    INSERT OR IGNORE INTO episode_samples (stream, episode, t, value, score, anomaly) VALUES (?, ?, ?, ?, ?, ?)
+                    INSERT INTO episode_samples (stream, episode, t, value, score, anomaly) VALUES (?, ?, ?, ?, ?, ?)
+                    ON CONFLICT (stream, episode, t) DO UPDATE SET
+                        value = CASE WHEN excluded.score > score THEN excluded.value ELSE value END,
+                        score = max(score, excluded.score), anomaly = max(anomaly, excluded.anomaly)
                     """)
                 for context in batch.contexts {
                     for point in context.points {

@@ -100,6 +100,29 @@ struct HistoryStoreTests {
         #expect(try store.nextEpisodeIDs() == ["b": 2])
     }
 
+    /// Frames read in one burst share a receive millisecond; the stored context keeps one point
+    /// per millisecond, and it must be the alarm's, not the ordinary sample read just before it.
+    @Test func anAlarmSharingItsMillisecondWithAnOrdinarySampleKeepsItsPoint() throws {
+        let path = Self.temporaryPath("history.sqlite")
+        let recorder = HistoryRecorder(options: .init(path: path), logger: Logger(label: "test"))
+        var tracker = EpisodeTracker()
+        for i in 0..<100 {
+            // Pairs of samples per millisecond; the onset (i == 51) shares its millisecond with i == 50.
+            let ms = Self.t0 + Int64(i / 2) * 20
+            var r = Self.result(i == 51 ? 4.5 : 2.5, at: ms, anomaly: i == 51)
+            let change = tracker.observe(&r)
+            recorder.publish(.result(device: "b", r))
+            if change != .none { recorder.publish(.episode(device: "b", change)) }
+        }
+        recorder.flush(final: true)
+        let store = try HistoryStore(path: path)
+        let context = try store.context(stream: "b", episode: 1)
+        let onset = try #require(context.first { $0.atMs == Self.t0 + 25 * 20 })
+        #expect(onset.anomaly && onset.value == 4.5 && onset.score == 0.9)
+        #expect(context.filter(\.anomaly).count == 1)
+        #expect(Set(context.map(\.atMs)).count == context.count, "one point per millisecond")
+    }
+
     @Test func aReloadEndsOpenEpisodesInTheStoreToo() throws {
         let path = Self.temporaryPath("history.sqlite")
         let recorder = HistoryRecorder(options: .init(path: path), logger: Logger(label: "test"))
