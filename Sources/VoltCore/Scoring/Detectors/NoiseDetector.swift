@@ -77,13 +77,12 @@ struct NoiseDetector: Sendable {
         let floor = scale.floor
         var reference = max(usual, floor)
         expectedLevel = nil
-        if daily != nil {
-            if let earlier = daily!.expectation(level, at: timeMs, floor: floor, highest: true) {
-                reference = max(reference, earlier.value)
-                expectedLevel = earlier.value
-            }
-            daily!.learn(level, at: timeMs, nearest: nil, departure: false, floor: floor)
+        // Through `?.`, which mutates the profile in place (`daily!.` copied it, arrays and all).
+        if let earlier = daily?.expectation(level, at: timeMs, floor: floor, highest: true) {
+            reference = max(reference, earlier.value)
+            expectedLevel = earlier.value
         }
+        daily?.learn(level, at: timeMs, nearest: nil, departure: false, floor: floor)
         let ratio = level / reference
         // Learn the usual level; barely, while it is unusual, so an anomaly does not become
         // the norm at once; a level that holds for adapt_seconds is accepted outright.
