@@ -131,11 +131,21 @@ def stop(proc: subprocess.Popen, timeout: float = 10) -> None:
 
 # ---- The simulator's logs --------------------------------------------------------------------
 
+def complete_lines(path: Path) -> list[str]:
+    """The log's lines as far as the simulator has finished writing them: the logs are read
+    while the board runs, and a last line without its newline is still being written."""
+    text = path.read_text()
+    lines = text.splitlines()
+    if lines and not text.endswith("\n"):
+        lines.pop()
+    return lines
+
+
 def read_adc_log(path: Path, channel: int = 0) -> list[tuple[float, float, int]]:
     """(sim_seconds, volts, code) per conversion of input A<channel>, of the last boot.
     (voltsim logs sim_s,volts,code,channel; the channel column is absent in old logs: A0.)"""
     rows: list[tuple[float, float, int]] = []
-    for line in path.read_text().splitlines():
+    for line in complete_lines(path):
         if line.startswith("# boot"):
             rows = []
         elif line and not line.startswith("#"):
@@ -151,7 +161,7 @@ def read_uart_log(path: Path, received: bool = False) -> list[tuple[float, str, 
     had the pty open). With received=True, also the lines the host sent the board (fate rx, at
     the time their first byte reached the UART)."""
     rows: list[tuple[float, str, str]] = []
-    for line in path.read_text().splitlines():
+    for line in complete_lines(path):
         if line.startswith("# boot"):
             rows = []
         elif line and not line.startswith("#"):

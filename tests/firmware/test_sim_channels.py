@@ -80,7 +80,8 @@ def test_three_channels_are_three_named_calibrated_streams_scored_apart(tmp_path
         assert sim.returncode == 0, f"voltsim failed:\n{sim_err.read_text()}"
 
         def results():
-            return [json.loads(line) for line in out.read_text().splitlines() if line.strip()]
+            # Polled while the agent writes: a last line still being written is left for later.
+            return [json.loads(line) for line in simlib.complete_lines(out) if line.strip()]
         _wait_for(lambda: any(r["device"] == f"{LINK}/A2" and r["seq"] is not None and r["seq"] > 100 for r in results()),
                   "the three channels' results")
     finally:
