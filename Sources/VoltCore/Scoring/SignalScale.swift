@@ -21,8 +21,7 @@ struct SignalScale: Sendable {
     init(config: ModelConfig) {
         steps = RunningMean(warmup: 100, alpha: 1 / max(10, config.historySamples))
         configuredFloor = config.minNoiseVolts ?? 0
-        floor = SignalScale.floor(resolution: .infinity, sigma: steps.value / 1.1283791670955126,
-                                  configured: configuredFloor, last: nil)
+        updateFloor()
     }
 
     /// Average of |Δ| over about `history_seconds`.
@@ -38,19 +37,19 @@ struct SignalScale: Sendable {
     /// The smallest spread a detector should divide by, in signal units: the resolution, a
     /// third of the usual noise, or the configured floor, whichever is largest; never zero.
     /// Kept up to date by ``observe(_:)``: every detector reads it for every sample.
-    private(set) var floor: Double
+    private(set) var floor = 0.0
 
-    private static func floor(resolution: Double, sigma: Double, configured: Double, last: Double?) -> Double {
+    private mutating func updateFloor() {
         let learnt = max(resolution.isFinite ? resolution : 0, 0.3 * sigma)
-        let f = max(learnt, configured)
+        let f = max(learnt, configuredFloor)
         // A signal that has never moved: a millionth of its value, so a first step is huge but finite.
-        return f > 0 ? f : 1e-6 * max(1e-3, abs(last ?? 1))
+        floor = f > 0 ? f : 1e-6 * max(1e-3, abs(last ?? 1))
     }
 
     mutating func observe(_ x: Double) {
         defer {
             last = x
-            floor = SignalScale.floor(resolution: resolution, sigma: sigma, configured: configuredFloor, last: x)
+            updateFloor()
         }
         guard let last else { return }
         let step = abs(x - last)
