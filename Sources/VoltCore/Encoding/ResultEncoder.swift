@@ -117,15 +117,18 @@ public enum ResultEncoder {
 
     /// `{"anomaly_score":...,"reasons":[...]}` as a string, for one-off use.
     public static func json(_ result: ScoredResult, device: String) -> String {
-        var out: [UInt8] = []
-        out.reserveCapacity(256)
-        append(result, device: Device(device), to: &out)
-        return String(decoding: out, as: UTF8.self)
+        text(result, device: device, newline: false)
     }
 
     /// The same object followed by `\n`.
     public static func jsonLine(_ result: ScoredResult, device: String) -> String {
-        json(result, device: device) + "\n"
+        text(result, device: device, newline: true)
+    }
+
+    private static func text(_ result: ScoredResult, device: String, newline: Bool) -> String {
+        var out: [UInt8] = []
+        append(result, device: Device(device), newline: newline, to: &out)
+        return String(decoding: out, as: UTF8.self)
     }
 
     // MARK: Pieces
