@@ -58,7 +58,7 @@ struct Rarity: Sendable {
         // the same as ⌊2·(log₂ c + 4)⌋, without a logarithm on every sample. Both are read
         // from the bits (c is normal here): the significand's fraction bits grow with it, so
         // comparing them with √2's is comparing the significands.
-        let exponent = Int(c.exponentBitPattern) - 1023
+        let exponent = Int(c.exponentBitPattern) - 1023  // the exponent bias of a Double
         let upperHalf = c.significandBitPattern >= Rarity.sqrt2FractionBits ? 1 : 0
         return min(2 * (exponent + 4) + upperHalf, bins - 1)
     }

@@ -21,7 +21,7 @@ public struct SortedWindow: Sendable {
 
     public mutating func push(_ value: Double) {
         guard let evicted = order.push(value) else {
-            sorted.insert(value, at: insertionIndex(of: value))
+            sorted.insert(value, at: sorted.withUnsafeBufferPointer { SortedWindow.lowerBound(of: value, in: $0) })
             return
         }
         // A quantised signal often repeats the value it had a window ago: nothing moves.
@@ -116,10 +116,6 @@ public struct SortedWindow: Sendable {
 
     /// Sorted values, for tests.
     public var sortedValues: [Double] { sorted }
-
-    private func insertionIndex(of value: Double) -> Int {
-        sorted.withUnsafeBufferPointer { SortedWindow.lowerBound(of: value, in: $0) }
-    }
 
     /// The first index whose element is not less than `value` (`s.count` if none).
     ///
