@@ -132,8 +132,9 @@ def stop(proc: subprocess.Popen, timeout: float = 10) -> None:
 # ---- The simulator's logs --------------------------------------------------------------------
 
 def complete_lines(path: Path) -> list[str]:
-    """The log's lines as far as the simulator has finished writing them: the logs are read
-    while the board runs, and a last line without its newline is still being written."""
+    """A file's lines as far as its writer has finished them: the simulator's logs and the
+    agent's printed results are read while they are written, and a last line without its
+    newline is still being written."""
     text = path.read_text()
     lines = text.splitlines()
     if lines and not text.endswith("\n"):
