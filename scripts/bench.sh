@@ -51,6 +51,8 @@ BIN="$(swift build -c release --show-bin-path)"
 
 echo "== (a) core: $BIN/voltwatch-bench core (all ${#CSVS[@]} traces as \$VOLT frames)"
 "$BIN/voltwatch-bench" core "${CSVS[@]}"
+echo "== (a') channels: the same samples as a six-channel board's \$VOLTS frames, per reading"
+"$BIN/voltwatch-bench" channels "${CSVS[@]}"
 
 for jobs in 1 0; do
   args=(replay --fast --out-dir "$OUT" --config config/model_config.json)

@@ -5,6 +5,9 @@
 //                                                           (default: the repository's voltage
 //                                                           traces, tests/quality/data/voltage;
 //                                                           .csv.gz files are read through gzip)
+//   swift run -c release voltwatch-bench channels [CSV...]  the same for a six-channel board: the
+//                                                           samples in `$VOLTS` frames of six
+//                                                           readings (A0..A5), per reading
 //   swift run -c release voltwatch-bench score OUT [--config F] CSV...   score files into OUT/<name>.jsonl
 //                                                           (the core path of replay, for tuning)
 //
@@ -65,6 +68,25 @@ func frames(from rows: [(Int64, Double)]) -> [UInt8] {
     return out
 }
 
+/// The same samples as a six-channel board sends them: `$VOLTS` frames, six consecutive samples
+/// per frame on A0..A5, so each channel is a trace of its own (at a sixth of the rate).
+func channelFrames(from rows: [(Int64, Double)], channels: Int = 6) -> [UInt8] {
+    var out: [UInt8] = []
+    out.reserveCapacity(rows.count * 20)
+    var frame = 0
+    for start in stride(from: 0, to: rows.count - channels + 1, by: channels) {
+        var body = "VOLTS,\(frame),\(frame * 100)"
+        for c in 0..<channels {
+            let volts = rows[start + c].1
+            body += ",A\(c),\(Int((volts / 5.0 * 1023).rounded())),\(FixedPoint.format(volts, digits: 3))"
+        }
+        out.append(contentsOf: FrameParser.sentence(body).utf8)
+        out.append(0x0A)
+        frame += 1
+    }
+    return out
+}
+
 /// The measured part: frame, parse and score every line, as the live reader does.
 @inline(never)
 func scoreStream(_ stream: [UInt8]) -> (anomalies: Int, checksum: Double) {
@@ -77,19 +99,28 @@ func scoreStream(_ stream: [UInt8]) -> (anomalies: Int, checksum: Double) {
     stream.withUnsafeBufferPointer { bytes in
         framer.append(bytes) { line in
             t += 100
-            if case .result(let r) = device.ingest(line: line, receivedAtMs: t) {
+            switch device.ingest(line: line, receivedAtMs: t) {
+            case .result(let r):
                 checksum += r.anomalyScore
                 if r.isAnomaly { anomalies += 1 }
+            case .channels(let results):
+                for c in results {
+                    checksum += c.result.anomalyScore
+                    if c.result.isAnomaly { anomalies += 1 }
+                }
+            default:
+                break
             }
         }
     }
     return (anomalies, checksum)
 }
 
-func coreBenchmark(_ files: [String]) {
+func coreBenchmark(_ files: [String], channels: Bool = false) {
     var rows: [(Int64, Double)] = []
     for file in files { rows += loadCSV(file) }
-    let stream = frames(from: rows)
+    if channels { rows.removeLast(rows.count % 6) }
+    let stream = channels ? channelFrames(from: rows) : frames(from: rows)
     let clock = ContinuousClock()
     var best = Double.infinity
     var checksum = 0.0
@@ -103,7 +134,7 @@ func coreBenchmark(_ files: [String]) {
         checksum = run.checksum
     }
     let rate = Double(rows.count) / best
-    print("core: \(rows.count) samples (\(stream.count / 1_048_576) MiB of $VOLT frames), best of \(rounds): "
+    print("\(channels ? "channels" : "core"): \(rows.count) samples (\(stream.count / 1_048_576) MiB of \(channels ? "$VOLTS" : "$VOLT") frames), best of \(rounds): "
         + "\(FixedPoint.format(best * 1000, digits: 1)) ms = \(FixedPoint.format(rate / 1e6, digits: 2)) M samples/s "
         + "(\(FixedPoint.format(best / Double(rows.count) * 1e9, digits: 1)) ns/sample; anomalies \(anomalies), checksum \(FixedPoint.format(checksum, digits: 3)))")
 }
@@ -153,6 +184,8 @@ switch args.first {
 case "core":
     let files = args.count > 1 ? Array(args.dropFirst()) : repositoryTraces()
     coreBenchmark(files)
+case "channels":
+    coreBenchmark(args.count > 1 ? Array(args.dropFirst()) : repositoryTraces(), channels: true)
 case "score" where args.count >= 3:
     var rest = Array(args.dropFirst(2))
     var config = ModelConfig.default
@@ -167,6 +200,6 @@ case "score" where args.count >= 3:
     }
     scoreFiles(out: args[1], config: config, rest)
 default:
-    print("usage: voltwatch-bench core [CSV...] | score OUT_DIR CSV...")
+    print("usage: voltwatch-bench core [CSV...] | channels [CSV...] | score OUT_DIR CSV...")
     exit(2)
 }
