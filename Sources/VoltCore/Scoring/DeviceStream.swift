@@ -34,7 +34,15 @@ public struct DeviceStream: Sendable {
     /// The single signal (`$VOLT`, bare numbers, CSV rows).
     public private(set) var signal: SignalStream
     /// The channels of a `$VOLTS` board, by channel index, made as they first appear.
-    public private(set) var channelSignals: [SignalStream?] = Array(repeating: nil, count: Int(AnalogChannel.count))
+    public var channelSignals: [SignalStream?] {
+        channelSlots.map { $0 < 0 ? nil : channels[$0] }
+    }
+    /// The channels' streams, in the order they first appeared. Dense and non-optional, so a
+    /// reading is scored in place: through an optional array element (`[index]!`) the whole
+    /// stream, a few KB, was copied out and back for every reading.
+    private var channels: [SignalStream] = []
+    /// Where each channel index's stream is in `channels` (-1: not seen yet).
+    private var channelSlots: [Int] = Array(repeating: -1, count: Int(AnalogChannel.count))
     public private(set) var settings: AgentSettings
     /// Episodes that the last `$HELLO` or reload ended, of every signal, to publish.
     public private(set) var endedEpisodes: [(stream: String, change: EpisodeTracker.Change)] = []
@@ -98,9 +106,9 @@ public struct DeviceStream: Sendable {
             endedEpisodes = []
             signal.restart()
             noteEnded(signal)
-            for index in channelSignals.indices {
-                channelSignals[index]?.restart()
-                if let channel = channelSignals[index] { noteEnded(channel) }
+            for slot in channelSlots where slot >= 0 {
+                channels[slot].restart()
+                noteEnded(channels[slot])
             }
             return .hello(hello)
         }
@@ -129,20 +137,23 @@ public struct DeviceStream: Sendable {
         var anomalous = false
         for reading in frame.readings {
             let index = Int(reading.channel.index)
-            if channelSignals[index] == nil {
+            var slot = channelSlots[index]
+            if slot < 0 {
                 let id = "\(device)/\(reading.channel.name)"
-                channelSignals[index] = SignalStream(
+                slot = channels.count
+                channelSlots[index] = slot
+                channels.append(SignalStream(
                     id: id, channel: reading.channel,
                     settings: settings.settings(device: device, channel: reading.channel), config: config,
-                    firstEpisodeID: firstEpisodeIDs[id] ?? 1)
+                    firstEpisodeID: firstEpisodeIDs[id] ?? 1))
             }
             let sample = Sample(volts: reading.volts, receivedAtMs: receivedAtMs, seq: frame.seq,
                                 uptimeMs: frame.uptimeMs, adcRaw: reading.adcRaw)
-            let result = channelSignals[index]!.ingest(sample: sample)
+            let result = channels[slot].ingest(sample: sample)
             anomalous = anomalous || result.isAnomaly
-            counters.lost = max(counters.lost, channelSignals[index]!.counters.lost)
-            results.append(ChannelResult(stream: channelSignals[index]!.id, result: result,
-                                         episodeChange: channelSignals[index]!.lastEpisodeChange))
+            counters.lost = max(counters.lost, channels[slot].counters.lost)
+            results.append(ChannelResult(stream: channels[slot].id, result: result,
+                                         episodeChange: channels[slot].lastEpisodeChange))
         }
         if anomalous { counters.anomalies += 1 }
         return results
@@ -173,10 +184,10 @@ public struct DeviceStream: Sendable {
         let (single, closed) = signal.replaced(config: config, settings: settings.settings(device: device, channel: nil))
         signal = single
         if closed != .none { endedEpisodes.append((signal.id, closed)) }
-        for index in channelSignals.indices {
-            guard let old = channelSignals[index], let channel = old.channel else { continue }
-            let (next, closed) = old.replaced(config: config, settings: settings.settings(device: device, channel: channel))
-            channelSignals[index] = next
+        for slot in channelSlots where slot >= 0 {
+            guard let channel = channels[slot].channel else { continue }
+            let (next, closed) = channels[slot].replaced(config: config, settings: settings.settings(device: device, channel: channel))
+            channels[slot] = next
             if closed != .none { endedEpisodes.append((next.id, closed)) }
         }
     }
