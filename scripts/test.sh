@@ -17,6 +17,10 @@ PYTEST_WORKERS="${PYTEST_WORKERS:-4}"
 # Each step says how long the run has taken so far, so a slow step shows in CI's log.
 START=$SECONDS
 step() { printf '\n=== [%d s] %s\n' "$((SECONDS - START))" "$*"; }
+# A failing test step does not stop the run: the later ones (the simulated board, the fuzzing
+# report) still run, so one CI run shows every failure. Setup and build failures stop it.
+FAILED=()
+failed() { echo "FAILED: $1" >&2; FAILED+=("$1"); }
 FUZZ_PID=""
 finish() {
   # A failing step must not leave the background fuzzing running.
@@ -39,9 +43,8 @@ swift build "${BUILD_FLAGS[@]}" --build-tests 2>&1 | grep -v -e "found 1 file(s)
   || { echo "build failed" >&2; exit 1; }
 
 step "Swift tests"
-swift test "${BUILD_FLAGS[@]}" --skip-build 2>&1 | grep -v "found 1 file(s) which are unhandled"
-[ "${PIPESTATUS[0]}" -eq 0 ] || { echo "swift test failed" >&2; exit 1; }
-[ "${1:-}" = "--swift" ] && exit 0
+swift test "${BUILD_FLAGS[@]}" --skip-build 2>&1 | grep -v "found 1 file(s) which are unhandled" || failed "Swift tests"
+if [ "${1:-}" = "--swift" ]; then [ ${#FAILED[@]} -eq 0 ]; exit; fi
 
 VOLTWATCH_BIN="$(swift build "${BUILD_FLAGS[@]}" --show-bin-path)/voltwatch"
 export VOLTWATCH_BIN
@@ -81,10 +84,10 @@ bash scripts/build-firmware.sh --sim
 # only while it has a core to itself, and late frames would be a different signal.
 step "Python end-to-end tests (real clients, ptys, umockdev, detection quality), $PYTEST_WORKERS at a time"
 if [ "$PYTEST_WORKERS" -gt 1 ]; then parallel=(-n "$PYTEST_WORKERS" --dist loadfile); else parallel=(); fi
-"$PY" -m pytest -q -p no:cacheprovider "${parallel[@]}" tests --ignore=tests/firmware
+"$PY" -m pytest -q -p no:cacheprovider "${parallel[@]}" tests --ignore=tests/firmware || failed "end-to-end tests"
 
 step "Python end-to-end tests: the firmware on the simulated board (simavr)"
-"$PY" -m pytest -q -p no:cacheprovider tests/firmware
+"$PY" -m pytest -q -p no:cacheprovider tests/firmware || failed "simulated board tests"
 
 if [ -n "$FUZZ_PID" ]; then
   step "fuzzing: the background run's report"
@@ -92,5 +95,12 @@ if [ -n "$FUZZ_PID" ]; then
   wait "$FUZZ_PID" || fuzz_status=$?
   FUZZ_PID=""
   cat "$FUZZ_LOG"
-  [ "$fuzz_status" -eq 0 ] || { echo "fuzzing failed (status $fuzz_status; the report is above)" >&2; exit 1; }
+  [ "$fuzz_status" -eq 0 ] || failed "fuzzing (status $fuzz_status; the report is above)"
 fi
+
+if [ ${#FAILED[@]} -gt 0 ]; then
+  step "failed: ${#FAILED[@]} step(s)"
+  printf '  %s\n' "${FAILED[@]}" >&2
+  exit 1
+fi
+step "all tests passed"
