@@ -46,6 +46,13 @@ def unpack(src, dst):
                 shutil.copy(path, os.path.join(out, name))
 
 
+def replay(csvs, out):
+    run = subprocess.run([voltwatch_binary(), "replay", "--config", CONFIG, "--out-dir", str(out), *csvs],
+                         capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr
+    return run
+
+
 @pytest.fixture(scope="module")
 def voltage(tmp_path_factory):
     data = tmp_path_factory.mktemp("voltage-data")
@@ -53,14 +60,11 @@ def voltage(tmp_path_factory):
     csvs = sorted(glob.glob(os.path.join(str(data), "*.csv")))
     assert len(csvs) == 15, csvs
     out = tmp_path_factory.mktemp("voltage-replay")
-    run = subprocess.run(
-        [voltwatch_binary(), "replay", "--config", CONFIG, "--out-dir", str(out), *csvs],
-        capture_output=True, text=True, timeout=600)
-    assert run.returncode == 0, run.stderr
+    run = replay(csvs, out)
     report = subprocess.run(
         [sys.executable, os.path.join(TOOLS, "score_events.py"), os.path.join(str(data), "labels.json"), str(out), "--json"],
         capture_output=True, text=True, timeout=300, check=True)
-    return json.loads(report.stdout), run.stderr
+    return json.loads(report.stdout), run.stderr, csvs, out
 
 
 @pytest.fixture(scope="module")
@@ -99,6 +103,34 @@ def test_voltage_median_latency_at_most_half_a_second(voltage):
 def test_voltage_summary_counts_every_sample(voltage):
     # 754,991 rows in the set; the summary on stderr must account for all of them.
     assert "754991 samples" in voltage[1], voltage[1]
+
+
+def test_voltage_alarms_are_the_same_in_another_unit_and_offset(voltage, tmp_path):
+    # Scale-free by default: the same traces as a calibrated channel would read them (4.8 × the
+    # volts + 10, a 12 V battery behind a divider, on another zero) raise the same alarms, of
+    # the same kinds, on every one of the 754,991 rows. Nothing hinges on absolute volts.
+    _, _, csvs, out = voltage
+    scaled = []
+    for path in csvs:
+        target = tmp_path / os.path.basename(path)
+        with open(path) as src, open(target, "w") as dst:
+            dst.write(src.readline())
+            for line in src:
+                stamp, volts = line.strip().split(",")
+                dst.write(f"{stamp},{float(volts) * 4.8 + 10:.6f}\n")
+        scaled.append(str(target))
+    scaled_out = tmp_path / "out"
+    replay(scaled, scaled_out)
+    rows = alarms = 0
+    for path in csvs:
+        name = os.path.basename(path)[:-4] + ".jsonl"
+        with open(os.path.join(str(out), name)) as a, open(scaled_out / name) as b:
+            for n, (x, y) in enumerate(zip(a, b, strict=True)):
+                x, y = json.loads(x), json.loads(y)
+                assert (x["is_anomaly"], x["kinds"]) == (y["is_anomaly"], y["kinds"]), f"{name} row {n}: {x} / {y}"
+                rows += 1
+                alarms += x["is_anomaly"]
+    assert rows == 754991 and alarms > 10000, (rows, alarms)
 
 
 def test_nab_dev_standard_score(nab):
