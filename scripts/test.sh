@@ -44,7 +44,10 @@ swift build "${BUILD_FLAGS[@]}" --build-tests 2>&1 | grep -v -e "found 1 file(s)
 
 step "Swift tests"
 swift test "${BUILD_FLAGS[@]}" --skip-build 2>&1 | grep -v "found 1 file(s) which are unhandled" || failed "Swift tests"
-if [ "${1:-}" = "--swift" ]; then [ ${#FAILED[@]} -eq 0 ]; exit; fi
+if [ "${1:-}" = "--swift" ]; then
+  [ ${#FAILED[@]} -eq 0 ] || exit 1
+  exit 0
+fi
 
 VOLTWATCH_BIN="$(swift build "${BUILD_FLAGS[@]}" --show-bin-path)/voltwatch"
 export VOLTWATCH_BIN

@@ -68,9 +68,12 @@ func frames(from rows: [(Int64, Double)]) -> [UInt8] {
     return out
 }
 
+/// Channels of the board `voltwatch-bench channels` plays: all six analog inputs of an Uno.
+let boardChannels = 6
+
 /// The same samples as a six-channel board sends them: `$VOLTS` frames, six consecutive samples
 /// per frame on A0..A5, so each channel is a trace of its own (at a sixth of the rate).
-func channelFrames(from rows: [(Int64, Double)], channels: Int = 6) -> [UInt8] {
+func channelFrames(from rows: [(Int64, Double)], channels: Int = boardChannels) -> [UInt8] {
     var out: [UInt8] = []
     out.reserveCapacity(rows.count * 20)
     var frame = 0
@@ -119,7 +122,7 @@ func scoreStream(_ stream: [UInt8]) -> (anomalies: Int, checksum: Double) {
 func coreBenchmark(_ files: [String], channels: Bool = false) {
     var rows: [(Int64, Double)] = []
     for file in files { rows += loadCSV(file) }
-    if channels { rows.removeLast(rows.count % 6) }
+    if channels { rows.removeLast(rows.count % boardChannels) }  // whole frames only
     let stream = channels ? channelFrames(from: rows) : frames(from: rows)
     let clock = ContinuousClock()
     var best = Double.infinity
