@@ -58,6 +58,26 @@ import Testing
         }
     }
 
+    /// The longest texts and the exponent forms: the digits come from `Double.write(to:)`
+    /// into a fixed buffer, which must hold every one of them.
+    @Test func extremeDoublesAreWrittenAsDescriptionWritesThem() {
+        var values: [Double] = [.leastNonzeroMagnitude, .leastNormalMagnitude, .greatestFiniteMagnitude, .ulpOfOne,
+                                -2.2250738585072014e-308, -1.7976931348623157e308, 1e-7, 1e15, 1e16, 1.0 / 3,
+                                -1.0 / 3, 0.7179309999999999, 123_456_789_012_345.67, -0.0]
+        var rng = SplitMix64(seed: 0xD161)
+        for _ in 0..<5_000 {
+            // Random bit patterns: every exponent, both signs.
+            let value = Double(bitPattern: rng.next())
+            if value.isFinite { values.append(value) }
+        }
+        for value in values {
+            let expected = value.isFinite && value == value.rounded(.towardZero) && abs(value) < 1e15
+                ? (value.sign == .minus ? "-" : "") + String(Int64(value).magnitude) : value.description
+            #expect(encodedAsScore(value) == expected, "\(value)")
+            #expect(Double(encodedAsScore(value)) == value)
+        }
+    }
+
     @Test func wholeNumbersAndNonFiniteValues() {
         #expect(encoded(0) == "0")
         #expect(encoded(1) == "1")
