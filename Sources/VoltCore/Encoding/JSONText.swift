@@ -104,7 +104,7 @@ public enum JSONText {
         }
 
         private mutating func push(_ byte: UInt8) {
-            precondition(count < JSONText.maxNumberLength, "a double's text is at most 24 characters")
+            precondition(count < bytes.count, "a double's text is at most 24 characters")
             bytes[count] = byte
             count += 1
         }
