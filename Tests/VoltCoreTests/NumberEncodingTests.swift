@@ -9,17 +9,13 @@ import Testing
 
     /// The path scores take, which skips the few-decimals test.
     private func encodedAsScore(_ value: Double) -> String {
-        String(decoding: [UInt8](capacity: JSONText.maxNumberLength) {
-            JSONText.appendNumber(value, fewDecimals: false, to: &$0)
-        }, as: UTF8.self)
+        JSONText.numberText { JSONText.appendNumber(value, fewDecimals: false, to: &$0) }
     }
 
     /// Confidence is written with four decimals, trailing zeros dropped.
     @Test func fractionsHaveFourDecimalsAndNoTrailingZeros() {
         func written(_ value: Double) -> String {
-            String(decoding: [UInt8](capacity: JSONText.maxNumberLength) {
-                JSONText.appendFraction(value, decimals: 4, to: &$0)
-            }, as: UTF8.self)
+            JSONText.numberText { JSONText.appendFraction(value, decimals: 4, to: &$0) }
         }
         func expected(_ value: Double) -> String {
             let scaled = Int((min(max(value, 0), 1) * 10_000).rounded())

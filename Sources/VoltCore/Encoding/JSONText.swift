@@ -5,12 +5,17 @@ public enum JSONText {
     /// The shortest text that reads back as exactly `value` (Swift's `description`), which is
     /// valid JSON for every finite double. Non-finite values, which JSON cannot hold, become null.
     public static func number(_ value: Double) -> String {
-        String(decoding: [UInt8](capacity: maxNumberLength) { appendNumber(value, to: &$0) }, as: UTF8.self)
+        numberText { appendNumber(value, to: &$0) }
     }
 
     /// Epoch milliseconds as seconds with a three-digit fraction: `1732170000.123`.
     public static func seconds(fromMilliseconds ms: Int64) -> String {
-        String(decoding: [UInt8](capacity: maxNumberLength) { appendSeconds(fromMilliseconds: ms, to: &$0) }, as: UTF8.self)
+        numberText { appendSeconds(fromMilliseconds: ms, to: &$0) }
+    }
+
+    /// What one of the number writers below writes, as a String.
+    static func numberText(_ write: (inout OutputSpan<UInt8>) -> Void) -> String {
+        String(decoding: [UInt8](capacity: maxNumberLength, initializingWith: write), as: UTF8.self)
     }
 
     /// A JSON string literal, quotes included.
@@ -96,17 +101,16 @@ public enum JSONText {
         var count = 0
 
         mutating func write(_ string: String) {
-            for byte in string.utf8 { push(byte) }
+            var string = string
+            string.withUTF8 { _writeASCII($0) }
         }
 
         mutating func _writeASCII(_ buffer: UnsafeBufferPointer<UInt8>) {
-            for byte in buffer { push(byte) }
-        }
-
-        private mutating func push(_ byte: UInt8) {
-            precondition(count < bytes.count, "a double's text is at most 24 characters")
-            bytes[count] = byte
-            count += 1
+            for byte in buffer {
+                precondition(count < bytes.count, "a double's text is at most 24 characters")
+                bytes[count] = byte
+                count += 1
+            }
         }
     }
 
