@@ -23,23 +23,34 @@ struct SortedWindowTests {
             : level + Bench.quantise(2.5 + 0.01 * rng.gaussian())
     }
 
-    @Test("sorted values and quantiles track the last N values", arguments: [1, 2, 5, 50])
-    func tracksTheLastN(capacity: Int) {
-        var rng = SplitMix64(seed: 0x50_27ED + UInt64(capacity))
+    /// Pushes `steps` readings into a window of `capacity` and after each asks `check` about
+    /// the window, the last `capacity` values and the newest; `check` returns how many
+    /// failures it recorded, and the run stops after more than five.
+    static func slide(capacity: Int, seed: UInt64, steps: Int, level: (Int) -> Double = { _ in 0 },
+                      check: (_ window: SortedWindow, _ last: [Double], _ newest: Double, _ step: Int) -> Int) {
+        var rng = SplitMix64(seed: seed)
         var window = SortedWindow(capacity: capacity)
         var history: [Double] = []
         var failures = 0
-        for step in 0..<3_000 {
-            let v = Self.reading(&rng)
+        for step in 0..<steps {
+            let v = reading(&rng, level: level(step))
             window.push(v)
             history.append(v)
-            let last = Array(history.suffix(capacity))
+            failures += check(window, Array(history.suffix(capacity)), v, step)
+            if failures > 5 { break }
+        }
+    }
+
+    @Test("sorted values and quantiles track the last N values", arguments: [1, 2, 5, 50])
+    func tracksTheLastN(capacity: Int) {
+        Self.slide(capacity: capacity, seed: 0x50_27ED + UInt64(capacity), steps: 3_000) { window, last, v, step in
+            var failures = 0
             if window.sortedValues != last.sorted() {
                 failures += 1
                 Issue.record("step \(step): \(window.sortedValues) != \(last.sorted())")
             }
             #expect(window.count == last.count)
-            #expect(window.isFull == (history.count >= capacity))
+            #expect(window.isFull == (step + 1 >= capacity))
             #expect(window.last == v)
             for q in Self.quantiles {
                 let expected = Self.referenceQuantile(last, q)
@@ -50,7 +61,7 @@ struct SortedWindowTests {
                 }
             }
             #expect(window.median == Self.referenceQuantile(last, 0.5))
-            if failures > 5 { break }
+            return failures
         }
     }
 
@@ -63,16 +74,9 @@ struct SortedWindowTests {
 
     @Test("the MAD around any center is the median of the deviations", arguments: [1, 2, 3, 8, 50, 51])
     func medianAbsoluteDeviationMatchesTheDefinition(capacity: Int) {
-        var rng = SplitMix64(seed: 0x3AD + UInt64(capacity))
-        var window = SortedWindow(capacity: capacity)
-        var history: [Double] = []
-        var failures = 0
-        for step in 0..<2_000 {
-            // ... and a level that steps now and then.
-            let v = Self.reading(&rng, level: Double(step / 300))
-            window.push(v)
-            history.append(v)
-            let last = Array(history.suffix(capacity))
+        // The readings on a level that steps every 300 samples.
+        Self.slide(capacity: capacity, seed: 0x3AD + UInt64(capacity), steps: 2_000, level: { Double($0 / 300) }) { window, last, v, step in
+            var failures = 0
             // The median (the detectors' center), a held value, and centers outside the window.
             let centers = [window.median, v, last.min()! - 1, last.max()! + 1, window.quantile(0.3)]
             for center in centers {
@@ -83,7 +87,7 @@ struct SortedWindowTests {
                     Issue.record("step \(step), center \(center): MAD \(actual) != \(expected)")
                 }
             }
-            if failures > 5 { break }
+            return failures
         }
     }
 
