@@ -105,6 +105,22 @@ struct DetectionSpecTests {
         #expect(drift.first != nil && drift.first! - wander.count <= 1_200, "drift flagged within 2 minutes of the ramp's start")
     }
 
+    @Test func aChangeThatComesSeveralTimesAnHourIsRoutineAfterTheFirstHour() {
+        // A 10 Hz panel under passing clouds: every five minutes the level drops by 0.3 V for a
+        // minute and comes back. Twelve clouds an hour is far below "once in 1,000 samples",
+        // but a line that does it all morning is doing what it does.
+        var rng = SplitMix64(seed: 81)
+        let volts = (0..<(2 * 36_000)).map { i in
+            let cloud = (i / 600) % 5 == 4  // the fifth minute of every five
+            return Bench.quantise(2.5 - (cloud ? 0.3 : 0) + 0.005 * rng.gaussian())
+        }
+        let results = Bench.score(volts)
+        expectResultInvariants(results, config: .default)
+        #expect(results[2_400].isAnomaly, "the first cloud is news")
+        let secondHour = Self.alarms(results, in: 36_000..<results.count)
+        #expect(secondHour.isEmpty, "\(secondHour.count) alarms in the second hour, first: \(secondHour.first.map { "\($0): \(results[$0].reasons)" } ?? "")")
+    }
+
     @Test func spikesComingFarMoreOftenThanUsualAlarmThoughEachIsRoutine() {
         // A battery at 1 Hz whose load starts now and then: a 0.5 V dip about every two
         // minutes is its rhythm. Then a loose terminal: a dip every 8 s for 15 minutes.

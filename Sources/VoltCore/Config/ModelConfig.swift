@@ -111,6 +111,13 @@ public struct ModelConfig: Sendable, Equatable {
     }
     /// The rarity history in effect, samples.
     public var historySamples: Double { (historySeconds ?? defaultHistorySeconds) * sampleRate }
+    /// The rarity a reading needs to be certain, in powers of ten: `rarity_decades`, or more
+    /// when the history holds more than 3 × 10^`rarity_decades` samples, so that a reading is
+    /// rare only if the history holds it fewer than three times. A bar per sample alone would
+    /// make "rare" mean "less than once in 100 s" on a 10 Hz line and "less than once in 3.5
+    /// days" on a 5-minute one; a solar panel's passing clouds, ten an hour, would then be
+    /// news all day.
+    public var rarityBarDecades: Double { max(rarityDecades, log10(historySamples / 3)) }
     /// `adapt_seconds` in samples, at least three.
     public var adaptSamples: Int { max(3, Int((adaptSeconds * sampleRate).rounded())) }
 

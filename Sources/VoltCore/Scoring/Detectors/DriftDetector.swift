@@ -84,7 +84,7 @@ struct DriftDetector: Sendable {
         armBlocks = delayBlocks + 42
         blockPeaks = RingBuffer(capacity: 180)
         rarity = Rarity(horizon: config.historySamples)
-        rarityDecades = config.rarityDecades
+        rarityDecades = config.rarityBarDecades
         adaptSamples = config.adaptSamples
         acceptedDecay = 1 - 1 / max(10, config.historySamples)
     }

@@ -18,7 +18,7 @@ struct GapDetector: Sendable {
 
     init(config: ModelConfig) {
         rarity = Rarity(horizon: config.historySamples)
-        rarityDecades = config.rarityDecades
+        rarityDecades = config.rarityBarDecades
         timeoutMs = config.dropoutTimeoutMs
         enabled = config.enabledKinds
     }

@@ -51,7 +51,7 @@ struct NoiseDetector: Sendable {
         differences = RingBuffer(capacity: correlationWindow + maxLag)
         alpha = 1 / max(10, config.effectiveBaselineSeconds * config.sampleRate)
         rarity = Rarity(horizon: config.historySamples)
-        rarityDecades = config.rarityDecades
+        rarityDecades = config.rarityBarDecades
         adaptSamples = config.adaptSamples
         daily = SeasonalProfile(periodMs: SeasonalDetector.dayMs, bins: 288, cycles: 4, sampleRate: config.sampleRate)
     }

@@ -43,7 +43,7 @@ struct RecordDetector: Sendable {
         enabled = config.enabledKinds
         minimumSamples = 4 * config.windowSize
         rarity = Rarity(horizon: config.historySamples)
-        rarityDecades = config.rarityDecades
+        rarityDecades = config.rarityBarDecades
     }
 
     mutating func observe(_ x: Double, timeMs: Int64, scale: SignalScale, into verdict: inout Verdict) {

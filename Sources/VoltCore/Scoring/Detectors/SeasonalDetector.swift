@@ -40,7 +40,7 @@ struct SeasonalDetector: Sendable {
         daily = SeasonalProfile(periodMs: SeasonalDetector.dayMs, bins: 288, cycles: 4, sampleRate: config.sampleRate)
         weekly = SeasonalProfile(periodMs: 7 * SeasonalDetector.dayMs, bins: 168, cycles: 3, sampleRate: config.sampleRate)
         rarity = Rarity(horizon: config.historySamples)
-        rarityDecades = config.rarityDecades
+        rarityDecades = config.rarityBarDecades
         adaptSamples = config.adaptSamples
         persistence = max(2, Int((60 * config.sampleRate).rounded()))
         enabled = config.enabledKinds.contains(.pattern)

@@ -32,7 +32,7 @@ struct SpikeDetector: Sendable {
         warmup = max(5, config.windowSize / 2)
         threshold = config.spikeMADs
         rarity = Rarity(horizon: config.historySamples)
-        rarityDecades = config.rarityDecades
+        rarityDecades = config.rarityBarDecades
         adaptSamples = config.adaptSamples
         shiftSamples = max(3, Int((2 * config.sampleRate).rounded()))
     }

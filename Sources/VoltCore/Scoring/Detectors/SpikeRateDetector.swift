@@ -39,7 +39,7 @@ struct SpikeRateDetector: Sendable {
         ratio = config.noiseRatio
         rate = RunningMean(warmup: 4 * window, alpha: 1 / max(10, config.historySamples))
         rarity = Rarity(horizon: config.historySamples)
-        rarityDecades = config.rarityDecades
+        rarityDecades = config.rarityBarDecades
         adaptSamples = max(config.adaptSamples, window)
         enabled = config.enabledKinds.contains(.spike)
     }
