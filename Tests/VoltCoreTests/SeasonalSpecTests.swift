@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
 import Testing
 @testable import VoltCore
 
@@ -45,6 +50,23 @@ struct SeasonalSpecTests {
         #expect(pattern.first != nil && pattern.first! - nine <= 6, "flagged within half an hour of the missing edge, got \(String(describing: pattern.first.map { $0 - nine }))")
         #expect(results[pattern.first ?? nine].reasons.contains { $0.contains("at this time on earlier days") })
         #expect(DetectionSpecTests.alarms(results, in: (2 * Self.perDay)..<nine).isEmpty, "nothing before it from day 3 on")
+    }
+
+    @Test func aSunnyNoonAfterOvercastOnesIsWeatherNotABrokenRhythm() {
+        // A panel in five-minute samples: dark at night, a half-sine from 07:00 to 17:00 whose
+        // height is the weather's (40 on sunny days, 15 overcast). The nights make the cycle's
+        // pooled scatter small; at noon the earlier days themselves differ by 25.
+        let heights: [Double] = [40, 15, 40, 15, 15, 40, 15]
+        var rng = SplitMix64(seed: 9)
+        let volts = (0..<(heights.count * Self.perDay)).map { i in
+            let hour = Double(i % Self.perDay) / 12
+            let sun = hour >= 7 && hour < 17 ? sin(Double.pi * (hour - 7) / 10) : 0
+            return heights[i / Self.perDay] * sun + 0.05 * rng.gaussian()
+        }
+        let results = Bench.score(volts, config: Self.fiveMinutes, startMs: Self.midnight, periodMs: 300_000)
+        expectResultInvariants(results, config: Self.fiveMinutes)
+        let pattern = (2 * Self.perDay..<results.count).filter { results[$0].kinds.contains(.pattern) }
+        #expect(pattern.isEmpty, "\(pattern.count) pattern rows from day 3 on, first: \(pattern.first.map { "day \($0 / Self.perDay) \($0 % Self.perDay): \(results[$0].reasons)" } ?? "")")
     }
 
     @Test func noiseThatComesEveryAfternoonIsRhythm() {

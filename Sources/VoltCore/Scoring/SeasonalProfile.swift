@@ -31,7 +31,14 @@ struct SeasonalProfile: Sendable {
     private var spanStart = Int64.max
     private var spanEnd = Int64.min
     private var located: (cycle: Int64, slot: Int, bin: Int) = (0, 0, 0)
-    private var medians: (centre: Double?, before: Double?, after: Double?)?
+    private var medians: (centre: Double?, before: Double?, after: Double?, spread: Double)?
+
+    /// The usual distance from the expectation is at least this share of the spread between
+    /// the earlier cycles at this phase. The scatter is pooled over the whole cycle, so on a
+    /// line whose days differ at some hours only (a solar panel: sunny or overcast at noon,
+    /// dark every night) it understates those hours; a noon like one of the last days' noons
+    /// is the rhythm, not a departure from it.
+    static let spreadShare = 0.5
 
     /// `bins` per period; nil when the signal is sampled too rarely to fill them.
     init?(periodMs: Int64, bins wanted: Int, cycles: Int, sampleRate: Double) {
@@ -77,7 +84,7 @@ struct SeasonalProfile: Sendable {
         var best = centre
         if let m = around.before, highest ? m > best : abs(x - m) < abs(x - best) { best = m }
         if let m = around.after, highest ? m > best : abs(x - m) < abs(x - best) { best = m }
-        return (best, max(residual.value, floor))
+        return (best, max(residual.value, floor, SeasonalProfile.spreadShare * around.spread))
     }
 
     /// Adds the bin being gathered to its cycle's slot, and moves the mean level towards it.
@@ -94,11 +101,13 @@ struct SeasonalProfile: Sendable {
     /// bin does (earlier cycles are not written to), so they are computed once per bin: at
     /// 10 Hz, once every 3,000 samples.
     /// `here` is what ``locate(_:)`` returned last: a new bin there clears the cache.
-    private mutating func neighbourhood(_ here: (cycle: Int64, slot: Int, bin: Int)) -> (centre: Double?, before: Double?, after: Double?) {
+    private mutating func neighbourhood(_ here: (cycle: Int64, slot: Int, bin: Int)) -> (centre: Double?, before: Double?, after: Double?, spread: Double) {
         if let medians { return medians }
-        let found = (earlierMedian(bin: here.bin, cycle: here.cycle, today: here.slot),
-                     here.bin > 0 ? earlierMedian(bin: here.bin - 1, cycle: here.cycle, today: here.slot) : nil,
-                     here.bin + 1 < bins ? earlierMedian(bin: here.bin + 1, cycle: here.cycle, today: here.slot) : nil)
+        let centre = earlierMedian(bin: here.bin, cycle: here.cycle, today: here.slot)
+        let found = (centre?.median,
+                     here.bin > 0 ? earlierMedian(bin: here.bin - 1, cycle: here.cycle, today: here.slot)?.median : nil,
+                     here.bin + 1 < bins ? earlierMedian(bin: here.bin + 1, cycle: here.cycle, today: here.slot)?.median : nil,
+                     centre?.spread ?? 0)
         medians = found
         return found
     }
@@ -141,8 +150,9 @@ struct SeasonalProfile: Sendable {
         swing.add(abs(median - level.value))
     }
 
-    /// The median of this bin's means on the earlier remembered cycles; nil unless two are known.
-    private func earlierMedian(bin: Int, cycle: Int64, today: Int) -> Double? {
+    /// The median of this bin's means on the earlier remembered cycles, and their spread (the
+    /// highest less the lowest); nil unless two are known.
+    private func earlierMedian(bin: Int, cycle: Int64, today: Int) -> (median: Double, spread: Double)? {
         var values = (0.0, 0.0, 0.0)
         var known = 0
         for s in 0..<cycles where s != today && slotCycle[s] > cycle - Int64(cycles) && slotCycle[s] < cycle {
@@ -158,7 +168,8 @@ struct SeasonalProfile: Sendable {
             if known == 3 { break }
         }
         guard known >= 2 else { return nil }
-        if known == 2 { return (values.0 + values.1) / 2 }
-        return max(min(values.0, values.1), min(max(values.0, values.1), values.2))
+        if known == 2 { return ((values.0 + values.1) / 2, abs(values.0 - values.1)) }
+        let low = min(values.0, values.1, values.2), high = max(values.0, values.1, values.2)
+        return (max(min(values.0, values.1), min(max(values.0, values.1), values.2)), high - low)
     }
 }
