@@ -121,6 +121,21 @@ struct DetectionSpecTests {
         #expect(secondHour.isEmpty, "\(secondHour.count) alarms in the second hour, first: \(secondHour.first.map { "\($0): \(results[$0].reasons)" } ?? "")")
     }
 
+    @Test func aCloudsEdgeIsNotAnOscillation() {
+        // A 10 Hz panel: ten quiet minutes, then a cloud takes 2 V off in a smooth edge (three
+        // seconds' time constant). The edge's differences are all alike: a slope, not a
+        // period, whatever else it may be called.
+        var rng = SplitMix64(seed: 91)
+        let volts = (0..<9_000).map { i in
+            let t = Double(max(0, i - 6_000)) / 10
+            return Bench.quantise(3.5 - (i < 6_000 ? 0 : 2 * (1 - exp(-t / 3))) + 0.005 * rng.gaussian())
+        }
+        let results = Bench.score(volts)
+        #expect(results[6_000..<6_100].contains { $0.isAnomaly }, "the edge is news")
+        let oscillation = results.indices.filter { results[$0].kinds.contains(.oscillation) }
+        #expect(oscillation.isEmpty, "\(oscillation.count) oscillation rows, first: \(oscillation.first.map { "\($0): \(results[$0].reasons)" } ?? "")")
+    }
+
     @Test func spikesComingFarMoreOftenThanUsualAlarmThoughEachIsRoutine() {
         // A battery at 1 Hz whose load starts now and then: a 0.5 V dip about every two
         // minutes is its rhythm. Then a loose terminal: a dip every 8 s for 15 minutes.

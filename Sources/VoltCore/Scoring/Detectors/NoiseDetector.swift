@@ -130,13 +130,23 @@ struct NoiseDetector: Sendable {
             for v in window { energy += v * v }
             guard energy > 0 else { return nil }
             var best: (lag: Int, r: Double)?
-            for lag in 3...maxLag {
+            // A period's differences swing both ways: somewhere before the peak (about half a
+            // period) they anticorrelate. A ramp's or a smooth edge's are all alike and
+            // correlate at every lag: a slope, not a period.
+            var lowest = 1.0
+            var lowestBeforeBest = 1.0
+            for lag in 1...maxLag {
                 let lagged = UnsafeBufferPointer(rebasing: d[(maxLag - lag)..<(maxLag - lag + n)])
                 var sum = 0.0
                 for i in 0..<n { sum += window[i] * lagged[i] }
                 let r = sum / energy
-                if best == nil || r > best!.r { best = (lag, r) }
+                if lag >= 3, best == nil || r > best!.r {
+                    best = (lag, r)
+                    lowestBeforeBest = lowest
+                }
+                lowest = min(lowest, r)
             }
+            guard lowestBeforeBest <= -0.2 else { return nil }
             return best
         }
     }
