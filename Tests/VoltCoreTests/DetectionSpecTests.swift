@@ -136,6 +136,20 @@ struct DetectionSpecTests {
         #expect(oscillation.isEmpty, "\(oscillation.count) oscillation rows, first: \(oscillation.first.map { "\($0): \(results[$0].reasons)" } ?? "")")
     }
 
+    @Test func aChangeMadeInAFewSecondsIsALevelShiftNotADrift() {
+        // The same cloud's edge, made in about ten seconds: a step at the drift's scale (a
+        // minute), however smooth at the sample's. A ramp over the whole minute stays a drift
+        // (aDriftFasterThanAnythingBeforeAlarms).
+        var rng = SplitMix64(seed: 92)
+        let volts = (0..<9_000).map { i in
+            let t = Double(max(0, i - 6_000)) / 10
+            return Bench.quantise(3.5 - (i < 6_000 ? 0 : 2 * (1 - exp(-t / 3))) + 0.005 * rng.gaussian())
+        }
+        let results = Bench.score(volts)
+        let drift = results.indices.filter { results[$0].kinds.contains(.drift) }
+        #expect(drift.isEmpty, "\(drift.count) drift rows, first: \(drift.first.map { "\($0): \(results[$0].reasons)" } ?? "")")
+    }
+
     @Test func spikesComingFarMoreOftenThanUsualAlarmThoughEachIsRoutine() {
         // A battery at 1 Hz whose load starts now and then: a 0.5 V dip about every two
         // minutes is its rhythm. Then a loose terminal: a dip every 8 s for 15 minutes.

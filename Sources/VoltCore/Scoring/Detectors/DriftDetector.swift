@@ -13,7 +13,8 @@
 /// the window; the sums are recomputed from the buffer once per window to stop rounding
 /// error from accumulating. A drift must be both large (the line's change over the window
 /// beyond `drift_volts`) and straight (that change many times the residual scatter, which
-/// tells a ramp from a step or from noise). Some signals wander on their own (a solar panel
+/// tells a ramp from a step or from noise), and not made in a sixth of the window or less
+/// (a change that took a few seconds is a step at the drift's scale, however smooth). Some signals wander on their own (a solar panel
 /// under passing clouds): the detector learns the usual size of the change over a window and
 /// asks a drift to be several times that, so it stays quiet on a wandering signal rather than
 /// cry wolf. "Usual" is the largest healthy change seen over the last 30 windows, leaving out
@@ -51,7 +52,9 @@ struct DriftDetector: Sendable {
     private var rarity: Rarity
     private let rarityDecades: Double
     private let adaptSamples: Int
-    /// The largest |Δ| seen within about one window, and how many samples ago.
+    /// Samples a quick change may take and still be a step, not a drift: a sixth of the window.
+    private let stepSpan: Int
+    /// The largest quick change seen within about one window, and how many samples ago.
     private var largestStep = 0.0
     private var largestStepAge = 0
     /// Consecutive samples of alarming drift.
@@ -80,6 +83,7 @@ struct DriftDetector: Sendable {
         sxx = n * (n * n - 1) / 12
         quietNeeded = length + config.windowSize
         blockLength = max(1, length / 6)
+        stepSpan = max(1, length / 6)
         delayBlocks = 18
         armBlocks = delayBlocks + 42
         blockPeaks = RingBuffer(capacity: 180)
@@ -94,9 +98,10 @@ struct DriftDetector: Sendable {
     /// `disturbed`: another detector flagged this sample.
     mutating func observe(_ y: Double, disturbed: Bool, scale: SignalScale, into verdict: inout Verdict) {
         quietFor = disturbed ? 0 : quietFor + 1
-        // The largest single step in about the last window (the maximum is reset when it ages out).
-        if let previous = window.last {
-            let step = abs(y - previous)
+        // The largest quick change (over a sixth of the window: one sample on a slow signal,
+        // ten seconds at 10 Hz) in about the last window; the maximum is reset when it ages out.
+        if window.count >= stepSpan {
+            let step = abs(y - window[window.count - stepSpan])
             largestStepAge += 1
             if step >= largestStep || largestStepAge > length {
                 largestStep = step
@@ -126,7 +131,8 @@ struct DriftDetector: Sendable {
         let scatter = max(variance.squareRoot(), scale.floor)
         let magnitude = abs(change)
 
-        // A change made in one jump is a level shift (the spike detector's), not a drift.
+        // A change made in one jump, or in a few seconds (a cloud's edge), is a level shift
+        // (the spike detector's), not a drift.
         let stepLike = largestStep >= 0.4 * magnitude
         accepted *= acceptedDecay
         let armed = blockPeaks.count >= armBlocks
