@@ -14,10 +14,10 @@
 /// error from accumulating. A drift must be both large (the line's change over the window
 /// beyond `drift_volts`) and straight (that change many times the residual scatter, which
 /// tells a ramp from a step or from noise), and not made in a sixth of the window or less
-/// (a change that took a few seconds is a step at the drift's scale, however smooth). Some signals wander on their own (a solar panel
-/// under passing clouds): the detector learns the usual size of the change over a window and
-/// asks a drift to be several times that, so it stays quiet on a wandering signal rather than
-/// cry wolf. "Usual" is the largest healthy change seen over the last 30 windows, leaving out
+/// (a change that took a few seconds is a step at the drift's scale, however smooth). Some
+/// signals wander on their own (a solar panel under passing clouds): the detector learns the
+/// usual size of the change over a window and asks a drift to be several times that, so it
+/// stays quiet on a wandering signal rather than cry wolf. "Usual" is the largest healthy change seen over the last 30 windows, leaving out
 /// the newest 3: natural wander comes in bursts (so a peak, not an average), and a drift in
 /// progress must never set its own bar (so a delay).
 struct DriftDetector: Sendable {
