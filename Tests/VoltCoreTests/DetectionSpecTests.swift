@@ -121,31 +121,31 @@ struct DetectionSpecTests {
         #expect(secondHour.isEmpty, "\(secondHour.count) alarms in the second hour, first: \(secondHour.first.map { "\($0): \(results[$0].reasons)" } ?? "")")
     }
 
-    @Test func aCloudsEdgeIsNotAnOscillation() {
-        // A 10 Hz panel: ten quiet minutes, then a cloud takes 2 V off in a smooth edge (three
-        // seconds' time constant). The edge's differences are all alike: a slope, not a
-        // period, whatever else it may be called.
-        var rng = SplitMix64(seed: 91)
+    /// A 10 Hz panel: ten quiet minutes, then a cloud takes 2 V off in a smooth edge (three
+    /// seconds' time constant), scored; the edge starts at sample 6,000.
+    static func cloudEdge(seed: UInt64) -> [ScoredResult] {
+        var rng = SplitMix64(seed: seed)
         let volts = (0..<9_000).map { i in
             let t = Double(max(0, i - 6_000)) / 10
             return Bench.quantise(3.5 - (i < 6_000 ? 0 : 2 * (1 - exp(-t / 3))) + 0.005 * rng.gaussian())
         }
-        let results = Bench.score(volts)
+        return Bench.score(volts)
+    }
+
+    @Test func aCloudsEdgeIsNotAnOscillation() {
+        // The edge's differences are all alike: a slope, not a period, whatever else it may be
+        // called.
+        let results = Self.cloudEdge(seed: 91)
         #expect(results[6_000..<6_100].contains { $0.isAnomaly }, "the edge is news")
         let oscillation = results.indices.filter { results[$0].kinds.contains(.oscillation) }
         #expect(oscillation.isEmpty, "\(oscillation.count) oscillation rows, first: \(oscillation.first.map { "\($0): \(results[$0].reasons)" } ?? "")")
     }
 
     @Test func aChangeMadeInAFewSecondsIsALevelShiftNotADrift() {
-        // The same cloud's edge, made in about ten seconds: a step at the drift's scale (a
-        // minute), however smooth at the sample's. A ramp over the whole minute stays a drift
+        // A cloud's edge, made in about ten seconds: a step at the drift's scale (a minute),
+        // however smooth at the sample's. A ramp over the whole minute stays a drift
         // (aDriftFasterThanAnythingBeforeAlarms).
-        var rng = SplitMix64(seed: 92)
-        let volts = (0..<9_000).map { i in
-            let t = Double(max(0, i - 6_000)) / 10
-            return Bench.quantise(3.5 - (i < 6_000 ? 0 : 2 * (1 - exp(-t / 3))) + 0.005 * rng.gaussian())
-        }
-        let results = Bench.score(volts)
+        let results = Self.cloudEdge(seed: 92)
         let drift = results.indices.filter { results[$0].kinds.contains(.drift) }
         #expect(drift.isEmpty, "\(drift.count) drift rows, first: \(drift.first.map { "\($0): \(results[$0].reasons)" } ?? "")")
     }
