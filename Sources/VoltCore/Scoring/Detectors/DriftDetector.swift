@@ -17,9 +17,10 @@
 /// (a change that took a few seconds is a step at the drift's scale, however smooth). Some
 /// signals wander on their own (a solar panel under passing clouds): the detector learns the
 /// usual size of the change over a window and asks a drift to be several times that, so it
-/// stays quiet on a wandering signal rather than cry wolf. "Usual" is the largest healthy change seen over the last 30 windows, leaving out
-/// the newest 3: natural wander comes in bursts (so a peak, not an average), and a drift in
-/// progress must never set its own bar (so a delay).
+/// stays quiet on a wandering signal rather than cry wolf. "Usual" is the largest healthy
+/// change seen over the last 30 windows, leaving out the newest 3: natural wander comes in
+/// bursts (so a peak, not an average), and a drift in progress must never set its own bar (so
+/// a delay).
 struct DriftDetector: Sendable {
     private var window: RingBuffer
     private let length: Int
