@@ -69,6 +69,28 @@ struct SeasonalSpecTests {
         #expect(pattern.isEmpty, "\(pattern.count) pattern rows from day 3 on, first: \(pattern.first.map { "day \($0 / Self.perDay) \($0 % Self.perDay): \(results[$0].reasons)" } ?? "")")
     }
 
+    @Test func aRhythmBrokenAgainAndAgainTheSameDayIsToldOnce() {
+        // A battery read once a second, charged to a 14 V plateau from 08:00 to 16:00 and
+        // resting at 12.4 V at night. On the fourth day clouds keep pulling it off the plateau:
+        // two minutes down, one minute back, all day. That is one broken rhythm (a day unlike
+        // the others), not a new one with every cloud.
+        var config = ModelConfig.default
+        config.sampleRate = 1
+        let perDay = 86_400
+        var rng = SplitMix64(seed: 10)
+        let volts = (0..<(4 * perDay)).map { i in
+            let second = i % perDay
+            let charging = second >= 8 * 3_600 && second < 16 * 3_600
+            let cloud = i / perDay == 3 && charging && (second / 60) % 3 != 2
+            return (charging ? (cloud ? 13.5 : 14) : 12.4) + 0.01 * rng.gaussian()
+        }
+        let results = Bench.score(volts, config: config, startMs: Self.midnight, periodMs: 1_000)
+        let pattern = (3 * perDay..<results.count).filter { results[$0].kinds.contains(.pattern) }
+        let told = pattern.indices.filter { $0 == 0 || pattern[$0] - pattern[$0 - 1] > 1 }.count
+        let starts = pattern.indices.filter { $0 == 0 || pattern[$0] - pattern[$0 - 1] > 1 }.map { (pattern[$0] % perDay) / 60 }
+        #expect(told == 1, "pattern told \(told) times on the cloudy day, at minutes \(starts)")
+    }
+
     @Test func noiseThatComesEveryAfternoonIsRhythm() {
         // Once a minute; noisy from 12:00 to 16:00 every day (a charger, clouds over a panel).
         var config = ModelConfig.default

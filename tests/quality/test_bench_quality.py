@@ -169,19 +169,21 @@ def solar_days(tmp_path_factory):
 
 
 def test_a_solar_panels_clouds_are_not_faults(solar_days):
-    # Measured 122 episodes in four days when set (20 on the clear day, 9 on the last);
+    # Measured 104 episodes in four days when set (20 on the clear day, 9 on the last);
     # 426 before rarity needed fewer than three in the history, the rhythm's scale the days'
-    # spread, and drift a change slower than a few seconds. Most left are cloud edges bigger
-    # than all but two of the last hour's (docs/detection.md).
+    # spread, drift a change slower than a few seconds and a recurring departure from the
+    # rhythm counted as one. Most left are cloud edges bigger than all but two of the last
+    # hour's (docs/detection.md).
     panel = solar_days["panel"]
     per_day = [sum(1 for e in panel.values() if e[0] == d) for d in range(4)]
-    assert len(panel) <= 150 and per_day[3] <= 15, per_day
+    assert len(panel) <= 130 and per_day[3] <= 15, per_day
 
 
 def test_a_battery_charged_by_the_sun_is_quiet_on_clear_days(solar_days):
-    # Measured 0, 0 and 2 episodes on the three clear days and 33 on the overcast one (where
-    # the battery never reaches its charging plateau: a real departure from the rhythm, told
-    # too often); 56 in all before.
+    # Measured 0, 0 and 2 episodes on the three clear days and 19 on the overcast one, where
+    # the battery never reaches its charging plateau (8 `pattern`: a real departure from the
+    # rhythm, told again only after the rhythm held as long as the departure had lasted);
+    # 56 in all before.
     battery = solar_days["battery"]
     per_day = [sum(1 for e in battery.values() if e[0] == d) for d in range(4)]
-    assert sum(per_day[:3]) <= 4 and len(battery) <= 45, per_day
+    assert sum(per_day[:3]) <= 4 and len(battery) <= 30, per_day

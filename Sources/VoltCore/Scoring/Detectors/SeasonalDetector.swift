@@ -30,7 +30,11 @@ struct SeasonalDetector: Sendable {
     private let adaptSamples: Int
     /// Samples a departure must last to be a broken rhythm: two, or a minute's worth.
     private let persistence: Int
+    /// Samples the departure in progress has lasted, less the samples it has since been away.
     private var excursion = 0
+    /// The departure in progress has lasted `adapt_seconds` past `persistence`: the new normal
+    /// until it has gone for as long as it lasted.
+    private var adapted = false
     private let enabled: Bool
     /// The stream's unit, for the reasons.
     let unit: String
@@ -86,11 +90,16 @@ struct SeasonalDetector: Sendable {
             let c = rarity.certainty(raw, decades: rarityDecades)
             rarity.learn(raw)
             departure = c >= 1
-            excursion = departure ? excursion + 1 : 0
             // A broken rhythm is a departure that lasts (a lone sample is the spike
             // detector's); reported once it held `persistence` samples, until it held
-            // adapt_seconds more: then it is the new normal, and the profiles follow it.
-            if enabled, excursion >= persistence, excursion <= persistence + adaptSamples {
+            // adapt_seconds more: then it is the new normal, and the profiles follow it. A
+            // departure that comes back before it was away as long as it lasted is the same
+            // one (a cloudy day that keeps pulling a battery off its plateau): its time counts
+            // down while the rhythm holds, and it is told again only once that reached zero.
+            excursion = departure ? excursion + 1 : max(0, excursion - 1)
+            if excursion > persistence + adaptSamples { adapted = true }
+            if excursion == 0 { adapted = false }
+            if enabled, departure, !adapted, excursion >= persistence {
                 verdict.add(.pattern, certainty: c) {
                     let side = x > best.value ? "above" : "below"
                     return "pattern: \(FixedPoint.format(x)) \(unit) is \(FixedPoint.format(abs(x - best.value) / best.scale, digits: 0))× the usual scatter \(side) \(FixedPoint.format(best.value)) \(unit), its value at this time on earlier \(best.cycle)s"
@@ -98,6 +107,7 @@ struct SeasonalDetector: Sendable {
             }
         } else {
             excursion = 0
+            adapted = false
         }
         daily?.learn(x, at: timeMs, nearest: fromDay.map { abs(x - $0.value) }, departure: departure, floor: floor)
         weekly?.learn(x, at: timeMs, nearest: fromWeek.map { abs(x - $0.value) }, departure: departure, floor: floor)
