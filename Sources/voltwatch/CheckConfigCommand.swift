@@ -57,7 +57,9 @@ struct CheckConfigCommand: ParsableCommand {
                 StandardError.write("  \(padded)  \(entry.value)  (\(entry.source))\n")
             }
             let note = "\(file): ok (threshold \(config.anomalyThreshold), window \(config.windowSize) samples, " +
-                "\(config.sampleRate) samples/s, dropout after \(FixedPoint.format(config.dropoutTimeoutMs / 1000, digits: 1)) s)"
+                "\(config.sampleRate) samples/s, dropout after \(FixedPoint.format(config.dropoutTimeoutMs / 1000, digits: 1)) s; " +
+                "a reading is rare when seen fewer than three times in \(FixedPoint.format(config.historySamples / config.sampleRate, digits: 0)) s " +
+                "of history, \(FixedPoint.format(config.rarityBarDecades, digits: 2)) decades at this rate)"
             StandardError.write(note + "\n")
         } catch {
             StandardError.write(error.description + "\n")

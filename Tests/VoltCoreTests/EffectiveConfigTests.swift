@@ -20,6 +20,19 @@ struct EffectiveConfigTests {
         #expect(values.filter { $0.value == "null" }.allSatisfy { if case .file = $0.source { false } else { true } })
     }
 
+    @Test func rarityMeansFewerThanThreeTimesInTheHistoryAtAnyRate() throws {
+        // At 10 Hz an hour is 36,000 samples: the bar is log10(36,000 / 3), above the 3 decades
+        // of the file. At one sample every five minutes the history is 3,000 samples and the
+        // two agree.
+        let fast = try ModelConfig.parse(json: #"{"anomaly_threshold": 0.7, "window_size": 50, "sample_rate": 10}"#)
+        #expect(abs(fast.rarityBarDecades - 4.0792) < 1e-4)
+        let slow = try ModelConfig.parse(json: #"{"anomaly_threshold": 0.7, "window_size": 50, "sample_rate": 0.0033333333333333335}"#)
+        #expect(abs(slow.rarityBarDecades - 3) < 1e-9)
+        var strict = fast
+        strict.rarityDecades = 5
+        #expect(strict.rarityBarDecades == 5, "a stricter rarity_decades is kept")
+    }
+
     @Test func aValueGivenInTheFileIsShownAsGiven() throws {
         let config = try ModelConfig.parse(json: #"{"anomaly_threshold": 0.7, "window_size": 50, "sample_rate": 10, "watch_threshold": 0.3}"#)
         let watch = config.effectiveValues(givenKeys: ["watch_threshold"]).first { $0.key == "watch_threshold" }!
