@@ -91,6 +91,28 @@ struct SeasonalSpecTests {
         #expect(told == 1, "pattern told \(told) times on the cloudy day, at minutes \(starts)")
     }
 
+    @Test func aPanelRisingAtDawnEveryDayIsRhythmNotADrift() {
+        // A panel read once a second: dark at night, its voltage rising from 06:30 and falling
+        // to dark at 18:30 every day, with a little noise. The dawn climb is the steadiest
+        // change the line makes all day; the first one is news, from the third day on it is the
+        // line's rhythm, at the same time as the days before.
+        var config = ModelConfig.default
+        config.sampleRate = 1
+        let perDay = 86_400
+        var rng = SplitMix64(seed: 12)
+        let volts = (0..<(4 * perDay)).map { i in
+            let hour = Double(i % perDay) / 3_600
+            let sun = hour > 6.5 && hour < 18.5 ? sin(Double.pi * (hour - 6.5) / 12) : 0
+            return Bench.quantise(4.2 * pow(sun, 0.6) + 0.004 * rng.gaussian())
+        }
+        let results = Bench.score(volts, config: config, startMs: Self.midnight, periodMs: 1_000)
+        let dawn = 6 * 3_600 + 1_800
+        let firstDawn = (dawn..<(dawn + 3_600)).filter { results[$0].kinds.contains(.drift) }
+        #expect(!firstDawn.isEmpty, "the first dawn is a climb the scorer has never seen")
+        let drifts = (2 * perDay..<results.count).filter { results[$0].kinds.contains(.drift) }
+        #expect(drifts.isEmpty, "\(drifts.count) drift rows from day 3 on, first: \(drifts.first.map { "day \($0 / perDay) \(($0 % perDay) / 60) min: \(results[$0].reasons)" } ?? "")")
+    }
+
     @Test func noiseThatComesEveryAfternoonIsRhythm() {
         // Once a minute; noisy from 12:00 to 16:00 every day (a charger, clouds over a panel).
         var config = ModelConfig.default

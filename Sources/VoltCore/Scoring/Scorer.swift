@@ -109,7 +109,7 @@ public struct Scorer: Sendable {
         records.observe(x, timeMs: sample.receivedAtMs, scale: scale, into: &verdict)
         stuck.observe(x, into: &verdict)
         noise.observe(x, timeMs: sample.receivedAtMs, scale: scale, into: &verdict)
-        drift.observe(x, disturbed: verdict.isAnomalous, scale: scale, into: &verdict)
+        drift.observe(x, disturbed: verdict.isAnomalous, scale: scale, daily: expected, into: &verdict)
         scale.observe(x)
         // Trust grows as the short windows fill, then as the long ones do.
         let warmth = 0.6 * min(spikes.fill, noise.fill) + 0.4 * drift.fill

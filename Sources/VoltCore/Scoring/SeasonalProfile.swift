@@ -76,15 +76,23 @@ struct SeasonalProfile: Sendable {
 
     /// The expected value at `timeMs` nearest to `x` (or the highest of the three bins, for a
     /// level that may be reached a bin early or late), with the usual distance from it
-    /// (floored at `floor`); nil until two earlier cycles are known at this phase.
-    mutating func expectation(_ x: Double, at timeMs: Int64, floor: Double, highest: Bool = false) -> (value: Double, usual: Double)? {
+    /// (floored at `floor`) and the lowest and highest of the three; nil until two earlier
+    /// cycles are known at this phase.
+    mutating func expectation(_ x: Double, at timeMs: Int64, floor: Double, highest: Bool = false) -> (value: Double, usual: Double, low: Double, high: Double)? {
         guard residual.count >= 20 else { return nil }
         let around = neighbourhood(locate(timeMs))
         guard let centre = around.centre else { return nil }
         var best = centre
-        if let m = around.before, highest ? m > best : abs(x - m) < abs(x - best) { best = m }
-        if let m = around.after, highest ? m > best : abs(x - m) < abs(x - best) { best = m }
-        return (best, max(residual.value, floor, SeasonalProfile.spreadShare * around.spread))
+        var low = centre, high = centre
+        if let m = around.before {
+            if highest ? m > best : abs(x - m) < abs(x - best) { best = m }
+            low = min(low, m); high = max(high, m)
+        }
+        if let m = around.after {
+            if highest ? m > best : abs(x - m) < abs(x - best) { best = m }
+            low = min(low, m); high = max(high, m)
+        }
+        return (best, max(residual.value, floor, SeasonalProfile.spreadShare * around.spread), low, high)
     }
 
     /// Adds the bin being gathered to its cycle's slot, and moves the mean level towards it.

@@ -20,7 +20,10 @@
 /// stays quiet on a wandering signal rather than cry wolf. "Usual" is the largest healthy
 /// change seen over the last 30 windows, leaving out the newest 3: natural wander comes in
 /// bursts (so a peak, not an average), and a drift in progress must never set its own bar (so
-/// a delay).
+/// a delay). A change the signal makes every day at this time (a panel climbing at dawn) is its
+/// rhythm: once earlier days are known, a drift whose value lies within the values the daily
+/// profile passes through around now (``SeasonalDetector/Expectation/departureFromBand(of:)``)
+/// is not reported.
 struct DriftDetector: Sendable {
     private var window: RingBuffer
     private let length: Int
@@ -96,8 +99,9 @@ struct DriftDetector: Sendable {
 
     var fill: Double { min(1, Double(blockPeaks.count) / Double(armBlocks)) }
 
-    /// `disturbed`: another detector flagged this sample.
-    mutating func observe(_ y: Double, disturbed: Bool, scale: SignalScale, into verdict: inout Verdict) {
+    /// `disturbed`: another detector flagged this sample. `daily`: what earlier days say about
+    /// this moment, if they explain the signal.
+    mutating func observe(_ y: Double, disturbed: Bool, scale: SignalScale, daily: SeasonalDetector.Expectation?, into verdict: inout Verdict) {
         quietFor = disturbed ? 0 : quietFor + 1
         // The largest quick change (over a sixth of the window: one sample on a slow signal,
         // ten seconds at 10 Hz) in about the last window; the maximum is reset when it ages out.
@@ -141,6 +145,7 @@ struct DriftDetector: Sendable {
         let needed = armed ? learnt : 3 * learnt
         var raw = min(magnitude / needed, magnitude / (scatter * DriftDetector.straightness))
         if stepLike || !scale.isKnown { raw = min(raw, 0.5) }
+        if let daily { raw = min(raw, daily.departureFromBand(of: y)) }
         let certainty = rarity.certainty(raw, decades: rarityDecades)
         rarity.learn(raw)
         driftingFor = certainty >= 1 ? driftingFor + 1 : 0

@@ -57,10 +57,22 @@ struct SeasonalDetector: Sendable {
         var scale: Double
         /// "day" or "week", for the reasons.
         var cycle: String
+        /// The lowest and highest of the earlier days' values in this bin and its two
+        /// neighbours: where the rhythm passes within a bin of now.
+        var low: Double
+        var high: Double
 
         /// How far `x` departs from the rhythm: 1 at ``patternResiduals`` usual residuals.
         func departure(of x: Double) -> Double {
             abs(x - value) / (SeasonalDetector.patternResiduals * scale)
+        }
+
+        /// How far `x` lies outside the values the rhythm passes through within a bin of now,
+        /// in the same units as ``departure(of:)``. On a steep stretch of the day (a panel's
+        /// dawn) the bins' means are far apart and a value between them is the rhythm, though
+        /// far from each.
+        func departureFromBand(of x: Double) -> Double {
+            max(0, x - high, low - x) / (SeasonalDetector.patternResiduals * scale)
         }
     }
 
@@ -74,9 +86,9 @@ struct SeasonalDetector: Sendable {
         // The rhythm that explains x best, among those the signal really has.
         var best: Expectation?
         var raw = Double.infinity
-        func consider(_ e: (value: Double, usual: Double)?, rhythmic: Bool, _ cycle: String) {
+        func consider(_ e: (value: Double, usual: Double, low: Double, high: Double)?, rhythmic: Bool, _ cycle: String) {
             guard let e, rhythmic else { return }
-            let candidate = Expectation(value: e.value, scale: e.usual, cycle: cycle)
+            let candidate = Expectation(value: e.value, scale: e.usual, cycle: cycle, low: e.low, high: e.high)
             let r = candidate.departure(of: x)
             if r < raw {
                 raw = r
