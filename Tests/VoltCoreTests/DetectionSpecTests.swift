@@ -141,6 +141,15 @@ struct DetectionSpecTests {
         #expect(oscillation.isEmpty, "\(oscillation.count) oscillation rows, first: \(oscillation.first.map { "\($0): \(results[$0].reasons)" } ?? "")")
     }
 
+    @Test func aCloudsEdgeIsNotNoise() {
+        // Along the edge every sample moves tens of times the noise, all in one direction: the
+        // first differences are large, the second ones (how the slope bends) are not.
+        let results = Self.cloudEdge(seed: 93)
+        #expect(results[6_000..<6_100].contains { $0.isAnomaly }, "the edge is news")
+        let noise = results.indices.filter { results[$0].kinds.contains(.noise) }
+        #expect(noise.isEmpty, "\(noise.count) noise rows, first: \(noise.first.map { "\($0): \(results[$0].reasons)" } ?? "")")
+    }
+
     @Test func aChangeMadeInAFewSecondsIsALevelShiftNotADrift() {
         // A cloud's edge, made in about ten seconds: a step at the drift's scale (a minute),
         // however smooth at the sample's. A ramp over the whole minute stays a drift

@@ -3,7 +3,11 @@
 ///
 /// Variation is measured on first differences, which ignore slow changes of level, by the
 /// upper quartile of |Δ| over a short window: robust to the one or two large differences a
-/// spike or a step brings. The usual level is a slow average of the same statistic. When the
+/// spike or a step brings. A slope makes first differences large too (a panel's voltage at a
+/// cloud's edge changes by ten times its noise per sample, all in one direction), so the same
+/// statistic is also taken on second differences, which a slope leaves alone, against its own
+/// usual level: only variation that is unusual on both is noise. The usual levels are slow
+/// averages of the statistics. When the
 /// variation is high, the autocorrelation of the differences tells a periodic component
 /// (a strong peak at some lag) from random noise (no peak). A new noise level that holds
 /// for `adapt_seconds` becomes the usual one; the certainty is capped by how rare such a
@@ -15,6 +19,8 @@ struct NoiseDetector: Sendable {
     private var differences: RingBuffer
     private var last: Double?
     private var baseline: Double?
+    /// The usual level of ``bendingLevel()``; nil until first measured.
+    private var bendBaseline: Double?
     private var seen = 0
     private let alpha: Double
     private var rarity: Rarity
@@ -89,15 +95,41 @@ struct NoiseDetector: Sendable {
         let rate = seen < magnitudes.capacity * 4 ? 4 / Double(seen) : alpha
         baseline = usual + (level - usual) * (ratio >= noiseRatio ? rate / 20 : rate)
         unusualFor = ratio >= noiseRatio ? unusualFor + 1 : 0
-        if unusualFor > adaptSamples {
+        let adapted = unusualFor > adaptSamples
+        if adapted {
             baseline = level
             unusualFor = 0
+        }
+        // The second differences: measured near an alarm, and once a window to learn their
+        // usual level (a slow average, so once a window is enough; a sort per sample was 8 % of
+        // the scorer). Against the earlier days' variation too, scaled by how the two usual
+        // levels compare on this signal.
+        var bendRatio = ratio
+        let learnBends = seen % magnitudes.capacity == 0
+        if (learnBends || ratio >= 0.75 * noiseRatio), differences.count > magnitudes.capacity {
+            let bend = bendingLevel()
+            if let usualBend = bendBaseline {
+                bendRatio = bend / (reference * max(usualBend, floor) / max(usual, floor))
+                if learnBends {
+                    let step = (bendRatio >= noiseRatio ? rate / 20 : rate) * Double(magnitudes.capacity)
+                    bendBaseline = usualBend + (bend - usualBend) * min(1, step)
+                }
+            } else if learnBends {
+                bendBaseline = bend
+            }
+            if adapted { bendBaseline = bend }
         }
         guard seen >= magnitudes.capacity * 2 else { return }
 
         let raw = ratio / noiseRatio
-        let noiseCertainty = rarity.certainty(raw, decades: rarityDecades)
+        let variationCertainty = rarity.certainty(raw, decades: rarityDecades)
         rarity.learn(raw)
+        // Noise is variation that is unusual on second differences too; a slope's (a cloud's
+        // edge, a quick ramp) is not. (Oscillation is judged on the plain variation: a slow
+        // period is smooth, and has its own test.)
+        let noiseCertainty = bendRatio < ratio
+            ? min(variationCertainty, rarity.certainty(bendRatio / noiseRatio, decades: rarityDecades))
+            : variationCertainty
         var periodic: (lag: Int, r: Double)?
         // Look for a period only when the variation is close to alarming. (Not from 2×: on a
         // 10-bit ADC, one step to two steps of change is already 2×.)
@@ -105,9 +137,9 @@ struct NoiseDetector: Sendable {
             periodic = strongestPeriod()
         }
         if let periodic, periodic.r >= 0.6 {
-            let c = min(ratio / oscillationRatio, noiseCertainty * noiseRatio / oscillationRatio)
+            let c = min(ratio / oscillationRatio, variationCertainty * noiseRatio / oscillationRatio)
             let period = Double(periodic.lag) / sampleRate
-            verdict.add(.oscillation, certainty: max(c, noiseCertainty)) {
+            verdict.add(.oscillation, certainty: max(c, variationCertainty)) {
                 "oscillation: a \(FixedPoint.format(period, digits: 1)) s periodic component (autocorrelation \(FixedPoint.format(periodic.r, digits: 2))), variation \(FixedPoint.format(ratio, digits: 1))× usual"
             }
         } else if enabled.contains(.noise) {
@@ -116,6 +148,27 @@ struct NoiseDetector: Sendable {
             }
         }
     }
+
+    /// The upper quartile of |Δ²| (second differences) over the short window, divided by √3:
+    /// for white noise the same level as |Δ|'s (Δ² has three times Δ's variance), for a slope
+    /// only what bends away from it. Sorted on the stack: no allocation.
+    private func bendingLevel() -> Double {
+        let n = magnitudes.capacity
+        return differences.withContiguousElements { d -> Double in
+            withUnsafeTemporaryAllocation(of: Double.self, capacity: n) { buffer -> Double in
+                var second = buffer
+                let offset = d.count - n
+                for i in 0..<n { second[i] = abs(d[offset + i] - d[offset + i - 1]) }
+                second.sort()
+                let position = 0.75 * Double(n - 1)
+                let low = Int(position)
+                let high = min(low + 1, n - 1)
+                return (second[low] + (second[high] - second[low]) * (position - Double(low))) / NoiseDetector.sqrt3
+            }
+        }
+    }
+
+    static let sqrt3 = 3.0.squareRoot()
 
     /// The lag (≥ 3 samples) with the highest autocorrelation of the recent differences.
     /// Runs only while variation is high, so its O(window × lags) cost is paid rarely.
