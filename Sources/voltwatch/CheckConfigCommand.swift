@@ -59,7 +59,8 @@ struct CheckConfigCommand: ParsableCommand {
             let note = "\(file): ok (threshold \(config.anomalyThreshold), window \(config.windowSize) samples, " +
                 "\(config.sampleRate) samples/s, dropout after \(FixedPoint.format(config.dropoutTimeoutMs / 1000, digits: 1)) s; " +
                 "a reading is rare when seen fewer than three times in \(FixedPoint.format(config.historySamples / config.sampleRate, digits: 0)) s " +
-                "of history, \(FixedPoint.format(config.rarityBarDecades, digits: 2)) decades at this rate)"
+                "of history, \(FixedPoint.format(config.rarityBarDecades, digits: 2)) decades at this rate" +
+                (config.keepsHabits ? ", and not when the last four days held it \(ModelConfig.habitCount) times)" : ")")
             StandardError.write(note + "\n")
         } catch {
             StandardError.write(error.description + "\n")

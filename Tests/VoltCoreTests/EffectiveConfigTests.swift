@@ -31,6 +31,8 @@ struct EffectiveConfigTests {
         var strict = fast
         strict.rarityDecades = 5
         #expect(strict.rarityBarDecades == 5, "a stricter rarity_decades is kept")
+        #expect(fast.keepsHabits, "an hour is shorter than four days")
+        #expect(!slow.keepsHabits, "3,000 five-minute samples are ten days")
     }
 
     @Test func aValueGivenInTheFileIsShownAsGiven() throws {

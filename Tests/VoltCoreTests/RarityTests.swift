@@ -46,4 +46,31 @@ struct RarityTests {
         #expect(Rarity.bin(.infinity) == Rarity.bins - 1)
         #expect(Rarity.bin(1e300) == Rarity.bins - 1)
     }
+
+    /// Excursions of certainty 3 (one sample each) every `gap` samples, `count` times, after a
+    /// quiet start; returns the certainty the next one would get.
+    static func nextAfter(_ count: Int, every gap: Int, habitHorizon: Double, then quiet: Int) -> Double {
+        var rarity = Rarity(horizon: 3_600, habitHorizon: habitHorizon)
+        for _ in 0..<count {
+            for _ in 0..<gap { rarity.learn(0.1) }
+            rarity.learn(3)
+        }
+        for _ in 0..<quiet { rarity.learn(0.1) }
+        return rarity.certainty(3, decades: 3)
+    }
+
+    @Test func aValueTheLastDaysHeldOftenIsAHabitThoughRareInTheLastHour() {
+        // Forty alarms ten minutes apart, then five quiet hours: the hour forgot them.
+        let forgotten = Self.nextAfter(40, every: 600, habitHorizon: 0, then: 18_000)
+        #expect(forgotten == 3, "without the long memory it is news again")
+        let habit = Self.nextAfter(40, every: 600, habitHorizon: 345_600, then: 18_000)
+        #expect(habit < 1, "four days remember forty of them: \(habit)")
+        // Ten are not a habit.
+        #expect(Self.nextAfter(10, every: 600, habitHorizon: 345_600, then: 18_000) == 3)
+    }
+
+    @Test func theLongMemoryIsKeptOnlyWhereTheHistoryIsShorter() {
+        // A slow line's history is already longer than four days: the same as no habit.
+        #expect(Self.nextAfter(40, every: 600, habitHorizon: 3_000, then: 18_000) == 3)
+    }
 }

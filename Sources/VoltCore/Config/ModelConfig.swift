@@ -111,6 +111,15 @@ public struct ModelConfig: Sendable, Equatable {
     }
     /// The rarity history in effect, samples.
     public var historySamples: Double { (historySeconds ?? defaultHistorySeconds) * sampleRate }
+    /// The long memory of the learnt detectors, samples: four days, as the rhythm's. Where
+    /// the history is shorter (a fast line), a reading held often enough over these days is
+    /// the signal's habit, not news (``Rarity``).
+    public var habitSamples: Double { 4 * 86_400 * sampleRate }
+    /// Whether the habit is kept: only where the history is shorter than four days.
+    public var keepsHabits: Bool { habitSamples > historySamples }
+    /// How many times the last four days must hold an alarm for it to be a habit: once every
+    /// three hours.
+    public static let habitCount = 32
     /// The rarity a reading needs to be certain, in powers of ten: `rarity_decades`, or more
     /// when the history holds more than 3 × 10^`rarity_decades` samples, so that a reading is
     /// rare only if the history holds it fewer than three times. A bar per sample alone would

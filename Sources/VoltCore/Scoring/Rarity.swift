@@ -24,6 +24,13 @@ import Darwin
 /// ``certainty(_:decades:)`` combines the two: an alarm needs a statistic that is big by the
 /// detector's rule *and* rare on this signal (surprise of at least `rarity_decades`). A value
 /// the signal produces routinely is scaled down below certainty, however big it is.
+///
+/// On a fast line the history is an hour, so that faults ten minutes apart stay news; then a
+/// second histogram keeps the last four days (the rhythm's memory), and a value it holds at
+/// least ``habitCount`` times is the signal's habit, however rare in the last hour. Clouds
+/// come all day over a panel on a broken day and a few times on a clear one; a clear day's
+/// cloud is no news to a panel that saw a hundred of them yesterday. (On a slow line the
+/// history is already longer than four days, and the second histogram is not kept.)
 struct Rarity: Sendable {
     static let bins = 48
     /// log₂ of the lower edge of bin 0; smaller certainties are only counted in the total.
@@ -41,10 +48,35 @@ struct Rarity: Sendable {
     private let growth: Double
     /// The highest certainty of the excursion in progress (0 when none).
     private var excursionPeak = 0.0
+    /// The same histogram over the longer `habitHorizon`; empty when that is no longer than
+    /// the history.
+    private var habit: [Double]
+    /// The weight the habit gives the next sample is `habitBase` × weight^`habitExponent`:
+    /// both decay per sample, so the habit's weight follows from the history's and costs
+    /// nothing per sample; it is computed only when the habit is written or read.
+    private var habitBase = 1.0
+    private let habitExponent: Double
+    /// A value held this many times in the last four days is a habit (``ModelConfig/habitCount``).
+    static let habitCount = Double(ModelConfig.habitCount)
 
-    init(horizon: Double) {
+    /// `horizon` and `habitHorizon`: the samples of history each histogram remembers.
+    init(horizon: Double, habitHorizon: Double = 0) {
         counts = [Double](repeating: 0, count: Rarity.bins)
         growth = 1 / (1 - 1 / max(10, horizon))
+        habit = [Double](repeating: 0, count: habitHorizon > horizon ? Rarity.bins : 0)
+        habitExponent = log(1 / (1 - 1 / max(10, habitHorizon))) / log(growth)
+    }
+
+    private var habitWeight: Double { habitBase * pow(weight, habitExponent) }
+
+    /// How many times the long histogram holds a value at least as high as `c` (decayed).
+    func habitual(_ c: Double) -> Double {
+        guard !habit.isEmpty, let b = Rarity.bin(c) else { return 0 }
+        var tail = 0.0
+        habit.withUnsafeBufferPointer { p in
+            for i in b..<Rarity.bins { tail += p[i] }
+        }
+        return tail / habitWeight
     }
 
     /// Samples of history the distribution effectively holds.
@@ -82,7 +114,10 @@ struct Rarity: Sendable {
         // histogram walk on every sample.
         guard raw >= 0.5 else { return raw }
         let f = surprise(raw, assumedHistory: Rarity.assumedHistory(decades: decades)) / decades
-        return f >= 1 ? raw : min(raw, 1) * f
+        guard f >= 1 else { return min(raw, 1) * f }
+        guard raw >= 1, !habit.isEmpty else { return raw }
+        let held = habitual(raw)
+        return held >= Rarity.habitCount ? min(raw, 1) * 0.9 * Rarity.habitCount / held : raw
     }
 
     /// Three times 10^decades samples: the history length assumed while the real one is shorter.
@@ -99,17 +134,29 @@ struct Rarity: Sendable {
         } else {
             if excursionPeak > 0, let b = Rarity.bin(excursionPeak) {
                 counts[b] += weight
+                // The habit holds alarms only (certainty 1 and above): the excursions' peaks.
+                if !habit.isEmpty { habit[b] += habitWeight }
                 excursionPeak = 0
             }
             if let b = Rarity.bin(c) { counts[b] += weight }
         }
         weight *= growth
-        if weight > 1e150 {
-            // Rescale before the numbers overflow; ratios are unchanged.
-            let scale = 1 / weight
-            for i in 0..<Rarity.bins { counts[i] *= scale }
-            total *= scale
-            weight = 1
-        }
+        if weight > 1e150 { rescale() }
     }
+
+    /// Rescales before the numbers overflow; ratios are unchanged.
+    private mutating func rescale() {
+        if !habit.isEmpty {
+            habitBase = habitWeight
+            if habitBase > 1e150 {
+                for i in 0..<Rarity.bins { habit[i] /= habitBase }
+                habitBase = 1
+            }
+        }
+        let scale = 1 / weight
+        for i in 0..<Rarity.bins { counts[i] *= scale }
+        total *= scale
+        weight = 1
+    }
+
 }

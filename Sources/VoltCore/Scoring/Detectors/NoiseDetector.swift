@@ -56,7 +56,7 @@ struct NoiseDetector: Sendable {
         maxLag = correlationWindow / 2
         differences = RingBuffer(capacity: correlationWindow + maxLag)
         alpha = 1 / max(10, config.effectiveBaselineSeconds * config.sampleRate)
-        rarity = Rarity(horizon: config.historySamples)
+        rarity = Rarity(horizon: config.historySamples, habitHorizon: config.habitSamples)
         rarityDecades = config.rarityBarDecades
         adaptSamples = config.adaptSamples
         daily = SeasonalProfile(periodMs: SeasonalDetector.dayMs, bins: 288, cycles: 4, sampleRate: config.sampleRate)
@@ -155,11 +155,18 @@ struct NoiseDetector: Sendable {
     private func bendingLevel() -> Double {
         let n = magnitudes.capacity
         return differences.withContiguousElements { d -> Double in
-            withUnsafeTemporaryAllocation(of: Double.self, capacity: n) { buffer -> Double in
-                var second = buffer
+            withUnsafeTemporaryAllocation(of: Double.self, capacity: n) { second -> Double in
                 let offset = d.count - n
-                for i in 0..<n { second[i] = abs(d[offset + i] - d[offset + i - 1]) }
-                second.sort()
+                // Insertion sort: about twenty values, and faster here than the library's sort.
+                for i in 0..<n {
+                    let v = abs(d[offset + i] - d[offset + i - 1])
+                    var j = i
+                    while j > 0 && second[j - 1] > v {
+                        second[j] = second[j - 1]
+                        j -= 1
+                    }
+                    second[j] = v
+                }
                 let position = 0.75 * Double(n - 1)
                 let low = Int(position)
                 let high = min(low + 1, n - 1)
