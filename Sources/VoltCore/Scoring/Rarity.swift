@@ -26,8 +26,8 @@ import Darwin
 /// the signal produces routinely is scaled down below certainty, however big it is.
 ///
 /// On a fast line the history is an hour, so that faults ten minutes apart stay news; then a
-/// second histogram keeps the last four days (the rhythm's memory), and a value it holds at
-/// least ``habitCount`` times is the signal's habit, however rare in the last hour. Clouds
+/// second histogram keeps the alarms of the last four days (the rhythm's memory), and an alarm
+/// it holds at least ``habitCount`` times is the signal's habit, however rare in the last hour. Clouds
 /// come all day over a panel on a broken day and a few times on a clear one; a clear day's
 /// cloud is no news to a panel that saw a hundred of them yesterday. (On a slow line the
 /// history is already longer than four days, and the second histogram is not kept.)
@@ -116,8 +116,9 @@ struct Rarity: Sendable {
         let f = surprise(raw, assumedHistory: Rarity.assumedHistory(decades: decades)) / decades
         guard f >= 1 else { return min(raw, 1) * f }
         guard raw >= 1, !habit.isEmpty else { return raw }
+        // A habit scores below certainty, the more often held the lower.
         let held = habitual(raw)
-        return held >= Rarity.habitCount ? min(raw, 1) * 0.9 * Rarity.habitCount / held : raw
+        return held >= Rarity.habitCount ? 0.9 * Rarity.habitCount / held : raw
     }
 
     /// Three times 10^decades samples: the history length assumed while the real one is shorter.
@@ -158,5 +159,4 @@ struct Rarity: Sendable {
         total *= scale
         weight = 1
     }
-
 }
