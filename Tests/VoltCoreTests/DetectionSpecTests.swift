@@ -126,13 +126,10 @@ struct DetectionSpecTests {
         // 0.5 to 1 V off it for two to five minutes, with edges of a few seconds; today one
         // comes every two hours. Today's are rare in the last hour, but the line did it a
         // hundred and forty times in the last day: its habit, not news.
-        var config = ModelConfig.default
-        config.sampleRate = 1
-        let perDay = 86_400
-        var rng = SplitMix64(seed: 94)
+        let perDay = SeasonalSpecTests.secondsPerDay
         var depth = 0.0, target = 0.0, clearsAt = 0
         var clouds: [Int] = []
-        let volts = (0..<(2 * perDay)).map { i in
+        let results = SeasonalSpecTests.oncePerSecond(days: 2, seed: 94) { i, rng in
             if i % (i < perDay ? 600 : 7_200) == 300 {
                 target = 0.5 + 0.5 * rng.unit()
                 clearsAt = i + 120 + Int(180 * rng.unit())
@@ -142,8 +139,7 @@ struct DetectionSpecTests {
             depth += (target - depth) * 0.3
             return 12.6 - depth + 0.01 * rng.gaussian()
         }
-        let results = Bench.score(volts, config: config, startMs: SeasonalSpecTests.midnight, periodMs: 1_000)
-        expectResultInvariants(results, config: config)
+        expectResultInvariants(results, config: SeasonalSpecTests.oneHertz)
         #expect(results[clouds[0]..<(clouds[0] + 30)].contains { $0.isAnomaly }, "the first cloud ever is news")
         let today = Self.alarms(results, in: perDay..<results.count)
         #expect(today.isEmpty, "\(today.count) alarms today, first: \(today.first.map { "\(($0 - perDay) / 60) min: \(results[$0].reasons)" } ?? "")")

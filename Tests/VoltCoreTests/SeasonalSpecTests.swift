@@ -34,6 +34,23 @@ struct SeasonalSpecTests {
     /// Midnight UTC, so sample i of a day is at i × 5 minutes past midnight.
     static let midnight: Int64 = 1_732_147_200_000
 
+    /// Seconds in a day: a line read once a second has this many samples a day.
+    static let secondsPerDay = 86_400
+
+    /// `days` of a line read once a second from midnight, scored at 1 Hz; `reading` gives the
+    /// value at second `i` of the run, with a seeded generator for its noise.
+    static func oncePerSecond(days: Int, seed: UInt64, _ reading: (_ i: Int, _ rng: inout SplitMix64) -> Double) -> [ScoredResult] {
+        var rng = SplitMix64(seed: seed)
+        let volts = (0..<(days * secondsPerDay)).map { reading($0, &rng) }
+        return Bench.score(volts, config: oneHertz, startMs: midnight, periodMs: 1_000)
+    }
+
+    static var oneHertz: ModelConfig {
+        var config = ModelConfig.default
+        config.sampleRate = 1
+        return config
+    }
+
     @Test func aDailyEdgeIsNewsOnTheFirstDayAndRhythmFromTheThirdOn() {
         let results = Bench.score(Self.workdays(6, seed: 1), config: Self.fiveMinutes, startMs: Self.midnight, periodMs: 300_000)
         expectResultInvariants(results, config: Self.fiveMinutes)
@@ -74,17 +91,13 @@ struct SeasonalSpecTests {
         // resting at 12.4 V at night. On the fourth day clouds keep pulling it off the plateau:
         // two minutes down, one minute back, all day. That is one broken rhythm (a day unlike
         // the others), not a new one with every cloud.
-        var config = ModelConfig.default
-        config.sampleRate = 1
-        let perDay = 86_400
-        var rng = SplitMix64(seed: 10)
-        let volts = (0..<(4 * perDay)).map { i in
+        let perDay = Self.secondsPerDay
+        let results = Self.oncePerSecond(days: 4, seed: 10) { i, rng in
             let second = i % perDay
             let charging = second >= 8 * 3_600 && second < 16 * 3_600
             let cloud = i / perDay == 3 && charging && (second / 60) % 3 != 2
             return (charging ? (cloud ? 13.5 : 14) : 12.4) + 0.01 * rng.gaussian()
         }
-        let results = Bench.score(volts, config: config, startMs: Self.midnight, periodMs: 1_000)
         let pattern = (3 * perDay..<results.count).filter { results[$0].kinds.contains(.pattern) }
         let told = pattern.indices.filter { $0 == 0 || pattern[$0] - pattern[$0 - 1] > 1 }.count
         let starts = pattern.indices.filter { $0 == 0 || pattern[$0] - pattern[$0 - 1] > 1 }.map { (pattern[$0] % perDay) / 60 }
@@ -96,16 +109,12 @@ struct SeasonalSpecTests {
         // to dark at 18:30 every day, with a little noise. The dawn climb is the steadiest
         // change the line makes all day; the first one is news, from the third day on it is the
         // line's rhythm, at the same time as the days before.
-        var config = ModelConfig.default
-        config.sampleRate = 1
-        let perDay = 86_400
-        var rng = SplitMix64(seed: 12)
-        let volts = (0..<(4 * perDay)).map { i in
+        let perDay = Self.secondsPerDay
+        let results = Self.oncePerSecond(days: 4, seed: 12) { i, rng in
             let hour = Double(i % perDay) / 3_600
             let sun = hour > 6.5 && hour < 18.5 ? sin(Double.pi * (hour - 6.5) / 12) : 0
             return Bench.quantise(4.2 * pow(sun, 0.6) + 0.004 * rng.gaussian())
         }
-        let results = Bench.score(volts, config: config, startMs: Self.midnight, periodMs: 1_000)
         let dawn = 6 * 3_600 + 1_800
         let firstDawn = (dawn..<(dawn + 3_600)).filter { results[$0].kinds.contains(.drift) }
         #expect(!firstDawn.isEmpty, "the first dawn is a climb the scorer has never seen")
