@@ -86,11 +86,13 @@ struct SeasonalProfile: Sendable {
         var low = centre, high = centre
         if let m = around.before {
             if highest ? m > best : abs(x - m) < abs(x - best) { best = m }
-            low = min(low, m); high = max(high, m)
+            low = min(low, m)
+            high = max(high, m)
         }
         if let m = around.after {
             if highest ? m > best : abs(x - m) < abs(x - best) { best = m }
-            low = min(low, m); high = max(high, m)
+            low = min(low, m)
+            high = max(high, m)
         }
         return (best, max(residual.value, floor, SeasonalProfile.spreadShare * around.spread), low, high)
     }
