@@ -104,6 +104,27 @@ struct SeasonalSpecTests {
         #expect(told == 1, "pattern told \(told) times on the cloudy day, at minutes \(starts)")
     }
 
+    @Test func aRhythmBrokenAgainTheSameDayIsToldAgainOnlyWhenWorse() {
+        // Five-minute samples of a battery charged to a 14 V plateau from 08:00 to 16:00 and
+        // resting at 12.4 V at night. On the fourth day clouds pull it to 13.5 V for a quarter
+        // of an hour every 45 minutes, and the rhythm holds in between, long enough that each
+        // cloud would be a departure of its own. At 14:00 the charger fails for half an hour
+        // and the battery rests at 12.4 V: three times as far, and told.
+        var rng = SplitMix64(seed: 13)
+        let volts = (0..<(4 * Self.perDay)).map { i in
+            let minute = (i % Self.perDay) * 5
+            let charging = minute >= 8 * 60 && minute < 16 * 60
+            guard charging else { return 12.4 + 0.01 * rng.gaussian() }
+            let cloudy = i / Self.perDay == 3 && (minute - 8 * 60) % 45 < 15
+            let failed = i / Self.perDay == 3 && minute >= 14 * 60 && minute < 14 * 60 + 30
+            return (failed ? 12.4 : cloudy ? 13.5 : 14) + 0.01 * rng.gaussian()
+        }
+        let results = Bench.score(volts, config: Self.fiveMinutes, startMs: Self.midnight, periodMs: 300_000)
+        let pattern = (3 * Self.perDay..<results.count).filter { results[$0].kinds.contains(.pattern) }
+        let starts = pattern.indices.filter { $0 == 0 || pattern[$0] - pattern[$0 - 1] > 1 }.map { (pattern[$0] % Self.perDay) * 5 }
+        #expect(starts.count == 2 && starts.first! < 9 * 60 && starts.last! >= 14 * 60, "pattern told at minutes \(starts)")
+    }
+
     @Test func aPanelRisingAtDawnEveryDayIsRhythmNotADrift() {
         // A panel read once a second: dark at night, its voltage rising from 06:30 and falling
         // to dark at 18:30 every day, with a little noise. The dawn climb is the steadiest

@@ -169,24 +169,24 @@ def solar_days(tmp_path_factory):
 
 
 def test_a_solar_panels_clouds_are_not_faults(solar_days):
-    # Measured 49 episodes in four days when set (35 on the first, broken day: nothing is a
-    # habit yet; 5 on the clear day, none on the last, no noise and no drift at dawn or dusk
-    # from the third day on); 426 before rarity needed fewer than three in the history, the
-    # rhythm's scale the days' spread, drift a change slower than a few seconds, a recurring
-    # departure from the rhythm counted as one, drift the daily climb, noise a variation that
-    # is not a slope, and an alarm the last four days held 32 times a habit (docs/detection.md).
+    # Measured 44 episodes in four days when set (35 on the first, broken day: nothing is a
+    # habit yet; 5 on the clear day, 4 on the overcast one, none on the last, no noise and no
+    # drift at dawn or dusk from the third day on); 426 before rarity needed fewer than three
+    # in the history, the rhythm's scale the days' spread, drift a change slower than a few
+    # seconds, a recurring departure from the rhythm counted as one, drift the daily climb,
+    # noise a variation that is not a slope, an alarm the last four days held 32 times a habit,
+    # and a broken rhythm told again within a day only when twice as far (docs/detection.md).
     panel = solar_days["panel"]
     per_day = [sum(1 for e in panel.values() if e[0] == d) for d in range(4)]
-    assert len(panel) <= 60 and per_day[3] <= 3, per_day
+    assert len(panel) <= 55 and per_day[3] <= 3, per_day
     noise = [e for e in panel.values() if "noise" in e[2]]
     assert not noise, f"{len(noise)} noise episodes on cloud edges, first: {noise[0]}"
 
 
 def test_a_battery_charged_by_the_sun_is_quiet_on_clear_days(solar_days):
-    # Measured 0, 0 and 2 episodes on the three clear days and 20 on the overcast one, where
-    # the battery never reaches its charging plateau (9 `pattern`: a real departure from the
-    # rhythm, told again only after the rhythm held as long as the departure had lasted);
-    # 56 in all before.
+    # Measured 0, 0 and 1 episodes on the three clear days and 14 on the overcast one, where
+    # the battery never reaches its charging plateau (2 `pattern`: a real departure from the
+    # rhythm, told again that day only when twice as far); 56 in all before.
     battery = solar_days["battery"]
     per_day = [sum(1 for e in battery.values() if e[0] == d) for d in range(4)]
-    assert sum(per_day[:3]) <= 4 and len(battery) <= 30, per_day
+    assert sum(per_day[:3]) <= 4 and len(battery) <= 20, per_day

@@ -35,6 +35,12 @@ struct SeasonalDetector: Sendable {
     /// The departure in progress has lasted `adapt_seconds` past `persistence`: the new normal
     /// until it has gone for as long as it lasted.
     private var adapted = false
+    /// The largest departure told within a day of the last one told, and when that was; nil
+    /// once a day has passed. A rhythm broken again the same day is told again only when it is
+    /// worse (twice as far): an overcast day pulls a panel off its rhythm again and again.
+    private var told: (peak: Double, atMs: Int64)?
+    /// The departure in progress is being told.
+    private var telling = false
     private let enabled: Bool
     /// The stream's unit, for the reasons.
     let unit: String
@@ -111,7 +117,14 @@ struct SeasonalDetector: Sendable {
             excursion = departure ? excursion + 1 : max(0, excursion - 1)
             if excursion > persistence + adaptSamples { adapted = true }
             if excursion == 0 { adapted = false }
+            if let last = told, timeMs - last.atMs >= SeasonalDetector.dayMs || timeMs < last.atMs { told = nil }
             if enabled, departure, !adapted, excursion >= persistence {
+                telling = telling || raw > 2 * (told?.peak ?? 0)
+            } else {
+                telling = false
+            }
+            if telling {
+                told = (max(raw, told?.peak ?? 0), timeMs)
                 verdict.add(.pattern, certainty: c) {
                     let side = x > best.value ? "above" : "below"
                     return "pattern: \(FixedPoint.format(x)) \(unit) is \(FixedPoint.format(abs(x - best.value) / best.scale, digits: 0))× the usual scatter \(side) \(FixedPoint.format(best.value)) \(unit), its value at this time on earlier \(best.cycle)s"
@@ -120,6 +133,7 @@ struct SeasonalDetector: Sendable {
         } else {
             excursion = 0
             adapted = false
+            telling = false
         }
         daily?.learn(x, at: timeMs, nearest: fromDay.map { abs(x - $0.value) }, departure: departure, floor: floor)
         weekly?.learn(x, at: timeMs, nearest: fromWeek.map { abs(x - $0.value) }, departure: departure, floor: floor)
