@@ -73,4 +73,26 @@ struct RarityTests {
         // A slow line's history is already longer than four days: the same as no habit.
         #expect(Self.nextAfter(40, every: 600, habitHorizon: 3_000, then: 18_000) == 3)
     }
+
+    @Test func theHabitForgetsAtItsOwnPaceAcrossTheHistorysRescaling() {
+        // A history of 10 samples rescales its weights every 3,278 samples; the habit's weight
+        // follows from it. Over 10,000 samples, the habit must still hold each alarm with
+        // weight (1 − 1/1,000)^age.
+        var rarity = Rarity(horizon: 10, habitHorizon: 1_000)
+        var alarmsAt: [Int] = []
+        for t in 0..<10_000 {
+            if t % 250 == 0 {
+                rarity.learn(3)
+                alarmsAt.append(t)
+            } else {
+                rarity.learn(0.1)
+            }
+            guard t % 997 == 0, t > 0 else { continue }
+            // An excursion is counted when it ends, one sample after its peak, at the weight
+            // of the sample that ends it: t − peak samples before the one after t.
+            let expected = alarmsAt.filter { $0 < t }.map { pow(1 - 1.0 / 1_000, Double(t - $0)) }.reduce(0, +)
+            let held = rarity.habitual(3)
+            #expect(abs(held - expected) <= 1e-6 * expected, "at \(t): \(held) against \(expected)")
+        }
+    }
 }
