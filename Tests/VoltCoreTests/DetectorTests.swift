@@ -394,6 +394,24 @@ struct StuckDetectorTests {
 
 @Suite("Noise and oscillation")
 struct NoiseDetectorTests {
+    @Test func theBendsUpperQuartileIsTheSortedOnes() {
+        // The quartile is taken from the largest quarter kept in order; it must equal the
+        // quartile of all the second differences sorted, ties and window sizes included.
+        var rng = SplitMix64(seed: 0xBE4D)
+        for trial in 0..<2_000 {
+            let n = [16, 20, 24, 50][trial % 4]
+            // Quantised differences make ties common; some trials are all ties.
+            let steps = trial % 7 == 0 ? 1 : 9
+            let d = (0..<(n + 1 + trial % 5)).map { _ in Double(Int(rng.next() % UInt64(steps)) - 4) * 0.25 }
+            let second = (1..<d.count).suffix(n).map { abs(d[$0] - d[$0 - 1]) }.sorted()
+            let position = 0.75 * Double(n - 1)
+            let low = Int(position)
+            let expected = (second[low] + (second[min(low + 1, n - 1)] - second[low]) * (position - Double(low))) / 3.0.squareRoot()
+            let got = d.withUnsafeBufferPointer { NoiseDetector.bendingLevel(of: $0, over: n) }
+            #expect(got == expected, "n \(n), trial \(trial): \(got) against \(expected)")
+        }
+    }
+
     @Test func tenfoldNoiseIsNoise() {
         var volts = Bench.quiet(seconds: 120, seed: 41)
         var rng = SplitMix64(seed: 4141)

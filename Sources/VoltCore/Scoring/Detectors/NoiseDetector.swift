@@ -21,6 +21,8 @@ struct NoiseDetector: Sendable {
     private var baseline: Double?
     /// The usual level of ``bendingLevel()``; nil until first measured.
     private var bendBaseline: Double?
+    /// Samples since the bends' usual level was last learnt.
+    private var sinceBends = 0
     private var seen = 0
     private let alpha: Double
     private var rarity: Rarity
@@ -100,13 +102,15 @@ struct NoiseDetector: Sendable {
             baseline = level
             unusualFor = 0
         }
-        // The second differences: measured near an alarm, and once a window to learn their
-        // usual level (a slow average, so once a window is enough; a sort per sample was 8 % of
-        // the scorer). Against the earlier days' variation too, scaled by how the two usual
-        // levels compare on this signal.
+        // The second differences: measured where the variation alone would alarm, and once a
+        // window to learn their usual level (a slow average, so once a window is enough; a
+        // sorted window of them kept every sample was 8 % of the scorer). Against the earlier
+        // days' variation too, scaled by how the two usual levels compare on this signal.
         var bendRatio = ratio
-        let learnBends = seen % magnitudes.capacity == 0
-        if (learnBends || ratio >= 0.75 * noiseRatio), differences.count > magnitudes.capacity {
+        sinceBends += 1
+        let learnBends = sinceBends == magnitudes.capacity
+        if learnBends { sinceBends = 0 }
+        if (learnBends || ratio >= noiseRatio), differences.count > magnitudes.capacity {
             let bend = bendingLevel()
             if let usualBend = bendBaseline {
                 bendRatio = bend / (reference * max(usualBend, floor) / max(usual, floor))
@@ -151,27 +155,46 @@ struct NoiseDetector: Sendable {
 
     /// The upper quartile of |Δ²| (second differences) over the short window, divided by √3:
     /// for white noise the same level as |Δ|'s (Δ² has three times Δ's variance), for a slope
-    /// only what bends away from it. Sorted on the stack: no allocation.
+    /// only what bends away from it. The quartile interpolates between two of the largest
+    /// quarter, so only those are kept, in order, in a buffer on the stack: no allocation, and
+    /// most values cost one comparison.
     private func bendingLevel() -> Double {
-        let n = magnitudes.capacity
-        return differences.withContiguousElements { d -> Double in
-            withUnsafeTemporaryAllocation(of: Double.self, capacity: n) { second -> Double in
-                let offset = d.count - n
-                // Insertion sort: about twenty values, and faster here than the library's sort.
-                for i in 0..<n {
-                    let v = abs(d[offset + i] - d[offset + i - 1])
-                    var j = i
-                    while j > 0 && second[j - 1] > v {
-                        second[j] = second[j - 1]
+        differences.withContiguousElements { NoiseDetector.bendingLevel(of: $0, over: magnitudes.capacity) }
+    }
+
+    /// ``bendingLevel()`` of the last `n` second differences of `d` (which holds more than `n`
+    /// first differences).
+    static func bendingLevel(of d: UnsafeBufferPointer<Double>, over n: Int) -> Double {
+        let position = 0.75 * Double(n - 1)
+        let low = Int(position)
+        let kept = n - low  // the values from the low one up
+        return withUnsafeTemporaryAllocation(of: Double.self, capacity: kept) { top -> Double in
+            let offset = d.count - n
+            var count = 0
+            for i in 0..<n {
+                let v = abs(d[offset + i] - d[offset + i - 1])
+                if count == kept {
+                    guard v > top[0] else { continue }
+                    // Drop the smallest kept; v moves down to its place.
+                    var j = 0
+                    while j + 1 < kept && top[j + 1] < v {
+                        top[j] = top[j + 1]
+                        j += 1
+                    }
+                    top[j] = v
+                } else {
+                    var j = count
+                    while j > 0 && top[j - 1] > v {
+                        top[j] = top[j - 1]
                         j -= 1
                     }
-                    second[j] = v
+                    top[j] = v
+                    count += 1
                 }
-                let position = 0.75 * Double(n - 1)
-                let low = Int(position)
-                let high = min(low + 1, n - 1)
-                return (second[low] + (second[high] - second[low]) * (position - Double(low))) / NoiseDetector.sqrt3
             }
+            // top[0] is the value at `low` in sorted order, top[1] the next.
+            let high = kept > 1 ? top[1] : top[0]
+            return (top[0] + (high - top[0]) * (position - Double(low))) / NoiseDetector.sqrt3
         }
     }
 
