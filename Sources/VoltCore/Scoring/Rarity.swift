@@ -27,9 +27,9 @@ import Darwin
 ///
 /// On a fast line the history is an hour, so that faults ten minutes apart stay news; then a
 /// second histogram keeps the alarms of the last four days (the rhythm's memory), and an alarm
-/// it holds at least ``habitCount`` times is the signal's habit, however rare in the last hour. Clouds
-/// come all day over a panel on a broken day and a few times on a clear one; a clear day's
-/// cloud is no news to a panel that saw a hundred of them yesterday. (On a slow line the
+/// it holds at least ``habitCount`` times is the signal's habit, however rare in the last
+/// hour. Clouds come all day over a panel on a broken day and a few times on a clear one; a
+/// clear day's cloud is no news to a panel that saw a hundred of them yesterday. (On a slow line the
 /// history is already longer than four days, and the second histogram is not kept.)
 struct Rarity: Sendable {
     static let bins = 48
@@ -59,6 +59,12 @@ struct Rarity: Sendable {
     /// A value held this many times in the last four days is a habit (``ModelConfig/habitCount``).
     static let habitCount = Double(ModelConfig.habitCount)
 
+    /// The history and the habit the configuration asks for (``ModelConfig/historySamples``,
+    /// ``ModelConfig/habitSamples``): what every learnt detector keeps.
+    init(config: ModelConfig) {
+        self.init(horizon: config.historySamples, habitHorizon: config.habitSamples)
+    }
+
     /// `horizon` and `habitHorizon`: the samples of history each histogram remembers.
     init(horizon: Double, habitHorizon: Double = 0) {
         counts = [Double](repeating: 0, count: Rarity.bins)
@@ -72,11 +78,16 @@ struct Rarity: Sendable {
     /// How many times the long histogram holds a value at least as high as `c` (decayed).
     func habitual(_ c: Double) -> Double {
         guard !habit.isEmpty, let b = Rarity.bin(c) else { return 0 }
+        return Rarity.tail(of: habit, from: b) / habitWeight
+    }
+
+    /// The sum of `histogram`'s bins from `b` up.
+    private static func tail(of histogram: [Double], from b: Int) -> Double {
         var tail = 0.0
-        habit.withUnsafeBufferPointer { p in
+        histogram.withUnsafeBufferPointer { p in
             for i in b..<Rarity.bins { tail += p[i] }
         }
-        return tail / habitWeight
+        return tail
     }
 
     /// Samples of history the distribution effectively holds.
@@ -99,11 +110,7 @@ struct Rarity: Sendable {
     /// `assumedHistory` samples long (0 when c is unremarkable).
     func surprise(_ c: Double, assumedHistory: Double) -> Double {
         guard let b = Rarity.bin(c) else { return 0 }
-        var tail = 0.0
-        counts.withUnsafeBufferPointer { p in
-            for i in b..<Rarity.bins { tail += p[i] }
-        }
-        let p = (tail / weight + 0.1) / max(total / weight + 1, assumedHistory)
+        let p = (Rarity.tail(of: counts, from: b) / weight + 0.1) / max(total / weight + 1, assumedHistory)
         return -log10(p)
     }
 

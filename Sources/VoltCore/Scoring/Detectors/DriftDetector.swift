@@ -91,7 +91,7 @@ struct DriftDetector: Sendable {
         delayBlocks = 18
         armBlocks = delayBlocks + 42
         blockPeaks = RingBuffer(capacity: 180)
-        rarity = Rarity(horizon: config.historySamples, habitHorizon: config.habitSamples)
+        rarity = Rarity(config: config)
         rarityDecades = config.rarityBarDecades
         adaptSamples = config.adaptSamples
         acceptedDecay = 1 - 1 / max(10, config.historySamples)

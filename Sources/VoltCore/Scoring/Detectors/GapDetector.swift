@@ -17,7 +17,7 @@ struct GapDetector: Sendable {
     private var longestGap = 0.0
 
     init(config: ModelConfig) {
-        rarity = Rarity(horizon: config.historySamples, habitHorizon: config.habitSamples)
+        rarity = Rarity(config: config)
         rarityDecades = config.rarityBarDecades
         timeoutMs = config.dropoutTimeoutMs
         enabled = config.enabledKinds

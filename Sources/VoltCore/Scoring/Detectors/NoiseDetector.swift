@@ -58,7 +58,7 @@ struct NoiseDetector: Sendable {
         maxLag = correlationWindow / 2
         differences = RingBuffer(capacity: correlationWindow + maxLag)
         alpha = 1 / max(10, config.effectiveBaselineSeconds * config.sampleRate)
-        rarity = Rarity(horizon: config.historySamples, habitHorizon: config.habitSamples)
+        rarity = Rarity(config: config)
         rarityDecades = config.rarityBarDecades
         adaptSamples = config.adaptSamples
         daily = SeasonalProfile(periodMs: SeasonalDetector.dayMs, bins: 288, cycles: 4, sampleRate: config.sampleRate)

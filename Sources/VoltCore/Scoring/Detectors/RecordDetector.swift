@@ -42,7 +42,7 @@ struct RecordDetector: Sendable {
         self.unit = unit
         enabled = config.enabledKinds
         minimumSamples = 4 * config.windowSize
-        rarity = Rarity(horizon: config.historySamples, habitHorizon: config.habitSamples)
+        rarity = Rarity(config: config)
         rarityDecades = config.rarityBarDecades
     }
 

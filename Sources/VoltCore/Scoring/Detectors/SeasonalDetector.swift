@@ -49,7 +49,7 @@ struct SeasonalDetector: Sendable {
         self.unit = unit
         daily = SeasonalProfile(periodMs: SeasonalDetector.dayMs, bins: 288, cycles: 4, sampleRate: config.sampleRate)
         weekly = SeasonalProfile(periodMs: 7 * SeasonalDetector.dayMs, bins: 168, cycles: 3, sampleRate: config.sampleRate)
-        rarity = Rarity(horizon: config.historySamples, habitHorizon: config.habitSamples)
+        rarity = Rarity(config: config)
         rarityDecades = config.rarityBarDecades
         adaptSamples = config.adaptSamples
         persistence = max(2, Int((60 * config.sampleRate).rounded()))

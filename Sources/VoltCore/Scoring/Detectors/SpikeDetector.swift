@@ -31,7 +31,7 @@ struct SpikeDetector: Sendable {
         window = SortedWindow(capacity: config.windowSize)
         warmup = max(5, config.windowSize / 2)
         threshold = config.spikeMADs
-        rarity = Rarity(horizon: config.historySamples, habitHorizon: config.habitSamples)
+        rarity = Rarity(config: config)
         rarityDecades = config.rarityBarDecades
         adaptSamples = config.adaptSamples
         shiftSamples = max(3, Int((2 * config.sampleRate).rounded()))

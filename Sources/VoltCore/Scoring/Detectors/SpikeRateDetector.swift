@@ -38,7 +38,7 @@ struct SpikeRateDetector: Sendable {
         sampleRate = config.sampleRate
         ratio = config.noiseRatio
         rate = RunningMean(warmup: 4 * window, alpha: 1 / max(10, config.historySamples))
-        rarity = Rarity(horizon: config.historySamples, habitHorizon: config.habitSamples)
+        rarity = Rarity(config: config)
         rarityDecades = config.rarityBarDecades
         adaptSamples = max(config.adaptSamples, window)
         enabled = config.enabledKinds.contains(.spike)
