@@ -54,6 +54,24 @@ struct ScorerTests {
         }
     }
 
+    @Test func insideAStrongAlarmOnlyTheOnsetAndEscalationsScoreAboveAHairOverTheThreshold() {
+        // Twenty seconds of a volt of noise on a line that usually moves by one ADC count: the
+        // noise statistic is a hundred times its usual level for the whole burst. Every sample
+        // is an anomaly, but only the onset and the escalations (certainty more than twice the
+        // peak so far) are news; the rest must sit just above the threshold however strong,
+        // so a threshold a hair above it (as a sweep finds) keeps the news and drops the rest.
+        var volts = Bench.quiet(seconds: 780, seed: 5)
+        let burst = (volts.count - 400)..<(volts.count - 200)
+        for i in burst { volts[i] += i.isMultiple(of: 2) ? 1 : -1 }
+        let results = Bench.score(volts)
+        let alarmed = burst.filter { results[$0].isAnomaly }
+        #expect(alarmed.count > 150, "the burst alarms while it lasts")
+        let threshold = ModelConfig.default.anomalyThreshold
+        let news = alarmed.filter { results[$0].anomalyScore > threshold + 0.001 }
+        #expect(news.first == alarmed.first, "the onset is news")
+        #expect(news.count <= 8, "only escalations beside the onset: \(news.count) of \(alarmed.count)")
+    }
+
     @Test func sameInputTwiceGivesIdenticalResults() {
         let samples = Bench.eventful(seed: 4)
         let first = Bench.score(samples)

@@ -123,7 +123,8 @@ public struct Scorer: Sendable {
         if verdict.isAnomalous {
             sinceAlarm = 0
             if let peak = episodePeak, verdict.certainty <= 2 * peak {
-                reported = alarmCertainty + 0.001 * (verdict.certainty - alarmCertainty)
+                // Still ranked by certainty, but bounded: within a thousandth above the bar.
+                reported = alarmCertainty * (1 + 0.001 * (1 - alarmCertainty / verdict.certainty))
             } else {
                 episodePeak = verdict.certainty
             }
