@@ -53,7 +53,7 @@ struct NoiseDetector: Sendable {
         noiseRatio = config.noiseRatio
         oscillationRatio = config.oscillationRatio
         enabled = config.enabledKinds
-        magnitudes = SortedWindow(capacity: max(16, Int((2 * config.sampleRate).rounded())))
+        magnitudes = SortedWindow(capacity: NoiseDetector.windowSamples)
         correlationWindow = max(16, Int((6.4 * config.sampleRate).rounded()))
         maxLag = correlationWindow / 2
         differences = RingBuffer(capacity: correlationWindow + maxLag)
@@ -199,6 +199,11 @@ struct NoiseDetector: Sendable {
     }
 
     static let sqrt3 = 3.0.squareRoot()
+
+    /// The short window of |Δ|, in samples at any rate: the quartile's robustness is a matter
+    /// of counts (with 8, one spike's two large differences reached it), and a longer window
+    /// only finds a new noise level later (at 10 Hz, 20 samples took 0.6-1.3 s, 16 take 0.5-1.2).
+    static let windowSamples = 16
 
     /// The lag (≥ 3 samples) with the highest autocorrelation of the recent differences.
     /// Runs only while variation is high, so its O(window × lags) cost is paid rarely.
