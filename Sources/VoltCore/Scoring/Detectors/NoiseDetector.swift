@@ -200,10 +200,13 @@ struct NoiseDetector: Sendable {
 
     static let sqrt3 = 3.0.squareRoot()
 
-    /// The short window of |Δ|, in samples at any rate: the quartile's robustness is a matter
-    /// of counts (with 8, one spike's two large differences reached it), and a longer window
-    /// only finds a new noise level later (at 10 Hz, 20 samples took 0.6-1.3 s, 16 take 0.5-1.2).
-    static let windowSamples = 16
+    /// The short window of |Δ|, in samples at any rate. The upper quartile ignores three large
+    /// differences (a spike's two and a step) from 13 samples on (with 8, one spike reached
+    /// it); it needs about n/4 noisy samples to rise, so a shorter window finds a new noise
+    /// level sooner but is jumpier on quiet lines. 14 was chosen between 12 and 16 by
+    /// measurement (docs/detection.md): at 10 Hz a new noise level is found in 0.4-1.1 s (2 s
+    /// windows took 0.6-1.3 s), and quiet stretches come no nearer the threshold than with 16.
+    static let windowSamples = 14
 
     /// The lag (≥ 3 samples) with the highest autocorrelation of the recent differences.
     /// Runs only while variation is high, so its O(window × lags) cost is paid rarely.
