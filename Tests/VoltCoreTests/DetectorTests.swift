@@ -399,7 +399,7 @@ struct NoiseDetectorTests {
         // quartile of all the second differences sorted, ties and window sizes included.
         var rng = SplitMix64(seed: 0xBE4D)
         for trial in 0..<2_000 {
-            let n = [16, 20, 24, 50][trial % 4]
+            let n = [NoiseDetector.windowSamples, 16, 20, 50][trial % 4]
             // Quantised differences make ties common; some trials are all ties.
             let steps = trial % 7 == 0 ? 1 : 9
             let d = (0..<(n + 1 + trial % 5)).map { _ in Double(Int(rng.next() % UInt64(steps)) - 4) * 0.25 }
@@ -410,6 +410,24 @@ struct NoiseDetectorTests {
             let got = d.withUnsafeBufferPointer { NoiseDetector.bendingLevel(of: $0, over: n) }
             #expect(got == expected, "n \(n), trial \(trial): \(got) against \(expected)")
         }
+    }
+
+    @Test func aNewNoiseLevelIsNamedWithinSixSamplesOnTheMedian() {
+        // Eight times the usual noise from one sample on: the quartile of |Δ| rises once about
+        // a quarter of its window is noisy, so the window's length is how long that takes
+        // (with two seconds of window at 10 Hz, the median was 8 samples).
+        var onsets: [Int] = []
+        for seed in UInt64(1)...9 {
+            let before = Bench.quiet(seconds: 600, sigma: 0.005, seed: 700 + seed)
+            let after = Bench.quiet(seconds: 20, sigma: 0.04, seed: 800 + seed)
+            let results = Bench.score(before + after)
+            let named = (before.count..<results.count).first { results[$0].kinds.contains(.noise) }
+            #expect(named != nil, "seed \(seed): never named noise")
+            onsets.append((named ?? results.count) - before.count)
+        }
+        onsets.sort()
+        #expect(onsets[onsets.count / 2] <= 6, "samples from onset to `noise`: \(onsets)")
+        #expect(onsets.last! <= 8, "samples from onset to `noise`: \(onsets)")
     }
 
     @Test func tenfoldNoiseIsNoise() {
