@@ -15,7 +15,7 @@ with the same labels:
     python3 tests/quality/tools/score_events.py OUT/labels.json R
 
 Deterministic for a seed. docs/detection.md ("How solid the median latency is") gives what
-five seeds measured.
+fifteen seeds measured; tests/quality/test_bench_quality.py checks the targets on three.
 """
 import argparse
 import json
