@@ -326,7 +326,10 @@ class SimBoard:
         self._reader: threading.Thread | None = None
         with open(self.stderr_path, "wb") as err:
             self.proc = subprocess.Popen(
-                [str(SIM), "--speed", speed, "--wait-open", "--boot-delay", "0", "--link", str(self.link),
+                # The MCU boots a real board's 250 ms after the pty is opened (voltsim's default),
+                # not at once: open() sets the pty raw and flushes stale input right after opening,
+                # and a HELLO already on its way then lost its first bytes (seen once in CI).
+                [str(SIM), "--speed", speed, "--wait-open", "--link", str(self.link),
                  "--adc-log", str(self.adc_log), "--uart-log", str(self.uart_log), *args, str(ELF)],
                 stdout=subprocess.PIPE, stderr=err)
         first = self.proc.stdout.readline()

@@ -35,7 +35,8 @@ def test_firmware_frames_on_simulated_board(tmp_path: Path) -> None:
     adc_log, uart_log, sim_err = tmp_path / "adc.csv", tmp_path / "uart.log", tmp_path / "sim.stderr"
     with open(sim_err, "wb") as err:
         sim = subprocess.Popen(
-            [str(simlib.SIM), "--wave", f"script:{wave}", "--speed", "10", "--wait-open", "--boot-delay", "0",
+            # Boots 250 ms after the open (voltsim's default), after open_raw's flush (simlib.SimBoard).
+            [str(simlib.SIM), "--wave", f"script:{wave}", "--speed", "10", "--wait-open",
              "--link", str(link), "--adc-log", str(adc_log), "--uart-log", str(uart_log), str(simlib.ELF)],
             stdout=subprocess.PIPE, stderr=err)
     try:
