@@ -404,7 +404,7 @@ struct NoiseDetectorTests {
             let steps = trial % 7 == 0 ? 1 : 9
             let d = (0..<(n + 1 + trial % 5)).map { _ in Double(Int(rng.next() % UInt64(steps)) - 4) * 0.25 }
             let second = (1..<d.count).suffix(n).map { abs(d[$0] - d[$0 - 1]) }.sorted()
-            let position = 0.75 * Double(n - 1)
+            let position = NoiseDetector.quartile * Double(n - 1)
             let low = Int(position)
             let expected = (second[low] + (second[min(low + 1, n - 1)] - second[low]) * (position - Double(low))) / 3.0.squareRoot()
             let got = d.withUnsafeBufferPointer { NoiseDetector.bendingLevel(of: $0, over: n) }

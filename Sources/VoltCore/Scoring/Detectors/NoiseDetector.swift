@@ -21,7 +21,8 @@ struct NoiseDetector: Sendable {
     private var baseline: Double?
     /// The usual level of ``bendingLevel()``; nil until first measured.
     private var bendBaseline: Double?
-    /// Samples since the bends' usual level was last learnt.
+    /// Samples since the bends' usual level was last learnt: a count, not `seen` modulo the
+    /// window, which was a division on every sample (2 % of the core benchmark).
     private var sinceBends = 0
     private var seen = 0
     private let alpha: Double
@@ -77,7 +78,7 @@ struct NoiseDetector: Sendable {
         magnitudes.push(abs(d))
         seen += 1
         guard magnitudes.isFull else { return }
-        let level = magnitudes.quantile(0.75)
+        let level = magnitudes.quantile(NoiseDetector.quartile)
         guard let usual = baseline else {
             baseline = level
             return
@@ -165,7 +166,7 @@ struct NoiseDetector: Sendable {
     /// ``bendingLevel()`` of the last `n` second differences of `d` (which holds more than `n`
     /// first differences).
     static func bendingLevel(of d: UnsafeBufferPointer<Double>, over n: Int) -> Double {
-        let position = 0.75 * Double(n - 1)
+        let position = NoiseDetector.quartile * Double(n - 1)
         let low = Int(position)
         let kept = n - low  // the values from the low one up
         return withUnsafeTemporaryAllocation(of: Double.self, capacity: kept) { top -> Double in
@@ -199,6 +200,9 @@ struct NoiseDetector: Sendable {
     }
 
     static let sqrt3 = 3.0.squareRoot()
+
+    /// Variation is the upper quartile of |Δ| (and of |Δ²| ÷ √3) over the short window.
+    static let quartile = 0.75
 
     /// The short window of |Δ|, in samples at any rate. The upper quartile ignores three large
     /// differences (a spike's two and a step) from 13 samples on (with 8, one spike reached
