@@ -53,6 +53,16 @@ def replay(csvs, out):
     return run
 
 
+def replay_and_score(csvs, labels, out):
+    """Replays the traces into `out` and scores them event by event; returns the report and
+    the replay's run."""
+    run = replay(csvs, out)
+    report = subprocess.run(
+        [sys.executable, os.path.join(TOOLS, "score_events.py"), str(labels), str(out), "--json"],
+        capture_output=True, text=True, timeout=300, check=True)
+    return json.loads(report.stdout), run
+
+
 @pytest.fixture(scope="module")
 def voltage(tmp_path_factory):
     data = tmp_path_factory.mktemp("voltage-data")
@@ -60,11 +70,8 @@ def voltage(tmp_path_factory):
     csvs = sorted(glob.glob(os.path.join(str(data), "*.csv")))
     assert len(csvs) == 15, csvs
     out = tmp_path_factory.mktemp("voltage-replay")
-    run = replay(csvs, out)
-    report = subprocess.run(
-        [sys.executable, os.path.join(TOOLS, "score_events.py"), os.path.join(str(data), "labels.json"), str(out), "--json"],
-        capture_output=True, text=True, timeout=300, check=True)
-    return json.loads(report.stdout), run.stderr, csvs, out
+    report, run = replay_and_score(csvs, os.path.join(str(data), "labels.json"), out)
+    return report, run.stderr, csvs, out
 
 
 @pytest.fixture(scope="module")
@@ -110,11 +117,7 @@ def test_voltage_targets_hold_on_a_new_noise_realisation(voltage, tmp_path, seed
     dithered = tmp_path / "traces"
     subprocess.run([sys.executable, os.path.join(TOOLS, "voltage_dither.py"), data, str(dithered), "--seed", str(seed)],
                    check=True, timeout=300)
-    out = tmp_path / "out"
-    replay(sorted(glob.glob(str(dithered / "*.csv"))), out)
-    report = json.loads(subprocess.run(
-        [sys.executable, os.path.join(TOOLS, "score_events.py"), str(dithered / "labels.json"), str(out), "--json"],
-        capture_output=True, text=True, timeout=300, check=True).stdout)
+    report, _ = replay_and_score(sorted(glob.glob(str(dithered / "*.csv"))), dithered / "labels.json", tmp_path / "out")
     assert report["recall"] >= 0.97, report
     assert report["false_alarms_per_hour"] <= 0.1, report
     assert report["median_latency_ms"] <= 500, report

@@ -51,13 +51,13 @@ def main():
     except (OSError, ValueError) as e:
         sys.exit(f"{labels_path}: {e}")
     os.makedirs(a.out, exist_ok=True)
-    for name in sorted(labels):
+    for position, name in enumerate(sorted(labels)):
         src = os.path.join(a.traces, name)
         if not os.path.exists(src):
             sys.exit(f"{src}: named in labels.json but missing")
-        # One generator per trace, seeded by the seed and the trace's position: a trace's
-        # noise does not depend on which other traces are there.
-        rng = random.Random(a.seed * 1_000_003 + sorted(labels).index(name))
+        # One generator per trace, seeded by the seed and the trace's position among the
+        # labelled ones.
+        rng = random.Random(a.seed * 1_000_003 + position)
         # The stuck value is held from its start to its end (a little margin for sample jitter).
         keep = [(e["start_ms"] - 200, e["end_ms"] + 200) for e in labels[name] if e["kind"] == "stuck"]
         dither(src, os.path.join(a.out, name), rng, keep)
