@@ -60,7 +60,18 @@ struct DetectionSpecTests {
         #expect(late.count <= 3, "\(late.count) alarms after the adaptation, first: \(late.first.map { results[$0].reasons } ?? [])")
     }
 
-    @Test func aDropoutKeepsAlarmingWhileItLasts() {
+    /// Thresholds a user might set: lower than shipped, shipped, and stricter, up to "only
+    /// the certain". Faults that are states are facts, not judgements: they alarm at all.
+    static let thresholds = [0.5, 0.7, 0.8, 0.95, 0.999]
+
+    static func config(threshold: Double) -> ModelConfig {
+        var config = ModelConfig.default
+        config.anomalyThreshold = threshold
+        return config
+    }
+
+    @Test("a dropout keeps alarming while it lasts, at any threshold", arguments: thresholds)
+    func aDropoutKeepsAlarmingWhileItLasts(threshold: Double) {
         // A flaky cable: after 10 quiet minutes, a 2 s silence every 5 s for three minutes,
         // far longer than adapt_seconds. Every silence is a fault, the last as much as the first.
         var samples = Bench.samples(Bench.quiet(seconds: 600, seed: 41))
@@ -72,22 +83,60 @@ struct DetectionSpecTests {
             if i % 30 == 29 { gapIndices.append(samples.count) }
             samples.append(Sample(volts: Bench.quantise(2.5 + 0.005 * rng.gaussian()), receivedAtMs: t))
         }
-        let results = Bench.score(samples)
-        let missed = gapIndices.filter { !results[$0].kinds.contains(.dropout) }
+        let config = Self.config(threshold: threshold)
+        let results = Bench.score(samples, config: config)
+        expectResultInvariants(results, config: config)
+        let missed = gapIndices.filter { !results[$0].isAnomaly || !results[$0].kinds.contains(.dropout) }
         #expect(gapIndices.count >= 50)
         #expect(missed.isEmpty, "\(missed.count) of \(gapIndices.count) silences not flagged")
     }
 
-    @Test func aStuckSignalKeepsAlarmingWhileItLasts() {
+    @Test("a stuck signal keeps alarming while it lasts, at any threshold", arguments: thresholds)
+    func aStuckSignalKeepsAlarmingWhileItLasts(threshold: Double) {
         var volts = Bench.quiet(seconds: 600, seed: 51)
         let onset = volts.count
         volts += Array(repeating: volts.last!, count: 1_800)  // three minutes frozen
-        let results = Bench.score(volts)
+        let config = Self.config(threshold: threshold)
+        let results = Bench.score(volts, config: config)
+        expectResultInvariants(results, config: config)
         let stuck = (onset..<results.count).filter { results[$0].kinds.contains(.stuck) }
         #expect(!stuck.isEmpty)
         #expect(stuck.first! - onset <= 150, "flagged within 15 s")
         // From the first flag to the end, every sample.
         #expect(stuck.count == results.count - stuck.first!, "\(stuck.count) of \(results.count - stuck.first!)")
+    }
+
+    @Test("a value outside the limits alarms while it lasts, at any threshold", arguments: thresholds)
+    func outOfRangeKeepsAlarmingWhileItLasts(threshold: Double) {
+        // Ten quiet minutes at 2.5 V, then three minutes a hair (one ADC step) above a 2.6 V
+        // limit, far longer than adapt_seconds: the smallest excess is as much a fault as any.
+        var config = Self.config(threshold: threshold)
+        config.maxVolts = 2.6
+        let before = Bench.quiet(seconds: 600, seed: 71)
+        let over = Array(repeating: Bench.quantise(2.6 + Bench.step), count: 1_800)
+        let results = Bench.score(before + over, config: config)
+        expectResultInvariants(results, config: config)
+        let missed = (before.count..<results.count).filter { !results[$0].isAnomaly || !results[$0].kinds.contains(.outOfRange) }
+        #expect(missed.isEmpty, "\(missed.count) of \(over.count) samples above the limit not flagged")
+    }
+
+    @Test("lost frames alarm every time, at any threshold", arguments: thresholds)
+    func lostFramesKeepAlarmingWhileTheyLast(threshold: Double) {
+        // A link that drops one frame in every ten, for three minutes after ten quiet ones.
+        var samples = Bench.samples(Bench.quiet(seconds: 780, seed: 81))
+        var seq: UInt32 = 0
+        var jumps: [Int] = []
+        for i in samples.indices {
+            seq += (i >= 6_000 && i % 10 == 0) ? 2 : 1
+            if i >= 6_000 && i % 10 == 0 { jumps.append(i) }
+            samples[i].seq = seq
+        }
+        let config = Self.config(threshold: threshold)
+        let results = Bench.score(samples, config: config)
+        expectResultInvariants(results, config: config)
+        let missed = jumps.filter { !results[$0].isAnomaly || !results[$0].kinds.contains(.lostFrames) }
+        #expect(jumps.count == 180)
+        #expect(missed.isEmpty, "\(missed.count) of \(jumps.count) lost frames not flagged")
     }
 
     @Test func aDriftFasterThanAnythingBeforeAlarms() {

@@ -165,6 +165,16 @@ struct Verdict {
         }
     }
 
+    /// A fault that is a state (dropout, stuck, out_of_range, lost_frames) is a fact, not a
+    /// judgement of how unusual the signal is: once its detector is certain (certainty 1 or
+    /// more), it alarms at any `anomaly_threshold`, the thousandth silence of a flaky cable as
+    /// much as the first. Above the shipped threshold its certainty is scaled by the bar, so
+    /// faults keep their order among themselves (a long silence above a short one); at or below
+    /// it (the bar is 1 or less) nothing changes.
+    mutating func addState(_ kind: AnomalyKind, certainty: Double, reason: () -> String) {
+        add(kind, certainty: certainty >= 1 ? certainty * max(1, alarmCertainty) : certainty, reason: reason)
+    }
+
     func result(for sample: Sample, config: ModelConfig, warmth: Double, reportedCertainty: Double) -> ScoredResult {
         let threshold = config.anomalyThreshold
         let isAnomaly = isAnomalous

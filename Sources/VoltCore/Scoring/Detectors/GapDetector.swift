@@ -39,7 +39,7 @@ struct GapDetector: Sendable {
                 // among samples: still a fault, just above the threshold.
                 let habitual = raw <= 1.5 * longestGap
                 longestGap = max(longestGap, raw)
-                verdict.add(.dropout, certainty: habitual ? 1.001 : 1 + (raw - 1) * news) {
+                verdict.addState(.dropout, certainty: habitual ? 1.001 : 1 + (raw - 1) * news) {
                     "dropout: no sample for \(FixedPoint.format(gap / 1000, digits: 1)) s (timeout \(FixedPoint.format(timeout / 1000, digits: 1)) s)"
                 }
             }
@@ -56,7 +56,7 @@ struct GapDetector: Sendable {
         let lost = Int(jump - 1)
         lostFrames += lost
         guard enabled.contains(.lostFrames) else { return }
-        verdict.add(.lostFrames, certainty: 1 + Double(lost) / 10) {
+        verdict.addState(.lostFrames, certainty: 1 + Double(lost) / 10) {
             "lost_frames: seq jumped from \(lastSeq) to \(seq), \(lost) frame\(lost == 1 ? "" : "s") lost"
         }
     }

@@ -16,11 +16,11 @@ struct RangeDetector: Sendable {
 
     func observe(_ x: Double, into verdict: inout Verdict) {
         if let high, x > high {
-            verdict.add(.outOfRange, certainty: 1 + (x - high) / max(abs(high), 0.1)) {
+            verdict.addState(.outOfRange, certainty: 1 + (x - high) / max(abs(high), 0.1)) {
                 "out_of_range: \(FixedPoint.format(x)) \(unit) is above the \(FixedPoint.format(high)) \(unit) limit"
             }
         } else if let low, x < low {
-            verdict.add(.outOfRange, certainty: 1 + (low - x) / max(abs(low), 0.1)) {
+            verdict.addState(.outOfRange, certainty: 1 + (low - x) / max(abs(low), 0.1)) {
                 "out_of_range: \(FixedPoint.format(x)) \(unit) is below the \(FixedPoint.format(low)) \(unit) limit"
             }
         }

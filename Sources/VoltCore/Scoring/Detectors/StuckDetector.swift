@@ -89,7 +89,7 @@ struct StuckDetector: Sendable {
         // its length, so a run four times as long is news once, not every doubling of it.
         let ratio = Double(length) / Double(required)
         let certainty = ratio <= 1 ? ratio : 1 + log2(ratio)
-        verdict.add(.stuck, certainty: certainty) {
+        verdict.addState(.stuck, certainty: certainty) {
             "stuck: \(FixedPoint.format(x)) \(unit) unchanged for \(length) samples (\(FixedPoint.format(Double(length) / sampleRate, digits: 1)) s)"
         }
     }
