@@ -295,7 +295,8 @@ extension HistoryRecorder.Pending {
     mutating func apply(_ change: EpisodeTracker.Change, stream: String) {
         guard let episode = change.episode else { return }
         let key = "\(stream)#\(episode.id)"
-        var stored = open[key] ?? episodes[key] ?? StoredEpisode(stream: stream, episode: episode, peakValue: nil, peakSeverity: .normal)
+        // An episode a silence opened has no result yet: the threshold's band until one comes.
+        var stored = open[key] ?? episodes[key] ?? StoredEpisode(stream: stream, episode: episode, peakValue: nil, peakSeverity: .warning)
         if let result = lastAnomalous[stream], result.episode == episode.id,
            stored.peakValue == nil || result.anomalyScore >= stored.episode.peakScore {
             stored.peakValue = result.voltage

@@ -233,9 +233,10 @@ extension MQTTPublisher.Inbox {
     mutating func note(_ result: ScoredResult, device: String, capacity: Int) {
         last[device] = (result.voltage, result.severity, result.anomalyScore, result.label)
         seen.insert(device)
-        if var peak = peaks[device], result.episode != nil, result.anomalyScore > peak.score {
-            peak = (result.voltage, result.severity, result.anomalyScore)
-            peaks[device] = peak
+        if let episode = result.episode, open[device]?.id == episode,
+           peaks[device].map({ result.anomalyScore > $0.score }) ?? true {
+            // The first result of an episode a silence opened is its first peak.
+            peaks[device] = (result.voltage, result.severity, result.anomalyScore)
         }
         if resultsOff { return }
         if resultIntervalMs > 0 {
@@ -255,18 +256,20 @@ extension MQTTPublisher.Inbox {
         case .none:
             break
         case .opened(let episode):
-            let reading = last[device]
+            // An episode a silence opened (no samples yet) has no reading: no voltage, and the
+            // threshold's band, warning, until the line comes back.
+            let reading = episode.samples > 0 ? last[device] : nil
             peaks[device] = reading.map { ($0.voltage, $0.severity, $0.score) }
             open[device] = episode
             episodes.append(EpisodeMessage(event: .start, device: device, episode: episode, peakVoltage: reading?.voltage,
-                                           severity: reading?.severity ?? .critical, name: label?.name, unit: label?.unit))
+                                           severity: reading?.severity ?? .warning, name: label?.name, unit: label?.unit))
         case .extended(let episode):
             open[device] = episode
         case .closed(let episode):
             let peak = peaks.removeValue(forKey: device)
             open[device] = nil
             episodes.append(EpisodeMessage(event: .end, device: device, episode: episode, peakVoltage: peak?.voltage,
-                                           severity: peak?.severity ?? .critical, name: label?.name, unit: label?.unit))
+                                           severity: peak?.severity ?? .warning, name: label?.name, unit: label?.unit))
         }
     }
 

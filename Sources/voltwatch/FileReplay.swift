@@ -76,7 +76,17 @@ struct FileReplay: Sendable {
         var flushedAt = 0
         do {
             try reader.forEachLine { line, number, consumed in
-                switch replayer.feed(line: line, number: number) {
+                let step = replayer.feed(line: line, number: number)
+                if let history {
+                    // As live: a silence opens its dropout episode before the line that ends it.
+                    switch step {
+                    case .result, .channels, .hello:
+                        for silence in replayer.stream.silences { history.publish(.episode(device: silence.stream, silence.change)) }
+                    default:
+                        break
+                    }
+                }
+                switch step {
                 case .result(let result):
                     // The name is fixed by the first result (a recording's header precedes it).
                     if encodedDevice == nil { encodedDevice = ResultEncoder.Device(replayer.stream.device) }
@@ -106,7 +116,10 @@ struct FileReplay: Sendable {
                 case .error(let error):
                     report.errorCount += 1
                     if report.errors.count < Self.listedErrors { report.errors.append("\(displayName): \(error)") }
-                case .none, .hello, .rejected, .event:
+                case .hello:
+                    // A reboot ends every alarm in progress, as live.
+                    for ended in replayer.stream.endedEpisodes { history?.publish(.episode(device: ended.stream, ended.change)) }
+                case .none, .rejected, .event:
                     break
                 }
                 // A day of 10 Hz is 864,000 results: write them a batch at a time, not all at the end.

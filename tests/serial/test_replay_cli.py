@@ -98,3 +98,31 @@ def test_dash_twice_is_refused_before_reading(voltwatch):
     done = replay(voltwatch, "-", "-", stdin=b"2.5\n")
     assert done.returncode == 64, done.stderr.decode()
     assert "can be given only once" in done.stderr.decode()
+
+
+def test_a_silence_replayed_into_history_is_the_alarm_live_would_have_raised(voltwatch, tmp_path):
+    # Two minutes at 10 Hz, 20 s of silence, one more minute: live, the dropout episode opens a
+    # timeout (1 s) into the silence and the returning sample joins it; a replay into a history
+    # store must keep that episode, not one that starts when the line came back.
+    import random
+    import sqlite3
+    noise = random.Random(7)
+    times = [1_732_170_000_000 + i * 100 for i in range(1_200)]
+    times += [times[-1] + 20_000 + i * 100 for i in range(600)]
+    trace = tmp_path / "silence.csv"
+    trace.write_text("timestamp_ms,voltage\n" + "".join(f"{t},{2.5 + noise.gauss(0, 0.005):.4f}\n" for t in times))
+    db = tmp_path / "history.sqlite"
+    out = tmp_path / "out"
+    run = subprocess.run([voltwatch, "replay", "--db", str(db), "--out-dir", str(out), str(trace)],
+                         capture_output=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert run.returncode == 0, run.stderr.decode()
+    with sqlite3.connect(db) as connection:
+        rows = connection.execute(
+            "SELECT id, start_ms, end_ms, samples, open, severity FROM episodes WHERE kinds LIKE '%dropout%'").fetchall()
+    assert len(rows) == 1, rows
+    episode, start_ms, end_ms, samples, is_open, severity = rows[0]
+    assert start_ms == times[1_199] + 1_000, "it starts a timeout into the silence"
+    assert end_ms == times[1_200] and samples == 1 and is_open == 0, rows
+    results = [json.loads(line) for line in (out / "silence.jsonl").read_text().splitlines()]
+    assert results[1_200]["episode"] == episode and "dropout" in results[1_200]["kinds"]
+    assert results[1_199]["episode"] is None

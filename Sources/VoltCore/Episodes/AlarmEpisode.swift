@@ -7,7 +7,9 @@
 public struct AlarmEpisode: Sendable, Equatable {
     /// 1, 2, 3, ... per device stream, in order of onset; never reused while the stream lives.
     public let id: UInt64
-    /// Timestamp of the first anomalous result, milliseconds since the epoch.
+    /// Timestamp of the first anomalous result, milliseconds since the epoch; for an episode a
+    /// silence opened (``EpisodeTracker/openSilence(atMs:score:reason:)``), the moment the
+    /// silence became a dropout.
     public let startMs: Int64
     /// Timestamp of the latest anomalous result so far (the last one, once closed).
     public internal(set) var endMs: Int64
@@ -18,7 +20,7 @@ public struct AlarmEpisode: Sendable, Equatable {
     /// The first reason given for each kind, in the order the kinds first appeared (at most
     /// one per kind, so an hour-long fault holds a handful of strings, not thousands).
     public internal(set) var reasons: [String]
-    /// Anomalous results in it.
+    /// Anomalous results in it: 0 for an episode a silence opened, until the line comes back.
     public internal(set) var samples: Int
     /// False once a normal result (or a restart) ended it.
     public internal(set) var isOpen: Bool

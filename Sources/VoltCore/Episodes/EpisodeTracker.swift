@@ -60,6 +60,28 @@ public struct EpisodeTracker: Sendable {
         return .opened(episode)
     }
 
+    /// The stream has been silent for longer than the dropout timeout. A dropout is a fault
+    /// that is a state, and a person should hear of it while it lasts, not when the line comes
+    /// back: this opens an episode at `startMs` (the last sample's time plus the timeout) before
+    /// any result says so, with no samples yet and `score` (the threshold) as its peak, or adds
+    /// the dropout to the episode in progress. The sample that ends the silence (a dropout
+    /// itself) extends it; the first normal result after that closes it.
+    public mutating func openSilence(atMs startMs: Int64, score: Double, reason: String) -> Change {
+        if var episode = current {
+            guard !episode.kinds.contains(.dropout) else { return .none }
+            episode.kinds.insert(.dropout)
+            episode.reasons.append(reason)
+            current = episode
+            return .extended(episode)
+        }
+        let episode = AlarmEpisode(
+            id: nextID, startMs: startMs, endMs: startMs, peakScore: score,
+            kinds: [.dropout], reasons: [reason], samples: 0, isOpen: true)
+        nextID += 1
+        current = episode
+        return .opened(episode)
+    }
+
     /// Ends the open episode, if any, without a normal result: the board rebooted or the
     /// configuration changed, and what follows is judged afresh.
     public mutating func close() -> Change {

@@ -46,6 +46,9 @@ public struct DeviceStream: Sendable {
     public private(set) var settings: AgentSettings
     /// Episodes that the last `$HELLO` or reload ended, of every signal, to publish.
     public private(set) var endedEpisodes: [(stream: String, change: EpisodeTracker.Change)] = []
+    /// Dropout episodes that silences opened just before the last line was scored (see
+    /// ``noteSilence(nowMs:)``), to publish before its results.
+    public private(set) var silences: [(stream: String, change: EpisodeTracker.Change)] = []
 
     /// `firstEpisodeID`: where the single signal's alarm episode ids start (1 for a new device;
     /// pass the old stream's `episodes.upcomingID` when replacing a stream, so ids stay unique).
@@ -83,6 +86,7 @@ public struct DeviceStream: Sendable {
             frame = try FrameParser.parse(line)
         } catch {
             counters.invalid[error.reason] += 1
+            if !silences.isEmpty { silences.removeAll() }
             return .rejected(error)
         }
         return ingest(frame: frame, receivedAtMs: receivedAtMs)
@@ -90,12 +94,13 @@ public struct DeviceStream: Sendable {
 
     /// Scores an already parsed frame.
     public mutating func ingest(frame: Frame, receivedAtMs: Int64) -> Output {
+        announceSilences(nowMs: receivedAtMs)
         counters.lastReceivedMs = receivedAtMs
         switch frame {
         case .volt(let volt):
-            return .result(ingest(sample: Sample(volt, receivedAtMs: receivedAtMs)))
+            return .result(score(Sample(volt, receivedAtMs: receivedAtMs)))
         case .legacy(let volts):
-            return .result(ingest(sample: Sample(volts: volts, receivedAtMs: receivedAtMs)))
+            return .result(score(Sample(volts: volts, receivedAtMs: receivedAtMs)))
         case .channels(let frame):
             return .channels(ingest(frame, receivedAtMs: receivedAtMs))
         case .hello(let hello):
@@ -122,6 +127,31 @@ public struct DeviceStream: Sendable {
     /// Scores a sample of the single signal that did not come as a line (CSV rows, a phone's
     /// `voltage_data`).
     public mutating func ingest(sample: Sample) -> ScoredResult {
+        announceSilences(nowMs: sample.receivedAtMs)
+        return score(sample)
+    }
+
+    /// Every signal that has had no sample for longer than the dropout timeout at `nowMs` and
+    /// has not said so yet opens a dropout episode (``SignalStream/noteSilence(nowMs:)``): the
+    /// live reader calls this by its clock while the line is quiet, so a silent board alarms
+    /// while it is silent, not when it comes back. Returns the episodes opened (or joined),
+    /// which are also in ``silences``. Every line does the same with its receive time before
+    /// it is scored, so a silence shorter than the reader's tick alarms identically in a replay.
+    public mutating func noteSilence(nowMs: Int64) -> [(stream: String, change: EpisodeTracker.Change)] {
+        announceSilences(nowMs: nowMs)
+        return silences
+    }
+
+    /// Fills ``silences``; allocates only when a silence is announced.
+    private mutating func announceSilences(nowMs: Int64) {
+        if !silences.isEmpty { silences.removeAll() }
+        if let change = signal.noteSilence(nowMs: nowMs) { silences.append((signal.id, change)) }
+        for slot in channels.indices {
+            if let change = channels[slot].noteSilence(nowMs: nowMs) { silences.append((channels[slot].id, change)) }
+        }
+    }
+
+    private mutating func score(_ sample: Sample) -> ScoredResult {
         counters.frames += 1
         counters.lastReceivedMs = sample.receivedAtMs
         let result = signal.ingest(sample: sample)

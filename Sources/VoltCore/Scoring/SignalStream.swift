@@ -19,7 +19,16 @@ public struct SignalStream: Sendable {
     /// Samples, anomalies, lost frames and the last receive time of this signal.
     public private(set) var counters = StreamCounters()
 
+    /// How long a silence must last to be a dropout (the scorer's timeout), nil when the
+    /// dropout detector is off; and the score a silence's episode starts with.
+    private let silenceAfterMs: Double?
+    private let silenceScore: Double
+    /// Whether the silence since the last sample has been announced (``noteSilence(nowMs:)``).
+    private var silenceAnnounced = false
+
     public init(id: String, channel: AnalogChannel?, settings: ChannelSettings?, config: ModelConfig, firstEpisodeID: UInt64 = 1) {
+        self.silenceAfterMs = config.enabledKinds.contains(.dropout) ? config.dropoutTimeoutMs : nil
+        self.silenceScore = config.anomalyThreshold
         self.id = id
         self.channel = channel
         self.settings = settings
@@ -44,6 +53,7 @@ public struct SignalStream: Sendable {
         }
         counters.frames += 1
         counters.lastReceivedMs = sample.receivedAtMs
+        silenceAnnounced = false
         var result = scorer.score(sample)
         result.label = label
         lastEpisodeChange = episodes.observe(&result)
@@ -52,10 +62,30 @@ public struct SignalStream: Sendable {
         return result
     }
 
+    /// Opens a dropout episode (or adds the dropout to the one in progress) when, at `nowMs`,
+    /// the signal has had no sample for longer than the dropout timeout; once per silence, nil
+    /// otherwise. ``DeviceStream`` calls it with every line's receive time before scoring the
+    /// line, and the live reader also by its clock while nothing arrives, so the phone hears of
+    /// a silent board while it is silent. Either way the episode starts at the last sample plus
+    /// the timeout and has the same id, so live and replayed results (their `episode` field)
+    /// stay identical whenever the reader's clock got there first.
+    public mutating func noteSilence(nowMs: Int64) -> EpisodeTracker.Change? {
+        guard !silenceAnnounced, let timeout = silenceAfterMs, let last = counters.lastReceivedMs,
+              Double(nowMs - last) > timeout else { return nil }
+        silenceAnnounced = true
+        let reason = "dropout: no sample for over \(FixedPoint.format(timeout / 1000, digits: 1)) s; the line is silent"
+        let change = episodes.openSilence(atMs: last + Int64(timeout.rounded(.up)), score: silenceScore, reason: reason)
+        return change == .none ? nil : change
+    }
+
     /// The board rebooted: `seq` starts again (not frame loss), the alarm in progress ends.
+    /// The signal is expected again from its next sample, not before: a board that now
+    /// samples other channels (`$SET`) or sends `$VOLTS` instead of `$VOLT` must not leave the
+    /// signals it dropped alarming as silent forever.
     mutating func restart() {
         scorer.restart()
         lastEpisodeChange = episodes.close()
+        silenceAnnounced = true
     }
 
     /// The same signal under a new configuration or new settings: fresh windows, episode ids
@@ -65,6 +95,8 @@ public struct SignalStream: Sendable {
         let closed = old.close()
         var next = SignalStream(id: id, channel: channel, settings: settings, config: config, firstEpisodeID: old.upcomingID)
         next.counters = counters
+        // A silence already announced (its episode the change just ended) is not news again.
+        next.silenceAnnounced = silenceAnnounced
         return (next, closed)
     }
 }

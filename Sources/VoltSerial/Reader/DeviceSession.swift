@@ -121,6 +121,7 @@ public final class DeviceSession: Sendable {
         var action = machine.start(devicePresent: currentPath() != nil)
         while !stopped {
             upkeep.pass(stream: &stream, logger: logger)
+            announceSilences(&stream)
             switch action {
             case .open, .read:
                 guard let path = currentPath() else {
@@ -162,6 +163,7 @@ public final class DeviceSession: Sendable {
                     if remaining <= 0 { break }
                     wakeup.wait(milliseconds: min(Int(remaining), LoopHeartbeats.tickMs))
                     upkeep.pass(stream: &stream, logger: logger)
+                    announceSilences(&stream)
                 }
                 action = machine.timerFired(devicePresent: currentPath() != nil)
             case .waitForDevice:
@@ -169,6 +171,7 @@ public final class DeviceSession: Sendable {
                 while !stopped && currentPath() == nil {
                     wakeup.wait(milliseconds: LoopHeartbeats.tickMs)
                     upkeep.pass(stream: &stream, logger: logger)
+                    announceSilences(&stream)
                 }
                 action = machine.timerFired(devicePresent: currentPath() != nil)
             }
@@ -202,6 +205,7 @@ public final class DeviceSession: Sendable {
                    pollfd(fd: wakeup.fd, events: Int16(POLLIN), revents: 0)]
         while !stopped {
             upkeep.pass(stream: &stream, logger: logger)
+            announceSilences(&stream)
             let now = MonotonicTime.milliseconds()
             let periodMs = Double(stream.hello?.periodMs ?? 0) > 0 ? Double(stream.hello!.periodMs) : stream.config.periodMs
             let watchdogMs = Int64(max(1, periodMs * Double(options.watchdogPeriods)))
@@ -282,6 +286,16 @@ public final class DeviceSession: Sendable {
         return .stopped
     }
 
+    /// Opens a dropout episode for every signal the clock says has been silent for longer
+    /// than the timeout (``DeviceStream/noteSilence(nowMs:)``), at each pass of the loop (at
+    /// least once a second): a board that stops talking alarms while it is silent, also while
+    /// the port is gone or being reopened.
+    private func announceSilences(_ stream: inout DeviceStream) {
+        for silence in stream.noteSilence(nowMs: Posix.epochMilliseconds()) {
+            sink.publish(.episode(device: silence.stream, silence.change))
+        }
+    }
+
     private static let helloPrefix = Array("$HELLO,".utf8)
     private static let errorPrefix = Array("$ERR,".utf8)
 
@@ -306,6 +320,9 @@ public final class DeviceSession: Sendable {
     ) {
         recorder?.record(device: device, receivedAtMs: receivedAt, line: line)
         let output = timing.measure { stream.ingest(line: line, receivedAtMs: receivedAt) }
+        // A silence the clock had not announced yet (shorter than a pass of the loop) opens
+        // its dropout episode before the line's results join it.
+        for silence in stream.silences { sink.publish(.episode(device: silence.stream, silence.change)) }
         switch output {
         case .result(let result):
             sink.publish(.result(device: device, result))

@@ -36,7 +36,8 @@ struct EpisodeList: Sendable {
     mutating func apply(_ change: EpisodeTracker.Change, device: String) {
         guard let episode = change.episode else { return }
         var entry = open[device].flatMap { $0.episode.id == episode.id ? $0 : nil }
-            ?? Entry(device: device, episode: episode, peakVoltage: .nan, peakSeverity: .normal)
+            // An episode a silence opened has no result yet: the threshold's band until one comes.
+            ?? Entry(device: device, episode: episode, peakVoltage: .nan, peakSeverity: .warning)
         if let result = lastAnomalous[device], result.episode == episode.id,
            entry.peakVoltage.isNaN || result.anomalyScore >= entry.episode.peakScore {
             entry.peakVoltage = result.voltage
