@@ -205,6 +205,10 @@ def test_simulation_controls_and_bounded_history(spikes_agent, chrome):
     paused = js(chrome, "voltwatch.pointCount()")
     time.sleep(1.0)
     assert js(chrome, "voltwatch.pointCount()") == paused, "no samples while the simulation is stopped"
+    # The board is silent: its dropout alarm is listed while it lasts, not when it comes back.
+    wait_for(lambda: js(chrome, "[...document.querySelectorAll('#anomalies li')].some((li) => "
+                                "li.textContent.includes('the line is silent'))"), 15, "the silence listed")
+    assert js(chrome, "voltwatch.pointCount()") == paused
 
     # 50x: 500 samples a second fill the 3000-point history in seconds; it must stay there.
     chrome.find_element(By.CSS_SELECTOR, "#sim-speed option[value='50']").click()

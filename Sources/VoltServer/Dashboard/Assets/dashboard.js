@@ -297,12 +297,26 @@ function seedAnomalies(list) {
   for (const e of list) {
     if (!e || typeof e.start !== 'number' || itemFor(e.device, e.id)) continue;
     place({ device: e.device, ep: e.id, kinds: [...(e.kinds || [])], reasons: [...(e.reasons || [])], t0: e.start, t1: e.end,
-      score: +e.peak_score || 0, v: typeof e.peak_voltage === 'number' ? e.peak_voltage : NaN, sev: e.severity, n: e.samples || 1 });
+      score: +e.peak_score || 0, v: typeof e.peak_voltage === 'number' ? e.peak_voltage : NaN, sev: e.severity,
+      n: typeof e.samples === 'number' ? e.samples : 1 });
     const la = lastAnoms.get(e.device);
     if (!la || e.end >= la.timestamp) lastAnoms.set(e.device, { kinds: e.kinds || [], timestamp: e.end });
     added = true;
   }
   if (added) listDirty = uiDirty = true;
+}
+
+// A stream that falls silent: the agent opens its dropout episode before any result says so
+// (docs/DESIGN.md), so the list is fetched once per silence to show it while it lasts.
+function listSilences() {
+  if (!live || browse) return;
+  let fetch = false;
+  for (const s of streams.values()) {
+    const age = ageOf(s), silent = !!s.last && age !== null && age > staleAfter();
+    if (silent && !s.silenceListed) fetch = true;
+    s.silenceListed = silent;
+  }
+  if (fetch) api('/api/anomalies?limit=50').then((a) => seedAnomalies(a.anomalies || [])).catch(() => {});
 }
 
 // ---- rendering ----
@@ -717,7 +731,7 @@ setInterval(() => {
     const [t, n] = d.snaps[0], dt = (now - t) / 1000;
     $('dev-rate').textContent = dt > 0.5 && live && !browse ? ((d.n - n) / dt).toFixed(1) + ' /s' : '—';
   }
-  renderAges(); renderTiles(); showRetry();
+  renderAges(); renderTiles(); showRetry(); listSilences();
   if (noteUntil && now > noteUntil) { noteUntil = 0; $('note').textContent = ''; }
   if (++statusTick % 10 === 0 && live && !document.hidden) loadStatus();
   if ((statusTick === sumAt || statusTick % 300 === 0) && hist && !document.hidden) loadSummary();
