@@ -170,6 +170,44 @@ struct DetectionSpecTests {
         #expect(secondHour.isEmpty, "\(secondHour.count) alarms in the second hour, first: \(secondHour.first.map { "\($0): \(results[$0].reasons)" } ?? "")")
     }
 
+    /// Three hours of a 10 Hz panel as the sun rises (0.5 V to 4 V): every four minutes a
+    /// cloud takes half the light for a minute, with edges of about five seconds, so every
+    /// edge is bigger in volts (and in MADs) than the last. `dipAt`: one sample there drops
+    /// by half (a loose contact), in one step.
+    static func risingPanel(dipAt: Int? = nil) -> [Double] {
+        var rng = SplitMix64(seed: 91)
+        var cloud = 1.0
+        return (0..<(3 * 36_000)).map { i in
+            let target = (i / 600) % 4 == 3 ? 0.5 : 1.0  // the fourth minute of every four
+            cloud += (target - cloud) * 0.02
+            let sun = 0.5 + 3.5 * Double(i) / (3 * 36_000)
+            let v = sun * cloud * (i == dipAt ? 0.5 : 1)
+            return min(5, Bench.quantise(v + 0.004 * rng.gaussian()))
+        }
+    }
+
+    @Test func cloudEdgesThatGrowWithTheSunAreWeatherButADropInOneStepIsNews() {
+        // Light changes by shares: each edge takes half of a bigger level, so in volts every
+        // edge is a record. As a share of the level they are all alike.
+        let panel = Self.risingPanel()
+        let results = Bench.score(panel)
+        expectResultInvariants(results, config: .default)
+        let firstHour = Self.episodes(results, in: 0..<36_000)
+        let lastTwoHours = Self.episodes(results, in: 36_000..<results.count)
+        #expect(firstHour >= 1, "the first clouds are news")
+        #expect(lastTwoHours <= 2, "\(lastTwoHours) alarms in the last two hours (60 cloud edges)")
+        // The same share in one sample, at noon: not weather.
+        let dipAt = 177 * 600 + 300  // a minute and a half into a clear spell
+        #expect(panel[dipAt - 600..<dipAt].allSatisfy { $0 > 3.8 }, "in full light")
+        let dipped = Bench.score(Self.risingPanel(dipAt: dipAt))
+        #expect(dipped[dipAt].isAnomaly && dipped[dipAt].kinds.contains(.dip), "\(dipped[dipAt].reasons)")
+    }
+
+    /// Alarm episodes that start in `range`.
+    static func episodes(_ results: [ScoredResult], in range: Range<Int>) -> Int {
+        range.filter { results[$0].isAnomaly && ($0 == 0 || !results[$0 - 1].isAnomaly) }.count
+    }
+
     @Test func aChangeThatCameAllDayYesterdayIsNotNewsWhenItComesRarelyToday() {
         // A battery on a panel, read once a second: every ten minutes yesterday a cloud took
         // 0.5 to 1 V off it for two to five minutes, with edges of a few seconds; today one

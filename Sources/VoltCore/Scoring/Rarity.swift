@@ -58,16 +58,25 @@ struct Rarity: Sendable {
     private let habitExponent: Double
     /// A value held this many times in the last four days is a habit (``ModelConfig/habitCount``).
     static let habitCount = Double(ModelConfig.habitCount)
+    /// A second statistic of the same excursions (``SpikeDetector``'s deviation as a share of
+    /// the level), histogrammed at their peaks in the same history; empty unless asked for.
+    /// It shares the history's weights and total, so it costs nothing on a sample outside an
+    /// excursion.
+    private var shares: [Double]
+    private var sharePeak = 0.0
 
     /// The history and the habit the configuration asks for (``ModelConfig/historySamples``,
     /// ``ModelConfig/habitSamples``): what every learnt detector keeps.
-    init(config: ModelConfig) {
-        self.init(horizon: config.historySamples, habitHorizon: config.habitSamples)
+    ///
+    /// `shares`: also keep the excursions' second statistic (``learn(_:share:)``).
+    init(config: ModelConfig, shares: Bool = false) {
+        self.init(horizon: config.historySamples, habitHorizon: config.habitSamples, shares: shares)
     }
 
     /// `horizon` and `habitHorizon`: the samples of history each histogram remembers.
-    init(horizon: Double, habitHorizon: Double = 0) {
+    init(horizon: Double, habitHorizon: Double = 0, shares: Bool = false) {
         counts = [Double](repeating: 0, count: Rarity.bins)
+        self.shares = [Double](repeating: 0, count: shares ? Rarity.bins : 0)
         growth = 1 / (1 - 1 / max(10, horizon))
         habit = [Double](repeating: 0, count: habitHorizon > horizon ? Rarity.bins : 0)
         habitExponent = log(1 / (1 - 1 / max(10, habitHorizon))) / log(growth)
@@ -114,6 +123,15 @@ struct Rarity: Sendable {
         return -log10(p)
     }
 
+    /// −log₁₀ P(an excursion's second statistic ≥ `share`) over the remembered history, as
+    /// ``surprise(_:assumedHistory:)`` is for the first: the excursions that peaked at least as
+    /// high, per sample of history.
+    func shareSurprise(_ share: Double, assumedHistory: Double) -> Double {
+        guard !shares.isEmpty, let b = Rarity.bin(share) else { return 0 }
+        let p = (Rarity.tail(of: shares, from: b) / weight + 0.1) / max(total / weight + 1, assumedHistory)
+        return -log10(p)
+    }
+
     /// The detector's certainty `raw`, judged against how rare it is: unchanged when its
     /// surprise reaches `decades`, else scaled by surprise / decades and capped below 1.
     func certainty(_ raw: Double, decades: Double) -> Double {
@@ -131,6 +149,13 @@ struct Rarity: Sendable {
     /// Three times 10^decades samples: the history length assumed while the real one is shorter.
     static func assumedHistory(decades: Double) -> Double { 3 * pow(10, decades) }
 
+    /// Learns `c`, and `share`, the same sample's second statistic (read only inside an
+    /// excursion, c ≥ 1; its peak is counted when the excursion ends).
+    mutating func learn(_ c: Double, share: Double) {
+        if c >= 1 { sharePeak = max(sharePeak, share) }
+        learn(c)
+    }
+
     mutating func learn(_ c: Double) {
         total += weight
         if c >= 1 {
@@ -145,6 +170,8 @@ struct Rarity: Sendable {
                 // The habit holds alarms only (certainty 1 and above): the excursions' peaks.
                 if !habit.isEmpty { habit[b] += habitWeight }
                 excursionPeak = 0
+                if !shares.isEmpty, let s = Rarity.bin(sharePeak) { shares[s] += weight }
+                sharePeak = 0
             }
             if let b = Rarity.bin(c) { counts[b] += weight }
         }
@@ -163,6 +190,7 @@ struct Rarity: Sendable {
         }
         let scale = 1 / weight
         for i in 0..<Rarity.bins { counts[i] *= scale }
+        for i in shares.indices { shares[i] *= scale }
         total *= scale
         weight = 1
     }

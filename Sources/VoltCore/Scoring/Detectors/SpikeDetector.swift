@@ -12,6 +12,12 @@ struct SpikeDetector: Sendable {
     private let warmup: Int
     private let threshold: Double
     private var rarity: Rarity
+    /// The two samples before this one, for "did the deviation arise within two samples?".
+    private var previous = 0.0
+    private var beforePrevious = 0.0
+    /// The lowest value the signal has had: the zero shares are taken from, so they do not
+    /// depend on the unit's zero (a channel read as 4.8 × volts + 10 alarms alike).
+    private var lowest = Double.infinity
     private let rarityDecades: Double
     private let adaptSamples: Int
     /// Consecutive samples deviating beyond the threshold in one direction (+ up, - down).
@@ -31,7 +37,7 @@ struct SpikeDetector: Sendable {
         window = SortedWindow(capacity: config.windowSize)
         warmup = max(5, config.windowSize / 2)
         threshold = config.spikeMADs
-        rarity = Rarity(config: config)
+        rarity = Rarity(config: config, shares: true)
         rarityDecades = config.rarityBarDecades
         adaptSamples = config.adaptSamples
         shiftSamples = max(3, Int((2 * config.sampleRate).rounded()))
@@ -50,6 +56,7 @@ struct SpikeDetector: Sendable {
     mutating func observe(_ x: Double, scale: SignalScale, daily: SeasonalDetector.Expectation?, dailyVariation: Double?,
                           into verdict: inout Verdict) -> Bool {
         defer { window.push(x) }
+        lowest = min(lowest, x)
         guard window.count >= warmup, scale.isKnown else { return false }
         let median = window.median
         let mad = max(window.medianAbsoluteDeviation(around: median), scale.floor, 0.41 * (dailyVariation ?? 0))
@@ -58,8 +65,25 @@ struct SpikeDetector: Sendable {
         if let daily { raw = min(raw, daily.departure(of: x)) }
         // Big by the rule, whether or not rare: what SpikeRateDetector counts.
         let spiked = raw >= 1
-        let c = rarity.certainty(raw, decades: rarityDecades)
-        rarity.learn(raw)
+        var c = rarity.certainty(raw, decades: rarityDecades)
+        // Light, and what it feeds, changes by shares: a passing cloud takes half of whatever
+        // the panel makes, so its edges grow with the sun and each is a record in MADs. A
+        // deviation that built up over more than two samples (an edge, not a jump) must also
+        // be rare as a share of the level among the peaks of earlier excursions: of the level
+        // above the lowest the signal has had (a panel's night), taking the larger of the
+        // window's median and the sample, so an edge up and an edge down weigh the same. A
+        // jump is judged in MADs alone, as before. On a line at a steady level the two
+        // measures rank deviations alike, and at minutes per sample almost every change is a
+        // jump, so this quiets weather on fast lines whose level moves.
+        let share = spiked
+            ? 1000 * abs(x - median) / max(abs(median - lowest), abs(x - lowest), threshold * mad) : 0
+        if c >= 1 && 2 * abs(x - beforePrevious) < abs(x - median) {
+            let f = rarity.shareSurprise(share, assumedHistory: Rarity.assumedHistory(decades: rarityDecades)) / rarityDecades
+            if f < 1 { c = min(c, 1) * f }
+        }
+        beforePrevious = previous
+        previous = x
+        rarity.learn(raw, share: share)
         if c >= 1 {
             let up = deviations > 0
             excursion = up ? max(1, excursion + 1) : min(-1, excursion - 1)
