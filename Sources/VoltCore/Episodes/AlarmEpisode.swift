@@ -1,9 +1,10 @@
 /// One alarm of one device: a run of consecutive anomalous results.
 ///
 /// People (and phones) want "the battery sagged at 14:02 for 40 s", not forty rows: an
-/// episode starts at the first anomalous result, grows with each following one, and closes
-/// at the first normal result (or a `$HELLO`, or a configuration reload). Every result that
-/// belongs to it carries its ``id`` in the `episode` field of DESIGN.md's `anomaly_result`.
+/// episode starts at the first anomalous result (or when a silence became a dropout, before
+/// any result), grows with each following one, and closes at the first normal result (or a
+/// `$HELLO`, or a configuration reload). Every result that belongs to it carries its ``id``
+/// in the `episode` field of DESIGN.md's `anomaly_result`.
 public struct AlarmEpisode: Sendable, Equatable {
     /// 1, 2, 3, ... per device stream, in order of onset; never reused while the stream lives.
     public let id: UInt64
