@@ -20,15 +20,13 @@ public struct SignalStream: Sendable {
     public private(set) var counters = StreamCounters()
 
     /// How long a silence must last to be a dropout (the scorer's timeout), nil when the
-    /// dropout detector is off; and the score a silence's episode starts with.
+    /// dropout detector is off: read for every line, so kept rather than derived each time.
     private let silenceAfterMs: Double?
-    private let silenceScore: Double
     /// Whether the silence since the last sample has been announced (``noteSilence(nowMs:)``).
     private var silenceAnnounced = false
 
     public init(id: String, channel: AnalogChannel?, settings: ChannelSettings?, config: ModelConfig, firstEpisodeID: UInt64 = 1) {
         self.silenceAfterMs = config.enabledKinds.contains(.dropout) ? config.dropoutTimeoutMs : nil
-        self.silenceScore = config.anomalyThreshold
         self.id = id
         self.channel = channel
         self.settings = settings
@@ -74,7 +72,8 @@ public struct SignalStream: Sendable {
               Double(nowMs - last) > timeout else { return nil }
         silenceAnnounced = true
         let reason = "dropout: no sample for over \(FixedPoint.format(timeout / 1000, digits: 1)) s; the line is silent"
-        let change = episodes.openSilence(atMs: last + Int64(timeout.rounded(.up)), score: silenceScore, reason: reason)
+        let change = episodes.openSilence(atMs: last + Int64(timeout.rounded(.up)), score: scorer.config.anomalyThreshold,
+                                          reason: reason)
         return change == .none ? nil : change
     }
 

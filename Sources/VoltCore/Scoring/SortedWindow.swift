@@ -16,6 +16,8 @@ public struct SortedWindow: Sendable {
     }
 
     public var count: Int { order.count }
+    /// The value pushed `lag` pushes before the newest (0 is the newest), if still held.
+    public func back(_ lag: Int) -> Double? { order.back(lag) }
     public var capacity: Int { order.capacity }
     public var isFull: Bool { order.isFull }
 

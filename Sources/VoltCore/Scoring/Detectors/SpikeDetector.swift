@@ -12,9 +12,6 @@ struct SpikeDetector: Sendable {
     private let warmup: Int
     private let threshold: Double
     private var rarity: Rarity
-    /// The two samples before this one, for "did the deviation arise within two samples?".
-    private var previous = 0.0
-    private var beforePrevious = 0.0
     /// The lowest value the signal has had: the zero shares are taken from, so they do not
     /// depend on the unit's zero (a channel read as 4.8 × volts + 10 alarms alike).
     private var lowest = Double.infinity
@@ -77,12 +74,11 @@ struct SpikeDetector: Sendable {
         // jump, so this quiets weather on fast lines whose level moves.
         let share = spiked
             ? 1000 * abs(x - median) / max(abs(median - lowest), abs(x - lowest), threshold * mad) : 0
-        if c >= 1 && 2 * abs(x - beforePrevious) < abs(x - median) {
+        // The window holds the samples before this one: back(1) is two samples ago.
+        if c >= 1, let before = window.back(1), 2 * abs(x - before) < abs(x - median) {
             let f = rarity.shareSurprise(share, assumedHistory: Rarity.assumedHistory(decades: rarityDecades)) / rarityDecades
             if f < 1 { c = min(c, 1) * f }
         }
-        beforePrevious = previous
-        previous = x
         rarity.learn(raw, share: share)
         if c >= 1 {
             let up = deviations > 0
