@@ -179,4 +179,35 @@ struct SeasonalSpecTests {
         #expect(results[gapAt[2]].anomalyScore < threshold + 0.01, "the third is the line's habit: \(results[gapAt[2]].anomalyScore)")
         #expect(results[gapAt[3]].anomalyScore > 0.9, "three times longer than any before is news: \(results[gapAt[3]].anomalyScore)")
     }
+
+    @Test func aDepartureDeeperThanAnyBeforeAsAShareOfTheLevelIsNewsThoughItsSizeIsNot() {
+        // Five-minute samples of a street's traffic: 10 at night, 100 from 09:00 to 18:00. On
+        // each of the six days before day 20 an event (a match, a fair) drew crowds: 250 for
+        // two hours, an hour later each day. On day 20 a storm empties the street: 10 all day.
+        // In units the storm goes less far than the crowds did, six times in the history; as
+        // a share of the level it goes all the way, where a crowd's traffic was three fifths
+        // crowd.
+        let storm = 20
+        var rng = SplitMix64(seed: 14)
+        let volts = (0..<((storm + 1) * Self.perDay)).map { i in
+            let day = i / Self.perDay
+            let hour = Double(i % Self.perDay) / 12
+            let crowd = Double(9 + day - (storm - 6))
+            let level: Double
+            if hour < 9 || hour >= 18 || day == storm {
+                level = 10
+            } else {
+                level = day >= storm - 6 && hour >= crowd && hour < crowd + 2 ? 250 : 100
+            }
+            return level + 2 * rng.gaussian()
+        }
+        let results = Bench.score(volts, config: Self.fiveMinutes, startMs: Self.midnight, periodMs: 300_000)
+        expectResultInvariants(results, config: Self.fiveMinutes)
+        let nine = storm * Self.perDay + 9 * 12
+        // Within two hours: until 10:00 the hour before nine (night) is a neighbour of the
+        // weekly profile's bin, and explains the street's emptiness.
+        let morning = nine..<(nine + 24)
+        let stormAlarms = morning.filter { results[$0].kinds.contains(.pattern) }
+        #expect(!stormAlarms.isEmpty, "the empty street is news within two hours; best score \(morning.map { results[$0].anomalyScore }.max()!)")
+    }
 }

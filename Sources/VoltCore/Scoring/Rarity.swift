@@ -138,7 +138,24 @@ struct Rarity: Sendable {
         // Below half of certainty a reading scores under 0.26 whatever its rarity: not worth the
         // histogram walk on every sample.
         guard raw >= 0.5 else { return raw }
-        let f = surprise(raw, assumedHistory: Rarity.assumedHistory(decades: decades)) / decades
+        return judged(raw, rarity: surprise(raw, assumedHistory: Rarity.assumedHistory(decades: decades)) / decades)
+    }
+
+    /// As ``certainty(_:decades:)``, for a reading that is news if it is rare by either of two
+    /// measures: its statistic `raw`, or its second statistic `share` among the peaks of
+    /// earlier excursions (``learn(_:share:)``). A departure of a size the signal has had
+    /// before, in its own units, can still be deeper than any before as a share of its level:
+    /// a street that empties in a blizzard, after holidays that halved its traffic.
+    func certainty(_ raw: Double, share: Double, decades: Double) -> Double {
+        guard raw >= 0.5 else { return raw }
+        let assumed = Rarity.assumedHistory(decades: decades)
+        var f = surprise(raw, assumedHistory: assumed) / decades
+        if f < 1, raw >= 1 { f = max(f, shareSurprise(share, assumedHistory: assumed) / decades) }
+        return judged(raw, rarity: f)
+    }
+
+    /// `raw` scaled by its rarity `f` (surprise / decades) when below 1, and by the habit.
+    private func judged(_ raw: Double, rarity f: Double) -> Double {
         guard f >= 1 else { return min(raw, 1) * f }
         guard raw >= 1, !habit.isEmpty else { return raw }
         // A habit scores below certainty, the more often held the lower.

@@ -14,6 +14,10 @@
 ///   did not come, a weekday that looks like a holiday) by far more than it usually does, for
 ///   at least a minute (two samples on slow signals), judged for rarity like the other learnt
 ///   detectors and accepted as the new normal after `adapt_seconds`, like a level shift.
+///   A departure is rare if departures that large have been rare, or if it is deeper than
+///   earlier ones as a share of the level: a street whose traffic holidays have halved a few
+///   times empties in a blizzard, no further in vehicles than a holiday's afternoon at rush
+///   hour, but all the way to zero.
 ///
 /// Daily: 288 five-minute bins, 4 days remembered. Weekly: 168 hourly bins, 3 weeks. A signal
 /// sampled less than 24 times a period has no profile for it. State: about 26 KB.
@@ -27,6 +31,9 @@ struct SeasonalDetector: Sendable {
     private var weekly: SeasonalProfile?
     private var rarity: Rarity
     private let rarityDecades: Double
+    /// The lowest value the signal has had: the zero a departure's share of the level is
+    /// taken from, so it does not depend on the unit's zero.
+    private var lowest = Double.infinity
     private let adaptSamples: Int
     /// Samples a departure must last to be a broken rhythm: two, or a minute's worth.
     private let persistence: Int
@@ -49,7 +56,7 @@ struct SeasonalDetector: Sendable {
         self.unit = unit
         daily = SeasonalProfile(periodMs: SeasonalDetector.dayMs, bins: 288, cycles: 4, sampleRate: config.sampleRate)
         weekly = SeasonalProfile(periodMs: 7 * SeasonalDetector.dayMs, bins: 168, cycles: 3, sampleRate: config.sampleRate)
-        rarity = Rarity(config: config)
+        rarity = Rarity(config: config, shares: true)
         rarityDecades = config.rarityBarDecades
         adaptSamples = config.adaptSamples
         persistence = max(2, Int((60 * config.sampleRate).rounded()))
@@ -86,6 +93,7 @@ struct SeasonalDetector: Sendable {
     /// (of the rhythm that explains `x` best) the spike detector compares with.
     mutating func observe(_ x: Double, timeMs: Int64, scale: SignalScale, into verdict: inout Verdict) -> Expectation? {
         guard daily != nil || weekly != nil, x.isFinite else { return nil }
+        lowest = min(lowest, x)
         let floor = scale.floor
         let fromDay = daily?.expectation(x, at: timeMs, floor: floor)
         let fromWeek = weekly?.expectation(x, at: timeMs, floor: floor)
@@ -105,8 +113,15 @@ struct SeasonalDetector: Sendable {
         consider(fromWeek, rhythmic: weekly?.isRhythmic == true, "week")
         var departure = false
         if let best {
-            let c = rarity.certainty(raw, decades: rarityDecades)
-            rarity.learn(raw)
+            // The departure as a share of the level, from the lowest value: of the larger of
+            // the expected value and the sample, so that going to zero is the whole level and
+            // doubling is half of it. Only read for a departure (raw ≥ 1, so |x − expected| is
+            // at least the denominator's last term).
+            let share = raw >= 1
+                ? 1000 * abs(x - best.value) / max(abs(best.value - lowest), abs(x - lowest), Self.patternResiduals * best.scale)
+                : 0
+            let c = rarity.certainty(raw, share: share, decades: rarityDecades)
+            rarity.learn(raw, share: share)
             departure = c >= 1
             // A broken rhythm is a departure that lasts (a lone sample is the spike
             // detector's); reported once it held `persistence` samples, until it held
