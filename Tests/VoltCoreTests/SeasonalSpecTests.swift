@@ -210,4 +210,37 @@ struct SeasonalSpecTests {
         let stormAlarms = morning.filter { results[$0].kinds.contains(.pattern) }
         #expect(!stormAlarms.isEmpty, "the empty street is news within two hours; best score \(morning.map { results[$0].anomalyScore }.max()!)")
     }
+
+    @Test func aRhythmFoundIsKeptThroughAWeekOfScatteredDaysAndLostOnlyWhenTheScatterNearsTheSwing() {
+        // A daily square wave (10 at night, 100 by day) in five-minute samples, with noise of
+        // the given size each day: calm days find the rhythm; days scattered enough that a
+        // profile seeing only them would never call it one keep it; noise as large as the
+        // rhythm loses it.
+        func profile(noise: [Double], seed: UInt64) -> (rhythmic: [Bool], share: [Double]) {
+            var profile = SeasonalProfile(periodMs: SeasonalDetector.dayMs, bins: 288, cycles: 4, sampleRate: 1.0 / 300)!
+            var rng = SplitMix64(seed: seed)
+            var rhythmic: [Bool] = []
+            var share: [Double] = []
+            for (day, sigma) in noise.enumerated() {
+                for i in 0..<Self.perDay {
+                    let t = Self.midnight + Int64(day * Self.perDay + i) * 300_000
+                    let hour = Double(i) / 12
+                    let x = (hour >= 9 && hour < 18 ? 100 : 10) + sigma * rng.gaussian()
+                    let e = profile.expectation(x, at: t, floor: 0.01)
+                    profile.learn(x, at: t, nearest: e.map { abs(x - $0.value) }, departure: false, floor: 0.01)
+                }
+                rhythmic.append(profile.isRhythmic)
+                share.append(profile.scatterShare)
+            }
+            return (rhythmic, share)
+        }
+        let scattered = 30.0
+        let kept = profile(noise: [1, 1, 1, 1, 1, scattered, scattered, scattered, scattered, scattered, scattered, scattered], seed: 15)
+        let never = profile(noise: [Double](repeating: scattered, count: 12), seed: 15)
+        let lost = profile(noise: [1, 1, 1, 1, 1, 120, 120, 120], seed: 15)
+        #expect(kept.rhythmic[4], "calm days have a rhythm (scatter \(kept.share[4]) of the swing)")
+        #expect(never.rhythmic.allSatisfy { !$0 }, "scattered days alone are not one: \(never.share)")
+        #expect(kept.rhythmic.dropFirst(4).allSatisfy { $0 }, "a week of them keeps the rhythm found: \(kept.share)")
+        #expect(lost.rhythmic.last == false, "noise as large as the rhythm loses it: \(lost.share)")
+    }
 }

@@ -124,8 +124,18 @@ struct SeasonalProfile: Sendable {
 
     /// Whether the profile has a shape of its own: its swings (mean |expected − level|) at
     /// least twice the scatter around it. Pure noise has a flat profile; a square wave, a
-    /// daily ramp or a week of busy and quiet days does not.
-    var isRhythmic: Bool { centreScatter.value < 0.5 * swing.value }
+    /// daily ramp or a week of busy and quiet days does not. A rhythm once found is kept
+    /// until the scatter reaches three quarters of the swing (halfway to a scatter as large
+    /// as the rhythm itself): a week of holidays scatters a city's weeks, and the storm that
+    /// follows must still be judged against them.
+    private(set) var isRhythmic = false
+    /// The scatter, as a share of the swing, below which a rhythm is found.
+    static let rhythmFound = 0.5
+    /// The scatter, as a share of the swing, above which a rhythm found is lost.
+    static let rhythmLost = 0.75
+
+    /// The scatter around the profile as a share of its swings (infinite while it has none).
+    var scatterShare: Double { swing.value > 0 ? centreScatter.value / swing.value : .infinity }
 
     /// Remembers `x` at `timeMs`; unless the sample was a departure, its distance from this
     /// bin's expectation updates the usual scatter.
@@ -158,6 +168,12 @@ struct SeasonalProfile: Sendable {
         let centre = abs(x - median)
         centreScatter.add(min(centre, 4 * max(centreScatter.value, floor)))
         swing.add(abs(median - level.value))
+        // Products, not the share itself: no division on every sample.
+        if centreScatter.value < SeasonalProfile.rhythmFound * swing.value {
+            isRhythmic = true
+        } else if centreScatter.value > SeasonalProfile.rhythmLost * swing.value {
+            isRhythmic = false
+        }
     }
 
     /// The median of this bin's means on the earlier remembered cycles, and their spread (the
