@@ -157,11 +157,13 @@ def test_voltage_alarms_are_the_same_in_another_unit_and_offset(voltage, tmp_pat
 
 
 def test_nab_dev_standard_score(nab):
-    # Measured 62.4 when set, with records (published on these files: windowed Gaussian 28.2,
-    # Skyline 42.6, KNN-CAD 53.5, CAD OSE 57.5, HTM 64.9, ARTime 68.8); 57.5 before them, 55.3
-    # before resting values, 52.8 with the daily and weekly rhythm alone, 41.5 before the
-    # rhythm, 0 before the scorer learnt rarity and scale.
-    assert nab["score"] >= 60.0, {k: nab[k] for k in ("score", "threshold", "detected", "windows", "fp_rows")}
+    # The target: 70, above every published detector on these files (windowed
+    # Gaussian 28.2, Skyline 42.6, KNN-CAD 53.5, CAD OSE 57.5, HTM 64.9, ARTime 68.8).
+    # Measured 71.6 when raised (35/39 windows, 60 FP rows), after a broken rhythm became news
+    # when deeper than before as a share of the level and a rhythm found was kept through
+    # scattered weeks; 64.7 before them, 62.4 with records, 52.8 with the daily and weekly
+    # rhythm alone, 41.5 before the rhythm, 0 before the scorer learnt rarity and scale.
+    assert nab["score"] >= 70.0, {k: nab[k] for k in ("score", "threshold", "detected", "windows", "fp_rows")}
 
 
 def test_nab_dev_artificial_series_without_anomalies_are_quiet(nab):
