@@ -115,17 +115,44 @@ struct SilenceTests {
         for (line, ms) in Self.lines.prefix(900) { _ = stream.ingest(line: line, receivedAtMs: ms) }
         let opened = stream.noteSilence(nowMs: Self.lines[899].ms + 5_000)
         #expect(opened.count == 1)
-        _ = stream.ingest(line: Bench.helloLine, receivedAtMs: Self.lines[899].ms + 6_000)
+        let hello = Self.lines[899].ms + 6_000
+        _ = stream.ingest(line: Bench.helloLine, receivedAtMs: hello)
         #expect(stream.endedEpisodes.map(\.change) == [.closed(opened[0].change.episode!.ended())])
         #expect(stream.episodes.current == nil)
-        // After the reboot the signal is expected from its first sample on, not before.
-        #expect(stream.noteSilence(nowMs: Self.lines[899].ms + 60_000).isEmpty)
-        let back = Self.lines[899].ms + 61_000
+        // The board samples again within the timeout of its `$HELLO`: nothing more is said.
+        #expect(stream.noteSilence(nowMs: hello + 1_000).isEmpty)
         for (i, entry) in Self.lines[900..<950].enumerated() {
-            _ = stream.ingest(line: entry.line, receivedAtMs: back + Int64(i) * 100)
+            _ = stream.ingest(line: entry.line, receivedAtMs: hello + 100 + Int64(i) * 100)
         }
         #expect(stream.episodes.current == nil, "the line is back and quiet")
-        #expect(stream.noteSilence(nowMs: back + 49 * 100 + 1_001).count == 1, "its next silence alarms again")
+        #expect(stream.noteSilence(nowMs: hello + 50 * 100 + 1_001).count == 1, "its next silence alarms again")
+    }
+
+    @Test func aBoardThatRestartsAndNeverSamplesAgainAlarmsAfterTheTimeout() throws {
+        // A reboot that hangs in the sensor's setup: the `$HELLO` comes, no sample after it.
+        var stream = DeviceStream(device: "board", config: .default)
+        for (line, ms) in Self.lines.prefix(600) { _ = stream.ingest(line: line, receivedAtMs: ms) }
+        let hello = Self.lines[599].ms + 300
+        _ = stream.ingest(line: Bench.helloLine, receivedAtMs: hello)
+        #expect(stream.noteSilence(nowMs: hello + 1_000).isEmpty, "not before the timeout")
+        let opened = stream.noteSilence(nowMs: hello + 1_001)
+        let episode = try #require(opened.first?.change.episode)
+        #expect(opened.map(\.stream) == ["board"] && episode.kinds == [.dropout] && episode.startMs == hello + 1_000)
+        #expect(episode.reasons.first?.contains("since the board restarted") == true, "\(episode.reasons)")
+        #expect(stream.noteSilence(nowMs: hello + 60_000).isEmpty, "said once")
+    }
+
+    @Test func aBoardThatRestartsWithChannelsIsExpectedOnThoseChannels() throws {
+        // Two channels for a while, then a `$HELLO` naming A1 alone (a `$SET`), then silence:
+        // A1 is expected and alarms, A0 is no longer sampled and does not.
+        var stream = DeviceStream(device: "board", config: .default)
+        var ms = Bench.startMs
+        for seq in 0..<600 as Range<UInt32> {
+            _ = stream.ingest(line: ChannelTests.volts(seq, [("A0", 512, 2.5), ("A1", 675, 3.3)]), receivedAtMs: ms)
+            ms += 100
+        }
+        _ = stream.ingest(line: FrameParser.sentence("HELLO,voltage_monitor,1.1.0,uno,5000,10,100,A1"), receivedAtMs: ms)
+        #expect(stream.noteSilence(nowMs: ms + 5_000).map(\.stream) == ["board/A1"])
     }
 
     @Test func aBoardThatNowSendsChannelsDoesNotLeaveItsSingleSignalAlarming() {
@@ -133,7 +160,7 @@ struct SilenceTests {
         var stream = DeviceStream(device: "board", config: .default)
         for (line, ms) in Self.lines.prefix(600) { _ = stream.ingest(line: line, receivedAtMs: ms) }
         var ms = Self.lines[599].ms + 100
-        _ = stream.ingest(line: Bench.helloLine, receivedAtMs: ms)
+        _ = stream.ingest(line: FrameParser.sentence("HELLO,voltage_monitor,1.1.0,uno,5000,10,100,A0+A1"), receivedAtMs: ms)
         var opened: [String] = []
         for seq in 0..<600 as Range<UInt32> {
             ms += 100

@@ -107,12 +107,17 @@ public struct DeviceStream: Sendable {
             counters.hellos += 1
             self.hello = hello
             // The board rebooted (or took a new channel set): its seq and uptime start again,
-            // which is not frame loss, and every alarm in progress ends.
+            // which is not frame loss, and every alarm in progress ends. The signals it names
+            // are expected from now on: `$VOLT` for A0 alone (or no set, an older firmware),
+            // else a `$VOLTS` channel for each of its set that has been seen.
             endedEpisodes = []
-            signal.restart()
+            let set = hello.channels ?? [.a0]
+            let single = set == [.a0]
+            signal.restart(expectedFromMs: single ? receivedAtMs : nil)
             noteEnded(signal)
             for slot in channelSlots where slot >= 0 {
-                channels[slot].restart()
+                let named = !single && channels[slot].channel.map(set.contains) == true
+                channels[slot].restart(expectedFromMs: named ? receivedAtMs : nil)
                 noteEnded(channels[slot])
             }
             return .hello(hello)

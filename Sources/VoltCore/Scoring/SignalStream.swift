@@ -24,6 +24,12 @@ public struct SignalStream: Sendable {
     private let silenceAfterMs: Double?
     /// Whether the silence since the last sample has been announced (``noteSilence(nowMs:)``).
     private var silenceAnnounced = false
+    /// Since when the signal is silent: its last sample, or the `$HELLO` that announced it
+    /// and after which no sample came yet (``restart(expectedFromMs:)``).
+    private var silentSinceMs: Int64?
+    /// No sample since the `$HELLO` that announced the signal: the silence is the board's
+    /// since it restarted, and its reason says so.
+    private var awaitingFirstSample = false
 
     public init(id: String, channel: AnalogChannel?, settings: ChannelSettings?, config: ModelConfig, firstEpisodeID: UInt64 = 1) {
         self.silenceAfterMs = config.enabledKinds.contains(.dropout) ? config.dropoutTimeoutMs : nil
@@ -51,7 +57,9 @@ public struct SignalStream: Sendable {
         }
         counters.frames += 1
         counters.lastReceivedMs = sample.receivedAtMs
+        silentSinceMs = sample.receivedAtMs
         silenceAnnounced = false
+        awaitingFirstSample = false
         var result = scorer.score(sample)
         result.label = label
         lastEpisodeChange = episodes.observe(&result)
@@ -68,23 +76,35 @@ public struct SignalStream: Sendable {
     /// the timeout and has the same id, so live and replayed results (their `episode` field)
     /// stay identical whenever the reader's clock got there first.
     public mutating func noteSilence(nowMs: Int64) -> EpisodeTracker.Change? {
-        guard !silenceAnnounced, let timeout = silenceAfterMs, let last = counters.lastReceivedMs,
+        guard !silenceAnnounced, let timeout = silenceAfterMs, let last = silentSinceMs,
               Double(nowMs - last) > timeout else { return nil }
         silenceAnnounced = true
-        let reason = "dropout: no sample for over \(FixedPoint.format(timeout / 1000, digits: 1)) s; the line is silent"
+        let seconds = FixedPoint.format(timeout / 1000, digits: 1)
+        let reason = awaitingFirstSample
+            ? "dropout: no sample for over \(seconds) s since the board restarted ($HELLO); the line is silent"
+            : "dropout: no sample for over \(seconds) s; the line is silent"
         let change = episodes.openSilence(atMs: last + Int64(timeout.rounded(.up)), score: scorer.config.anomalyThreshold,
                                           reason: reason)
         return change == .none ? nil : change
     }
 
     /// The board rebooted: `seq` starts again (not frame loss), the alarm in progress ends.
-    /// The signal is expected again from its next sample, not before: a board that now
-    /// samples other channels (`$SET`) or sends `$VOLTS` instead of `$VOLT` must not leave the
-    /// signals it dropped alarming as silent forever.
-    mutating func restart() {
+    ///
+    /// `expectedFromMs`: the `$HELLO`'s receive time when it names this signal among those the
+    /// board now samples; its silence is then counted from there, so a board that restarts and
+    /// never samples again alarms after the dropout timeout like any silent board. nil for a
+    /// signal the board no longer sends (a channel dropped by `$SET`, `$VOLT` after `$VOLTS`):
+    /// it is expected again only from its next sample, and not left alarming as silent forever.
+    mutating func restart(expectedFromMs: Int64?) {
         scorer.restart()
         lastEpisodeChange = episodes.close()
-        silenceAnnounced = true
+        if let expectedFromMs {
+            silentSinceMs = expectedFromMs
+            silenceAnnounced = false
+            awaitingFirstSample = true
+        } else {
+            silenceAnnounced = true
+        }
     }
 
     /// The same signal under a new configuration or new settings: fresh windows, episode ids
@@ -96,6 +116,8 @@ public struct SignalStream: Sendable {
         next.counters = counters
         // A silence already announced (its episode the change just ended) is not news again.
         next.silenceAnnounced = silenceAnnounced
+        next.silentSinceMs = silentSinceMs
+        next.awaitingFirstSample = awaitingFirstSample
         return (next, closed)
     }
 }
