@@ -24,6 +24,25 @@ def sentence(body):
     return f"${body}*{sum_:02X}"
 
 
+def held_pty(tmp_path, name):
+    """A pty the test holds as a board: its two ends, and a link named `name` to the one the
+    agent opens."""
+    master, slave = pty.openpty()
+    tty.setraw(slave)
+    link = tmp_path / name
+    link.symlink_to(os.ttyname(slave))
+    return master, slave, link
+
+
+def stop_board(agent, feeding, *fds):
+    """Stops the feeding thread (`feeding`, an Event) and the agent, then closes the pty."""
+    feeding.set()
+    agent.terminate()
+    agent.wait(30)
+    for fd in fds:
+        os.close(fd)
+
+
 def old_firmware_lines():
     yield sentence("HELLO,voltage_monitor,1.0.0,uno,5000,10,100")
     for seq in range(1000):
@@ -37,10 +56,7 @@ def println_lines():
 
 @pytest.mark.parametrize("board", [old_firmware_lines, println_lines], ids=["firmware-1.0", "println-sketch"])
 def test_a_board_from_before_channels_reads_as_before(voltwatch, tmp_path, board):
-    master, slave = pty.openpty()
-    tty.setraw(slave)
-    link = tmp_path / "ttyOLD"
-    link.symlink_to(os.ttyname(slave))
+    master, slave, link = held_pty(tmp_path, "ttyOLD")
     settings = tmp_path / "settings.json"
     settings.write_text(json.dumps({"channels": {"other/A1": {"name": "Elsewhere", "unit": "A"}}}))
     out = tmp_path / "out.jsonl"
@@ -68,11 +84,7 @@ def test_a_board_from_before_channels_reads_as_before(voltwatch, tmp_path, board
     try:
         assert wait_until(lambda: len(out.read_text().splitlines()) >= 20), (tmp_path / "err").read_text()
     finally:
-        stop.set()
-        agent.terminate()
-        agent.wait(30)
-        os.close(master)
-        os.close(slave)
+        stop_board(agent, stop, master, slave)
     results = [json.loads(line) for line in out.read_text().splitlines()[:20]]
     for r in results:
         assert list(r) == ORIGINAL_KEYS, r

@@ -3,23 +3,18 @@ a pty the test holds, then nothing, and the agent lists a dropout alarm that say
 line is still silent (a reboot that hangs in the sensor's setup used to raise nothing, ever)."""
 import json
 import os
-import pty
 import subprocess
 import threading
-import tty
 import urllib.request
 
 from agentkit import free_port, wait_until
-from test_old_boards import sentence
+from test_old_boards import held_pty, sentence, stop_board
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def test_a_board_silent_after_its_hello_alarms_while_silent(voltwatch, tmp_path):
-    master, slave = pty.openpty()
-    tty.setraw(slave)
-    link = tmp_path / "ttyHUNG"
-    link.symlink_to(os.ttyname(slave))
+    master, slave, link = held_pty(tmp_path, "ttyHUNG")
     port = free_port()
     stop = threading.Event()
     rebooted = threading.Event()
@@ -65,8 +60,4 @@ def test_a_board_silent_after_its_hello_alarms_while_silent(voltwatch, tmp_path)
         assert alarm["kinds"] == ["dropout"] and alarm["samples"] == 0 and alarm["open"] is True, alarm
         assert alarm["severity"] == "warning", alarm
     finally:
-        stop.set()
-        agent.terminate()
-        agent.wait(30)
-        os.close(master)
-        os.close(slave)
+        stop_board(agent, stop, master, slave)
