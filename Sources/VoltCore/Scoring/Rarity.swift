@@ -58,8 +58,9 @@ struct Rarity: Sendable {
     private let habitExponent: Double
     /// A value held this many times in the last four days is a habit (``ModelConfig/habitCount``).
     static let habitCount = Double(ModelConfig.habitCount)
-    /// A second statistic of the same excursions (``SpikeDetector``'s deviation as a share of
-    /// the level), histogrammed at their peaks in the same history; empty unless asked for.
+    /// A second statistic of the same excursions (the deviation as a share of the level, for
+    /// ``SpikeDetector``'s edges and ``SeasonalDetector``'s departures), histogrammed at their
+    /// peaks in the same history; empty unless asked for.
     /// It shares the history's weights and total, so it costs nothing on a sample outside an
     /// excursion.
     private var shares: [Double]
