@@ -155,6 +155,20 @@ struct SilenceTests {
         #expect(stream.noteSilence(nowMs: ms + 5_000).map(\.stream) == ["board/A1"])
     }
 
+    @Test func aBoardSwitchedToChannelsThatHangsBeforeItsFirstFrameAlarmsOnThem() throws {
+        // `$VOLT` for a while, then `$SET` two channels: the board answers with a `$HELLO`
+        // naming A0+A1 and hangs before its first `$VOLTS` frame. The channels it named never
+        // sent; they are silent, and the single signal it no longer sends is not.
+        var stream = DeviceStream(device: "board", config: .default)
+        for (line, ms) in Self.lines.prefix(600) { _ = stream.ingest(line: line, receivedAtMs: ms) }
+        let hello = Self.lines[599].ms + 100
+        _ = stream.ingest(line: FrameParser.sentence("HELLO,voltage_monitor,1.1.0,uno,5000,10,100,A0+A1"), receivedAtMs: hello)
+        #expect(stream.noteSilence(nowMs: hello + 1_000).isEmpty, "not before the timeout")
+        let opened = stream.noteSilence(nowMs: hello + 1_001)
+        #expect(opened.map(\.stream) == ["board/A0", "board/A1"])
+        #expect(stream.activeSignals.map(\.id) == ["board"], "no channel has scored a sample")
+    }
+
     @Test func aBoardThatNowSendsChannelsDoesNotLeaveItsSingleSignalAlarming() {
         // `$VOLT` for a while, then `$SET` two channels: a `$HELLO`, then `$VOLTS` frames only.
         var stream = DeviceStream(device: "board", config: .default)

@@ -109,10 +109,14 @@ public struct DeviceStream: Sendable {
             // The board rebooted (or took a new channel set): its seq and uptime start again,
             // which is not frame loss, and every alarm in progress ends. The signals it names
             // are expected from now on: `$VOLT` for A0 alone (or no set, an older firmware),
-            // else a `$VOLTS` channel for each of its set that has been seen.
+            // else a `$VOLTS` channel for each of its set, made now if it never sent (a board
+            // just switched to channels by `$SET` that hangs before its first frame).
             endedEpisodes = []
             let set = hello.channels ?? [.a0]
             let single = set == [.a0]
+            if !single {
+                for channel in set { _ = slot(for: channel) }
+            }
             signal.restart(expectedFromMs: single ? receivedAtMs : nil)
             noteEnded(signal)
             for slot in channelSlots where slot >= 0 {
@@ -171,17 +175,7 @@ public struct DeviceStream: Sendable {
         results.reserveCapacity(frame.readings.count)
         var anomalous = false
         for reading in frame.readings {
-            let index = Int(reading.channel.index)
-            var slot = channelSlots[index]
-            if slot < 0 {
-                let id = "\(device)/\(reading.channel.name)"
-                slot = channels.count
-                channelSlots[index] = slot
-                channels.append(SignalStream(
-                    id: id, channel: reading.channel,
-                    settings: settings.settings(device: device, channel: reading.channel), config: config,
-                    firstEpisodeID: firstEpisodeIDs[id] ?? 1))
-            }
+            let slot = slot(for: reading.channel)
             let sample = Sample(volts: reading.volts, receivedAtMs: receivedAtMs, seq: frame.seq,
                                 uptimeMs: frame.uptimeMs, adcRaw: reading.adcRaw)
             let result = channels[slot].ingest(sample: sample)
@@ -192,6 +186,17 @@ public struct DeviceStream: Sendable {
         }
         if anomalous { counters.anomalies += 1 }
         return results
+    }
+
+    /// Where `channel`'s stream is in `channels`, made on first use.
+    private mutating func slot(for channel: AnalogChannel) -> Int {
+        let index = Int(channel.index)
+        if channelSlots[index] >= 0 { return channelSlots[index] }
+        let id = "\(device)/\(channel.name)"
+        channelSlots[index] = channels.count
+        channels.append(SignalStream(id: id, channel: channel, settings: settings.settings(device: device, channel: channel),
+                                     config: config, firstEpisodeID: firstEpisodeIDs[id] ?? 1))
+        return channels.count - 1
     }
 
     /// Counts lines refused before parsing: the partial first line after a port opens (a
