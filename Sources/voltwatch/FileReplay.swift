@@ -81,7 +81,7 @@ struct FileReplay: Sendable {
                     // As live: a silence opens its dropout episode before the line that ends it.
                     switch step {
                     case .result, .channels, .hello:
-                        for silence in replayer.stream.silences { history.publish(.episode(device: silence.stream, silence.change)) }
+                        history.publish(episodes: replayer.stream.silences)
                     default:
                         break
                     }
@@ -118,7 +118,7 @@ struct FileReplay: Sendable {
                     if report.errors.count < Self.listedErrors { report.errors.append("\(displayName): \(error)") }
                 case .hello:
                     // A reboot ends every alarm in progress, as live.
-                    for ended in replayer.stream.endedEpisodes { history?.publish(.episode(device: ended.stream, ended.change)) }
+                    history?.publish(episodes: replayer.stream.endedEpisodes)
                 case .none, .rejected, .event:
                     break
                 }

@@ -25,6 +25,14 @@ public protocol AgentEventSink: Sendable {
     func publish(_ event: AgentEvent)
 }
 
+extension AgentEventSink {
+    /// Publishes each `(stream, change)` as an ``AgentEvent/episode(device:_:)``: the lists
+    /// ``DeviceStream`` collects across its signals (silences, the episodes a `$HELLO` ended).
+    public func publish(episodes: [(stream: String, change: EpisodeTracker.Change)]) {
+        for (stream, change) in episodes { publish(.episode(device: stream, change)) }
+    }
+}
+
 /// Lets clients steer a fake device or a replay (`start_simulation`, `stop_simulation`,
 /// `reset_simulation`), when the agent runs one.
 public protocol SimulationControl: Sendable {

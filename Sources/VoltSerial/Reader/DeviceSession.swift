@@ -291,9 +291,7 @@ public final class DeviceSession: Sendable {
     /// least once a second): a board that stops talking alarms while it is silent, also while
     /// the port is gone or being reopened.
     private func announceSilences(_ stream: inout DeviceStream) {
-        for silence in stream.noteSilence(nowMs: Posix.epochMilliseconds()) {
-            sink.publish(.episode(device: silence.stream, silence.change))
-        }
+        sink.publish(episodes: stream.noteSilence(nowMs: Posix.epochMilliseconds()))
     }
 
     private static let helloPrefix = Array("$HELLO,".utf8)
@@ -322,7 +320,7 @@ public final class DeviceSession: Sendable {
         let output = timing.measure { stream.ingest(line: line, receivedAtMs: receivedAt) }
         // A silence the clock had not announced yet (shorter than a pass of the loop) opens
         // its dropout episode before the line's results join it.
-        for silence in stream.silences { sink.publish(.episode(device: silence.stream, silence.change)) }
+        sink.publish(episodes: stream.silences)
         switch output {
         case .result(let result):
             sink.publish(.result(device: device, result))
@@ -333,7 +331,7 @@ public final class DeviceSession: Sendable {
                 if channel.episodeChange != .none { sink.publish(.episode(device: channel.stream, channel.episodeChange)) }
             }
         case .hello(let hello):
-            for ended in stream.endedEpisodes { sink.publish(.episode(device: ended.stream, ended.change)) }
+            sink.publish(episodes: stream.endedEpisodes)
             logger.info("board says hello", metadata: ["firmware": "\(hello.firmware) \(hello.version)", "board": "\(hello.board)"])
             sink.publish(.hello(device: device, hello))
             sink.publish(.deviceStatus(DeviceStatus(device: device, state: .connected, path: currentPath(),
