@@ -24,12 +24,10 @@ public struct SignalStream: Sendable {
     private let silenceAfterMs: Double?
     /// Whether the silence since the last sample has been announced (``noteSilence(nowMs:)``).
     private var silenceAnnounced = false
-    /// Since when the signal is silent: its last sample, or the `$HELLO` that announced it
-    /// and after which no sample came yet (``restart(expectedFromMs:)``).
-    private var silentSinceMs: Int64?
-    /// No sample since the `$HELLO` that announced the signal: the silence is the board's
-    /// since it restarted, and its reason says so.
-    private var awaitingFirstSample = false
+    /// When the `$HELLO` that named the signal came, while no sample has come since
+    /// (``restart(expectedFromMs:)``): its silence is counted from there, not from its last
+    /// sample, and its reason says the board restarted.
+    private var helloMs: Int64?
 
     public init(id: String, channel: AnalogChannel?, settings: ChannelSettings?, config: ModelConfig, firstEpisodeID: UInt64 = 1) {
         self.silenceAfterMs = config.enabledKinds.contains(.dropout) ? config.dropoutTimeoutMs : nil
@@ -57,9 +55,8 @@ public struct SignalStream: Sendable {
         }
         counters.frames += 1
         counters.lastReceivedMs = sample.receivedAtMs
-        silentSinceMs = sample.receivedAtMs
         silenceAnnounced = false
-        awaitingFirstSample = false
+        helloMs = nil
         var result = scorer.score(sample)
         result.label = label
         lastEpisodeChange = episodes.observe(&result)
@@ -76,11 +73,11 @@ public struct SignalStream: Sendable {
     /// the timeout and has the same id, so live and replayed results (their `episode` field)
     /// stay identical whenever the reader's clock got there first.
     public mutating func noteSilence(nowMs: Int64) -> EpisodeTracker.Change? {
-        guard !silenceAnnounced, let timeout = silenceAfterMs, let last = silentSinceMs,
+        guard !silenceAnnounced, let timeout = silenceAfterMs, let last = helloMs ?? counters.lastReceivedMs,
               Double(nowMs - last) > timeout else { return nil }
         silenceAnnounced = true
         let seconds = FixedPoint.format(timeout / 1000, digits: 1)
-        let reason = awaitingFirstSample
+        let reason = helloMs != nil
             ? "dropout: no sample for over \(seconds) s since the board restarted ($HELLO); the line is silent"
             : "dropout: no sample for over \(seconds) s; the line is silent"
         let change = episodes.openSilence(atMs: last + Int64(timeout.rounded(.up)), score: scorer.config.anomalyThreshold,
@@ -98,13 +95,8 @@ public struct SignalStream: Sendable {
     mutating func restart(expectedFromMs: Int64?) {
         scorer.restart()
         lastEpisodeChange = episodes.close()
-        if let expectedFromMs {
-            silentSinceMs = expectedFromMs
-            silenceAnnounced = false
-            awaitingFirstSample = true
-        } else {
-            silenceAnnounced = true
-        }
+        helloMs = expectedFromMs
+        silenceAnnounced = expectedFromMs == nil
     }
 
     /// The same signal under a new configuration or new settings: fresh windows, episode ids
@@ -116,8 +108,7 @@ public struct SignalStream: Sendable {
         next.counters = counters
         // A silence already announced (its episode the change just ended) is not news again.
         next.silenceAnnounced = silenceAnnounced
-        next.silentSinceMs = silentSinceMs
-        next.awaitingFirstSample = awaitingFirstSample
+        next.helloMs = helloMs
         return (next, closed)
     }
 }
