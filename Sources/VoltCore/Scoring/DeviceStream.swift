@@ -114,14 +114,11 @@ public struct DeviceStream: Sendable {
             endedEpisodes = []
             let set = hello.channels ?? [.a0]
             let single = set == [.a0]
-            if !single {
-                for channel in set { _ = slot(for: channel) }
-            }
+            let named = single ? [] : Set(set.map { slot(for: $0) })
             signal.restart(expectedFromMs: single ? receivedAtMs : nil)
             noteEnded(signal)
             for slot in channelSlots where slot >= 0 {
-                let named = !single && channels[slot].channel.map(set.contains) == true
-                channels[slot].restart(expectedFromMs: named ? receivedAtMs : nil)
+                channels[slot].restart(expectedFromMs: named.contains(slot) ? receivedAtMs : nil)
                 noteEnded(channels[slot])
             }
             return .hello(hello)
