@@ -167,6 +167,16 @@ struct Rarity: Sendable {
     /// Three times 10^decades samples: the history length assumed while the real one is shorter.
     static func assumedHistory(decades: Double) -> Double { 3 * pow(10, decades) }
 
+    /// The second statistic the detectors keep (``learn(_:share:)``): `x`'s deviation from
+    /// `reference` as a share of the level, in thousandths. The level is the larger of the
+    /// reference and `x` above `lowest` (the lowest value the signal has had, so the unit's
+    /// zero does not matter; going to zero is the whole level, doubling half of it), and at
+    /// least `certain`, the deviation the detector's rule calls certain, so a deviation read
+    /// here (one at least that large) is at most 1000.
+    static func share(of x: Double, from reference: Double, lowest: Double, certain: Double) -> Double {
+        1000 * abs(x - reference) / max(abs(reference - lowest), abs(x - lowest), certain)
+    }
+
     /// Learns `c`, and `share`, the same sample's second statistic (read only inside an
     /// excursion, c ≥ 1; its peak is counted when the excursion ends).
     mutating func learn(_ c: Double, share: Double) {

@@ -113,13 +113,9 @@ struct SeasonalDetector: Sendable {
         consider(fromWeek, rhythmic: weekly?.isRhythmic == true, "week")
         var departure = false
         if let best {
-            // The departure as a share of the level, from the lowest value: of the larger of
-            // the expected value and the sample, so that going to zero is the whole level and
-            // doubling is half of it. Only read for a departure (raw ≥ 1, so |x − expected| is
-            // at least the denominator's last term).
+            // The departure as a share of the level; only read for a departure (raw ≥ 1).
             let share = raw >= 1
-                ? 1000 * abs(x - best.value) / max(abs(best.value - lowest), abs(x - lowest), Self.patternResiduals * best.scale)
-                : 0
+                ? Rarity.share(of: x, from: best.value, lowest: lowest, certain: Self.patternResiduals * best.scale) : 0
             let c = rarity.certainty(raw, share: share, decades: rarityDecades)
             rarity.learn(raw, share: share)
             departure = c >= 1
