@@ -126,3 +126,35 @@ def test_a_silence_replayed_into_history_is_the_alarm_live_would_have_raised(vol
     results = [json.loads(line) for line in (out / "silence.jsonl").read_text().splitlines()]
     assert results[1_200]["episode"] == episode and "dropout" in results[1_200]["kinds"]
     assert results[1_199]["episode"] is None
+
+
+def test_a_reload_in_a_recording_ends_the_alarm_in_history_as_it_did_live(voltwatch, tmp_path):
+    # Live, a reload writes the new settings into the recording and ends the alarm in
+    # progress (every signal starts afresh). Here a limit of 1 V holds every sample of a 2.5 V
+    # line out of range, one long episode, until the settings line that drops the limit.
+    import sqlite3
+    start = 1_732_170_000_000
+    limited = json.dumps({"channels": {"board": {"max": 1}}})
+    unlimited = json.dumps({"channels": {"board": {"name": "Bench supply"}}})
+    lines = [f"# {start - 5} voltwatch recording device=board", f"# {start - 5} settings {limited}"]
+    lines += [f"{start + i * 100}\t{frame(i).strip()}" for i in range(100)]
+    lines.append(f"# {start + 9_950} settings {unlimited}")
+    lines += [f"{start + i * 100}\t{frame(i).strip()}" for i in range(100, 200)]
+    lines.append(f"# {start + 19_950} settings {limited}")
+    lines += [f"{start + i * 100}\t{frame(i).strip()}" for i in range(200, 300)]
+    trace = tmp_path / "reload.log"
+    trace.write_text("\n".join(lines) + "\n")
+    db = tmp_path / "history.sqlite"
+    out = tmp_path / "out"
+    run = subprocess.run([voltwatch, "replay", "--db", str(db), "--out-dir", str(out), str(trace)],
+                         capture_output=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert run.returncode == 0, run.stderr.decode()
+    results = [json.loads(line) for line in (out / "reload.jsonl").read_text().splitlines()]
+    assert all("out_of_range" in r["kinds"] for r in results[:100] + results[200:])
+    assert not any(r["is_anomaly"] for r in results[100:200])
+    first, second = results[0]["episode"], results[200]["episode"]
+    assert first != second
+    with sqlite3.connect(db) as connection:
+        rows = connection.execute("SELECT id, start_ms, end_ms, samples, open FROM episodes ORDER BY start_ms").fetchall()
+    assert rows == [(first, start, start + 99 * 100, 100, 0), (second, start + 200 * 100, start + 299 * 100, 100, 0)], \
+        "each ended at its last sample: the first by the reload, the second by the end of the replay"

@@ -74,6 +74,32 @@ def test_sighup_applies_a_changed_threshold_without_dropping_clients(make_agent,
     assert agent.proc.poll() is None
 
 
+def test_a_reload_ends_the_alarm_in_progress_for_every_client(make_agent, config_copy):
+    """A reload starts every signal afresh and so ends the alarm in progress: the episode
+    list must show it ended, or an app would show that alarm open for good."""
+    # max_volts below the fake's ~2.5 V: every sample is out of range, one long episode.
+    edit(config_copy, max_volts=1.0)
+    agent = make_agent(config=config_copy)
+    agent.wait_serving()
+
+    def episodes():
+        return json.loads(agent.http("/api/anomalies"))["anomalies"]
+
+    assert wait_until(lambda: any(e["open"] and "out_of_range" in e["kinds"] for e in episodes()))
+    before = next(e for e in episodes() if e["open"])
+
+    edit(config_copy, max_volts=None)
+    agent.proc.send_signal(signal.SIGHUP)
+    assert wait_until(lambda: agent.model()["config"]["max_volts"] is None)
+
+    def ended():
+        return next((e for e in episodes() if e["id"] == before["id"] and e["device"] == before["device"]), None)
+    assert wait_until(lambda: ended() is not None and not ended()["open"]), ended()
+    assert ended()["samples"] >= before["samples"]
+    # Nothing was left open under the old limit.
+    assert not any(e["open"] and "out_of_range" in e["kinds"] for e in episodes()), episodes()
+
+
 def test_a_broken_file_is_refused_and_the_old_config_stays(make_agent, config_copy):
     agent = make_agent("--print", config=config_copy, stdout=subprocess.PIPE)
     agent.wait_serving()
