@@ -86,7 +86,8 @@ struct FileReplay: Sendable {
                         break
                     }
                 }
-                switch step {
+                // Consumed: bound to its cases without a copy of the result (retains and all).
+                switch consume step {
                 case .result(let result):
                     // The name is fixed by the first result (a recording's header precedes it).
                     if encodedDevice == nil { encodedDevice = ResultEncoder.Device(replayer.stream.device) }
