@@ -17,6 +17,12 @@ struct SignalScale: Sendable {
     /// Samples whose value differed from the previous one.
     private(set) var changes = 0
     private let configuredFloor: Double
+    /// The lowest and highest finite values the signal had before this sample (±∞ until the
+    /// first): the zero a deviation's share of the level is taken from (a panel's night, so
+    /// the unit's zero does not matter), and the records a new value is judged against. Kept
+    /// here once for the detectors that need them; during a sample they do not include it.
+    private(set) var lowest = Double.infinity
+    private(set) var highest = -Double.infinity
 
     init(config: ModelConfig) {
         steps = RunningMean(warmup: 100, alpha: 1 / max(10, config.historySamples))
@@ -50,6 +56,10 @@ struct SignalScale: Sendable {
         defer {
             last = x
             updateFloor()
+        }
+        if x.isFinite {
+            if x < lowest { lowest = x }
+            if x > highest { highest = x }
         }
         guard let last else { return }
         let step = abs(x - last)

@@ -16,8 +16,9 @@
 /// day under 20 mV of noise set a "record" about once a day), and a new level that stays is
 /// the new record (alarmed at its onset only). The range must have been seen for a day (its
 /// daily rhythm) and four windows of samples first. Reported as `spike` or
-/// `dip` (the direction of the jump), judged for rarity like the other learnt detectors. State:
-/// three numbers and a rarity histogram.
+/// `dip` (the direction of the jump), judged for rarity like the other learnt detectors. The records
+/// themselves are the stream's (``SignalScale/lowest``, ``SignalScale/highest``); state here:
+/// the first time, a count and a rarity histogram.
 struct RecordDetector: Sendable {
     /// How far beyond the record, as a fraction of the range, makes a jump certain (before
     /// rarity).
@@ -26,8 +27,6 @@ struct RecordDetector: Sendable {
     /// sample must be to be a jump rather than noise on a trend.
     static let scatter = 2.0
 
-    private var lowest = Double.infinity
-    private var highest = -Double.infinity
     private var firstMs: Int64?
     private var seen = 0
     private let minimumSamples: Int
@@ -48,10 +47,8 @@ struct RecordDetector: Sendable {
 
     mutating func observe(_ x: Double, timeMs: Int64, scale: SignalScale, into verdict: inout Verdict) {
         guard x.isFinite else { return }
-        defer {
-            if x < lowest { lowest = x }
-            if x > highest { highest = x }
-        }
+        // The records so far, not counting this sample.
+        let lowest = scale.lowest, highest = scale.highest
         seen += 1
         let first = firstMs ?? timeMs
         firstMs = first

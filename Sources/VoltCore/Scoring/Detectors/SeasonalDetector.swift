@@ -31,9 +31,6 @@ struct SeasonalDetector: Sendable {
     private var weekly: SeasonalProfile?
     private var rarity: Rarity
     private let rarityDecades: Double
-    /// The lowest value the signal has had: the zero a departure's share of the level is
-    /// taken from, so it does not depend on the unit's zero.
-    private var lowest = Double.infinity
     private let adaptSamples: Int
     /// Samples a departure must last to be a broken rhythm: two, or a minute's worth.
     private let persistence: Int
@@ -93,7 +90,6 @@ struct SeasonalDetector: Sendable {
     /// (of the rhythm that explains `x` best) the spike detector compares with.
     mutating func observe(_ x: Double, timeMs: Int64, scale: SignalScale, into verdict: inout Verdict) -> Expectation? {
         guard daily != nil || weekly != nil, x.isFinite else { return nil }
-        lowest = min(lowest, x)
         let floor = scale.floor
         let fromDay = daily?.expectation(x, at: timeMs, floor: floor)
         let fromWeek = weekly?.expectation(x, at: timeMs, floor: floor)
@@ -115,7 +111,7 @@ struct SeasonalDetector: Sendable {
         if let best {
             // The departure as a share of the level; only read for a departure (raw ≥ 1).
             let share = raw >= 1
-                ? Rarity.share(of: x, from: best.value, lowest: lowest, certain: Self.patternResiduals * best.scale) : 0
+                ? Rarity.share(of: x, from: best.value, lowest: min(scale.lowest, x), certain: Self.patternResiduals * best.scale) : 0
             let c = rarity.certainty(raw, share: share, decades: rarityDecades)
             rarity.learn(raw, share: share)
             departure = c >= 1

@@ -12,9 +12,6 @@ struct SpikeDetector: Sendable {
     private let warmup: Int
     private let threshold: Double
     private var rarity: Rarity
-    /// The lowest value the signal has had: the zero shares are taken from, so they do not
-    /// depend on the unit's zero (a channel read as 4.8 × volts + 10 alarms alike).
-    private var lowest = Double.infinity
     private let rarityDecades: Double
     private let adaptSamples: Int
     /// Consecutive samples deviating beyond the threshold in one direction (+ up, - down).
@@ -53,7 +50,6 @@ struct SpikeDetector: Sendable {
     mutating func observe(_ x: Double, scale: SignalScale, daily: SeasonalDetector.Expectation?, dailyVariation: Double?,
                           into verdict: inout Verdict) -> Bool {
         defer { window.push(x) }
-        lowest = min(lowest, x)
         guard window.count >= warmup, scale.isKnown else { return false }
         let median = window.median
         let mad = max(window.medianAbsoluteDeviation(around: median), scale.floor, 0.41 * (dailyVariation ?? 0))
@@ -72,7 +68,7 @@ struct SpikeDetector: Sendable {
         // jump is judged in MADs alone, as before. On a line at a steady level the two
         // measures rank deviations alike, and at minutes per sample almost every change is a
         // jump, so this quiets weather on fast lines whose level moves.
-        let share = spiked ? Rarity.share(of: x, from: median, lowest: lowest, certain: threshold * mad) : 0
+        let share = spiked ? Rarity.share(of: x, from: median, lowest: min(scale.lowest, x), certain: threshold * mad) : 0
         // The window holds the samples before this one: back(1) is two samples ago.
         if c >= 1, let before = window.back(1), 2 * abs(x - before) < abs(x - median) {
             let f = rarity.shareSurprise(share, assumedHistory: Rarity.assumedHistory(decades: rarityDecades)) / rarityDecades
