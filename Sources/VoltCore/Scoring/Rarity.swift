@@ -169,12 +169,14 @@ struct Rarity: Sendable {
 
     /// The second statistic the detectors keep (``learn(_:share:)``): `x`'s deviation from
     /// `reference` as a share of the level, in thousandths. The level is the larger of the
-    /// reference and `x` above `lowest` (the lowest value the signal has had, so the unit's
-    /// zero does not matter; going to zero is the whole level, doubling half of it), and at
-    /// least `certain`, the deviation the detector's rule calls certain, so a deviation read
-    /// here (one at least that large) is at most 1000.
+    /// reference and `x` above the lowest value the signal has had, `x` included (`lowest` is
+    /// the lowest before it, ``SignalScale/lowest``; so the unit's zero does not matter, and
+    /// going to zero is the whole level, doubling half of it), and at least `certain`, the
+    /// deviation the detector's rule calls certain, so a deviation read here (one at least
+    /// that large) is at most 1000.
     static func share(of x: Double, from reference: Double, lowest: Double, certain: Double) -> Double {
-        1000 * abs(x - reference) / max(abs(reference - lowest), abs(x - lowest), certain)
+        let zero = min(lowest, x)
+        return 1000 * abs(x - reference) / max(abs(reference - zero), abs(x - zero), certain)
     }
 
     /// Learns `c`, and `share`, the same sample's second statistic (read only inside an

@@ -20,7 +20,8 @@ struct SignalScale: Sendable {
     /// The lowest and highest finite values the signal had before this sample (±∞ until the
     /// first): the zero a deviation's share of the level is taken from (a panel's night, so
     /// the unit's zero does not matter), and the records a new value is judged against. Kept
-    /// here once for the detectors that need them; during a sample they do not include it.
+    /// here once for the detectors that need them; during a sample they do not include it
+    /// (``Rarity/share(of:from:lowest:certain:)`` takes the sample into account itself).
     private(set) var lowest = Double.infinity
     private(set) var highest = -Double.infinity
 

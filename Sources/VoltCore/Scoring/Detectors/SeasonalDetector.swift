@@ -111,7 +111,7 @@ struct SeasonalDetector: Sendable {
         if let best {
             // The departure as a share of the level; only read for a departure (raw ≥ 1).
             let share = raw >= 1
-                ? Rarity.share(of: x, from: best.value, lowest: min(scale.lowest, x), certain: Self.patternResiduals * best.scale) : 0
+                ? Rarity.share(of: x, from: best.value, lowest: scale.lowest, certain: Self.patternResiduals * best.scale) : 0
             let c = rarity.certainty(raw, share: share, decades: rarityDecades)
             rarity.learn(raw, share: share)
             departure = c >= 1

@@ -68,7 +68,7 @@ struct SpikeDetector: Sendable {
         // jump is judged in MADs alone, as before. On a line at a steady level the two
         // measures rank deviations alike, and at minutes per sample almost every change is a
         // jump, so this quiets weather on fast lines whose level moves.
-        let share = spiked ? Rarity.share(of: x, from: median, lowest: min(scale.lowest, x), certain: threshold * mad) : 0
+        let share = spiked ? Rarity.share(of: x, from: median, lowest: scale.lowest, certain: threshold * mad) : 0
         // The window holds the samples before this one: back(1) is two samples ago.
         if c >= 1, let before = window.back(1), 2 * abs(x - before) < abs(x - median) {
             let f = rarity.shareSurprise(share, assumedHistory: Rarity.assumedHistory(decades: rarityDecades)) / rarityDecades
