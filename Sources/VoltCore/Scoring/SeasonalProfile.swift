@@ -76,9 +76,12 @@ struct SeasonalProfile: Sendable {
 
     /// The expected value at `timeMs` nearest to `x` (or the highest of the three bins, for a
     /// level that may be reached a bin early or late), with the usual distance from it
-    /// (floored at `floor`) and the lowest and highest of the three; nil until two earlier
-    /// cycles are known at this phase.
-    mutating func expectation(_ x: Double, at timeMs: Int64, floor: Double, highest: Bool = false) -> (value: Double, usual: Double, low: Double, high: Double)? {
+    /// (floored at `floor`), the lowest and highest of the three, and whether the profile has a
+    /// rhythm at all (``isRhythmic``, returned here so that the caller, which keeps the profile
+    /// as an optional, need not read it through a copy of the whole profile); nil until two
+    /// earlier cycles are known at this phase.
+    mutating func expectation(_ x: Double, at timeMs: Int64, floor: Double, highest: Bool = false)
+        -> (value: Double, usual: Double, low: Double, high: Double, rhythmic: Bool)? {
         guard residual.count >= 20 else { return nil }
         let around = neighbourhood(locate(timeMs))
         guard let centre = around.centre else { return nil }
@@ -94,7 +97,7 @@ struct SeasonalProfile: Sendable {
             low = min(low, m)
             high = max(high, m)
         }
-        return (best, max(residual.value, floor, SeasonalProfile.spreadShare * around.spread), low, high)
+        return (best, max(residual.value, floor, SeasonalProfile.spreadShare * around.spread), low, high, isRhythmic)
     }
 
     /// Adds the bin being gathered to its cycle's slot, and moves the mean level towards it.

@@ -60,13 +60,21 @@ struct SeasonalDetector: Sendable {
         enabled = config.enabledKinds.contains(.pattern)
     }
 
+    /// Which rhythm an expectation comes from; its name is the reasons' word for it.
+    enum Cycle: String {
+        case day, week
+    }
+
     /// What earlier cycles say about this moment: the expected value and the usual distance
     /// from it.
+    ///
+    /// Plain numbers only (the cycle is an enum, not its name): it is made, compared and
+    /// passed to two detectors on every sample, and a string in it made each of those copies
+    /// a reference count.
     struct Expectation {
         var value: Double
         var scale: Double
-        /// "day" or "week", for the reasons.
-        var cycle: String
+        var cycle: Cycle
         /// The lowest and highest of the earlier days' values in this bin and its two
         /// neighbours: where the rhythm passes within a bin of now.
         var low: Double
@@ -96,8 +104,8 @@ struct SeasonalDetector: Sendable {
         // The rhythm that explains x best, among those the signal really has.
         var best: Expectation?
         var raw = Double.infinity
-        func consider(_ e: (value: Double, usual: Double, low: Double, high: Double)?, rhythmic: Bool, _ cycle: String) {
-            guard let e, rhythmic else { return }
+        func consider(_ e: (value: Double, usual: Double, low: Double, high: Double, rhythmic: Bool)?, _ cycle: Cycle) {
+            guard let e, e.rhythmic else { return }
             let candidate = Expectation(value: e.value, scale: e.usual, cycle: cycle, low: e.low, high: e.high)
             let r = candidate.departure(of: x)
             if r < raw {
@@ -105,8 +113,8 @@ struct SeasonalDetector: Sendable {
                 best = candidate
             }
         }
-        consider(fromDay, rhythmic: daily?.isRhythmic == true, "day")
-        consider(fromWeek, rhythmic: weekly?.isRhythmic == true, "week")
+        consider(fromDay, .day)
+        consider(fromWeek, .week)
         var departure = false
         if let best {
             // The departure as a share of the level; only read for a departure (raw ≥ 1).
@@ -134,7 +142,7 @@ struct SeasonalDetector: Sendable {
                 told = (max(raw, told?.peak ?? 0), timeMs)
                 verdict.add(.pattern, certainty: c) {
                     let side = x > best.value ? "above" : "below"
-                    return "pattern: \(FixedPoint.format(x)) \(unit) is \(FixedPoint.format(abs(x - best.value) / best.scale, digits: 0))× the usual scatter \(side) \(FixedPoint.format(best.value)) \(unit), its value at this time on earlier \(best.cycle)s"
+                    return "pattern: \(FixedPoint.format(x)) \(unit) is \(FixedPoint.format(abs(x - best.value) / best.scale, digits: 0))× the usual scatter \(side) \(FixedPoint.format(best.value)) \(unit), its value at this time on earlier \(best.cycle.rawValue)s"
                 }
             }
         } else {
