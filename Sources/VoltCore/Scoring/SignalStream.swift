@@ -19,6 +19,9 @@ public struct SignalStream: Sendable {
     /// Samples, anomalies, lost frames and the last receive time of this signal.
     public private(set) var counters = StreamCounters()
 
+    /// The settings' calibration, nil when it changes nothing: read for every sample, so kept
+    /// on its own (reading it through the optional settings copied their strings each time).
+    private let calibration: Calibration?
     /// How long a silence must last to be a dropout (the scorer's timeout), nil when the
     /// dropout detector is off: read for every line, so kept rather than derived each time.
     private let silenceAfterMs: Double?
@@ -34,6 +37,7 @@ public struct SignalStream: Sendable {
         self.id = id
         self.channel = channel
         self.settings = settings
+        self.calibration = settings.map(\.calibration).flatMap { $0.isIdentity ? nil : $0 }
         self.label = channel == nil && settings == nil
             ? nil : StreamLabel(channel: channel, name: settings?.name, unit: settings?.unit ?? ChannelSettings.defaultUnit)
         self.scorer = Scorer(config: config, channel: settings)
@@ -48,7 +52,7 @@ public struct SignalStream: Sendable {
     @inline(__always)
     public mutating func ingest(sample: Sample) -> ScoredResult {
         var sample = sample
-        if let calibration = settings?.calibration, !calibration.isIdentity {
+        if let calibration {
             sample.pinVolts = sample.volts
             // Rounded to a micro-unit: 3 × 3.304 is 9.912 on a phone, not 9.911999999999999.
             sample.volts = (calibration.value(pinVolts: sample.volts) * 1e6).rounded() / 1e6
