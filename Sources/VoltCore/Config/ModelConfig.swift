@@ -148,10 +148,10 @@ public struct ModelConfig: Sendable, Equatable {
         AnomalyKinds(AnomalyKind.allCases.filter { !disabledDetectors.contains($0) })
     }
 
-    public func severity(for score: Double) -> Severity {
-        if score >= effectiveCriticalThreshold { return .critical }
-        if score >= anomalyThreshold { return .warning }
-        if score >= effectiveWatchThreshold { return .watch }
-        return .normal
+    /// The severity bands in effect.
+    public var severityBands: SeverityBands {
+        SeverityBands(watch: effectiveWatchThreshold, warning: anomalyThreshold, critical: effectiveCriticalThreshold)
     }
+
+    public func severity(for score: Double) -> Severity { severityBands.severity(for: score) }
 }

@@ -27,6 +27,8 @@ public struct Scorer: Sendable {
 
     /// The certainty at which the score reaches `anomaly_threshold`.
     private let alarmCertainty: Double
+    /// The configuration's severity bands, kept apart from it: read for every result.
+    private let bands: SeverityBands
     private var scale: SignalScale
     private var gaps: GapDetector
     private let range: RangeDetector
@@ -53,6 +55,7 @@ public struct Scorer: Sendable {
             limits.maxVolts = channel.max
         }
         alarmCertainty = Scorer.certainty(forScore: config.anomalyThreshold)
+        bands = config.severityBands
         scale = SignalScale(config: config)
         gaps = GapDetector(config: config)
         range = RangeDetector(config: limits, unit: unit)
@@ -132,7 +135,7 @@ public struct Scorer: Sendable {
             sinceAlarm += 1
             if sinceAlarm > config.windowSize { episodePeak = nil }
         }
-        return verdict.result(for: sample, config: config, warmth: warmth, reportedCertainty: reported)
+        return verdict.result(for: sample, bands: bands, warmth: warmth, reportedCertainty: reported)
     }
 }
 
@@ -175,8 +178,8 @@ struct Verdict {
         add(kind, certainty: certainty >= 1 ? certainty * max(1, alarmCertainty) : certainty, reason: reason)
     }
 
-    func result(for sample: Sample, config: ModelConfig, warmth: Double, reportedCertainty: Double) -> ScoredResult {
-        let threshold = config.anomalyThreshold
+    func result(for sample: Sample, bands: SeverityBands, warmth: Double, reportedCertainty: Double) -> ScoredResult {
+        let threshold = bands.warning
         let isAnomaly = isAnomalous
         var score = Scorer.score(certainty: reportedCertainty)
         // Rounding in the certainty-to-score map must not move a sample across the threshold.
@@ -202,7 +205,7 @@ struct Verdict {
             timestampMs: sample.receivedAtMs,
             voltage: sample.volts,
             seq: sample.seq,
-            severity: config.severity(for: score),
+            severity: bands.severity(for: score),
             kinds: kinds,
             reasons: reasons
         )
