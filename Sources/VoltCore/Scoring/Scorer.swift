@@ -100,7 +100,10 @@ public struct Scorer: Sendable {
         return (0.3 / (1 - s)).squareRoot()
     }
 
-    public mutating func score(_ sample: Sample) -> ScoredResult {
+    /// `label`: what the result carries of its stream (``SignalStream/label``). It is set as
+    /// the result is made: set on the returned result, it cost one more copy of the whole
+    /// result, reasons retained and released, on every sample.
+    public mutating func score(_ sample: Sample, label: StreamLabel? = nil) -> ScoredResult {
         samplesSeen += 1
         var verdict = Verdict(alarmCertainty: alarmCertainty)
         let x = sample.volts
@@ -135,7 +138,7 @@ public struct Scorer: Sendable {
             sinceAlarm += 1
             if sinceAlarm > config.windowSize { episodePeak = nil }
         }
-        return verdict.result(for: sample, bands: bands, warmth: warmth, reportedCertainty: reported)
+        return verdict.result(for: sample, label: label, bands: bands, warmth: warmth, reportedCertainty: reported)
     }
 }
 
@@ -178,7 +181,7 @@ struct Verdict {
         add(kind, certainty: certainty >= 1 ? certainty * max(1, alarmCertainty) : certainty, reason: reason)
     }
 
-    func result(for sample: Sample, bands: SeverityBands, warmth: Double, reportedCertainty: Double) -> ScoredResult {
+    func result(for sample: Sample, label: StreamLabel?, bands: SeverityBands, warmth: Double, reportedCertainty: Double) -> ScoredResult {
         let threshold = bands.warning
         let isAnomaly = isAnomalous
         var score = Scorer.score(certainty: reportedCertainty)
@@ -211,6 +214,7 @@ struct Verdict {
         )
         result.adcRaw = sample.adcRaw
         result.pinVolts = sample.pinVolts
+        result.label = label
         return result
     }
 }

@@ -61,8 +61,7 @@ public struct SignalStream: Sendable {
         counters.lastReceivedMs = sample.receivedAtMs
         silenceAnnounced = false
         helloMs = nil
-        var result = scorer.score(sample)
-        result.label = label
+        var result = scorer.score(sample, label: label)
         lastEpisodeChange = episodes.observe(&result)
         counters.lost = scorer.lostFrames
         if result.isAnomaly { counters.anomalies += 1 }
