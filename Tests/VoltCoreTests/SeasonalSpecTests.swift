@@ -217,7 +217,7 @@ struct SeasonalSpecTests {
         // profile seeing only them would never call it one keep it; noise as large as the
         // rhythm loses it.
         func profile(noise: [Double], seed: UInt64) -> (rhythmic: [Bool], share: [Double]) {
-            var profile = SeasonalProfile(periodMs: SeasonalDetector.dayMs, bins: 288, cycles: 4, sampleRate: 1.0 / 300)!
+            var profile = SeasonalProfile(periodMs: SeasonalDetector.dayMs, bins: 288, cycles: 4, sampleRate: 1.0 / 300)
             var rng = SplitMix64(seed: seed)
             var rhythmic: [Bool] = []
             var share: [Double] = []

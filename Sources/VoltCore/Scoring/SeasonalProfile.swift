@@ -40,11 +40,17 @@ struct SeasonalProfile: Sendable {
     /// is the rhythm, not a departure from it.
     static let spreadShare = 0.5
 
-    /// `bins` per period; nil when the signal is sampled too rarely to fill them.
-    init?(periodMs: Int64, bins wanted: Int, cycles: Int, sampleRate: Double) {
+    /// Whether the signal is sampled often enough (24 times a period) to have this rhythm. A
+    /// profile that is not never learns and never expects anything. (A flag rather than an
+    /// optional profile: the detectors ask for every sample, and asking an optional this large
+    /// whether it is there was a function call each time.)
+    let isActive: Bool
+
+    /// `bins` per period (fewer if the signal is sampled less often than that).
+    init(periodMs: Int64, bins wanted: Int, cycles: Int, sampleRate: Double) {
         let perPeriod = Double(periodMs) / 1000 * sampleRate
-        guard perPeriod >= 24 else { return nil }
-        bins = min(wanted, Int(perPeriod))
+        isActive = perPeriod >= 24
+        bins = isActive ? min(wanted, Int(perPeriod)) : 1
         self.periodMs = periodMs
         binMs = periodMs / Int64(bins)
         self.cycles = cycles
@@ -77,12 +83,10 @@ struct SeasonalProfile: Sendable {
     /// The expected value at `timeMs` nearest to `x` (or the highest of the three bins, for a
     /// level that may be reached a bin early or late), with the usual distance from it
     /// (floored at `floor`), the lowest and highest of the three, and whether the profile has a
-    /// rhythm at all (``isRhythmic``, returned here so that the caller, which keeps the profile
-    /// as an optional, need not read it through a copy of the whole profile); nil until two
-    /// earlier cycles are known at this phase.
+    /// rhythm at all (``isRhythmic``); nil until two earlier cycles are known at this phase.
     mutating func expectation(_ x: Double, at timeMs: Int64, floor: Double, highest: Bool = false)
         -> (value: Double, usual: Double, low: Double, high: Double, rhythmic: Bool)? {
-        guard residual.count >= 20 else { return nil }
+        guard isActive, residual.count >= 20 else { return nil }
         let around = neighbourhood(locate(timeMs))
         guard let centre = around.centre else { return nil }
         var best = centre
@@ -143,6 +147,7 @@ struct SeasonalProfile: Sendable {
     /// Remembers `x` at `timeMs`; unless the sample was a departure, its distance from this
     /// bin's expectation updates the usual scatter.
     mutating func learn(_ x: Double, at timeMs: Int64, nearest: Double?, departure: Bool, floor: Double) {
+        guard isActive else { return }
         let here = locate(timeMs)
         if here.bin != pending.bin || here.cycle != pending.cycle {
             // A new bin: what the last one gathered goes into the arrays (once per bin, not

@@ -40,7 +40,7 @@ struct NoiseDetector: Sendable {
     private let enabled: AnomalyKinds
     /// The variation at each time of day on earlier days: a signal noisier every afternoon
     /// (a panel in full sun, a charger running) is not newly noisy this afternoon.
-    private var daily: SeasonalProfile?
+    private var daily: SeasonalProfile
     /// The variation at this time on earlier days (upper quartile of |Δ|), for the spike
     /// detector's scale; nil until known.
     private(set) var expectedLevel: Double?
@@ -86,12 +86,11 @@ struct NoiseDetector: Sendable {
         let floor = scale.floor
         var reference = max(usual, floor)
         expectedLevel = nil
-        // Through `?.`, which mutates the profile in place (`daily!.` copied it, arrays and all).
-        if let earlier = daily?.expectation(level, at: timeMs, floor: floor, highest: true) {
+        if let earlier = daily.expectation(level, at: timeMs, floor: floor, highest: true) {
             reference = max(reference, earlier.value)
             expectedLevel = earlier.value
         }
-        daily?.learn(level, at: timeMs, nearest: nil, departure: false, floor: floor)
+        daily.learn(level, at: timeMs, nearest: nil, departure: false, floor: floor)
         let ratio = level / reference
         // Learn the usual level; barely, while it is unusual, so an anomaly does not become
         // the norm at once; a level that holds for adapt_seconds is accepted outright.

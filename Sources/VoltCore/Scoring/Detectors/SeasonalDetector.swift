@@ -27,8 +27,8 @@ struct SeasonalDetector: Sendable {
     /// before rarity; about 10 σ for Gaussian cycle-to-cycle scatter.
     static let patternResiduals = 8.0
 
-    private var daily: SeasonalProfile?
-    private var weekly: SeasonalProfile?
+    private var daily: SeasonalProfile
+    private var weekly: SeasonalProfile
     private var rarity: Rarity
     private let rarityDecades: Double
     private let adaptSamples: Int
@@ -97,10 +97,10 @@ struct SeasonalDetector: Sendable {
     /// Scores `x` at `timeMs` against earlier cycles and learns it. Returns the expectation
     /// (of the rhythm that explains `x` best) the spike detector compares with.
     mutating func observe(_ x: Double, timeMs: Int64, scale: SignalScale, into verdict: inout Verdict) -> Expectation? {
-        guard daily != nil || weekly != nil, x.isFinite else { return nil }
+        guard daily.isActive || weekly.isActive, x.isFinite else { return nil }
         let floor = scale.floor
-        let fromDay = daily?.expectation(x, at: timeMs, floor: floor)
-        let fromWeek = weekly?.expectation(x, at: timeMs, floor: floor)
+        let fromDay = daily.expectation(x, at: timeMs, floor: floor)
+        let fromWeek = weekly.expectation(x, at: timeMs, floor: floor)
         // The rhythm that explains x best, among those the signal really has.
         var best: Expectation?
         var raw = Double.infinity
@@ -150,8 +150,8 @@ struct SeasonalDetector: Sendable {
             adapted = false
             telling = false
         }
-        daily?.learn(x, at: timeMs, nearest: fromDay.map { abs(x - $0.value) }, departure: departure, floor: floor)
-        weekly?.learn(x, at: timeMs, nearest: fromWeek.map { abs(x - $0.value) }, departure: departure, floor: floor)
+        daily.learn(x, at: timeMs, nearest: fromDay.map { abs(x - $0.value) }, departure: departure, floor: floor)
+        weekly.learn(x, at: timeMs, nearest: fromWeek.map { abs(x - $0.value) }, departure: departure, floor: floor)
         return best
     }
 }
