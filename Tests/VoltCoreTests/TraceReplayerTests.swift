@@ -240,6 +240,12 @@ struct TraceReplayerTests {
         ("timestamp,voltage", "1396310400.25", 1_396_310_400_250),
         ("timestamp,voltage", "1396310400", 1_396_310_400_000),
         ("timestamp,voltage", "1396310400250", 1_396_310_400_250),       // epoch ms in `timestamp`
+        // Whole numbers take a path of their own; at its edges it agrees with the decimal one.
+        ("timestamp_ms,voltage", "1396310400250.4", 1_396_310_400_250),
+        ("timestamp_ms,voltage", "0001396310400250", 1_396_310_400_250),    // 16 digits
+        ("timestamp_ms,voltage", "-250", -250),
+        ("timestamp,voltage", "99999999999", 99_999_999_999_000),          // below 10^11: seconds
+        ("timestamp,voltage", "100000000000", 100_000_000_000),            // from 10^11: milliseconds
         ("timestamp,voltage", "2014-04-01 00:00:00", 1_396_310_400_000),
         ("timestamp,voltage", "2014-04-01T00:00:00", 1_396_310_400_000),
         ("timestamp,voltage", "2014-04-01T00:00:00Z", 1_396_310_400_000),

@@ -1,4 +1,8 @@
 /// Which columns of a CSV hold the time, the value and the optional label.
+///
+/// Plain numbers and enums only, no strings: the replayer reads it for every line of a file
+/// that may hold millions, and strings would make each read a reference count. The column
+/// names it reports are the header's own, which can only be the names it was found by.
 struct CSVLayout: Sendable {
     /// How the time column is written.
     enum TimeUnit: Sendable {
@@ -16,7 +20,23 @@ struct CSVLayout: Sendable {
             }
         }
 
+        /// The header's name for this time column.
+        var name: String {
+            switch self {
+            case .milliseconds: "timestamp_ms"
+            case .flexible: "timestamp"
+            }
+        }
+
         func milliseconds(_ field: UnsafeBufferPointer<UInt8>) -> Int64? {
+            // Whole numbers (nearly every file) directly: the same value the decimal path
+            // gives them, without a rounding call per line.
+            if let whole = TimeUnit.wholeNumber(field) {
+                switch self {
+                case .milliseconds: return whole
+                case .flexible: return whole >= 100_000_000_000 ? whole : whole * 1000
+                }
+            }
             if let number = DecimalParser.parse(field), number.isFinite, abs(number) < 1e16 {
                 switch self {
                 case .milliseconds: return Int64(number.rounded())
@@ -26,15 +46,35 @@ struct CSVLayout: Sendable {
             guard case .flexible = self else { return nil }
             return ISO8601.milliseconds(String(decoding: field, as: UTF8.self))
         }
+
+        /// `field` as a number of 1 to 15 plain digits (below the 10^16 the decimal path
+        /// accepts, and exact in a double, so both paths agree); nil for anything else.
+        static func wholeNumber(_ field: UnsafeBufferPointer<UInt8>) -> Int64? {
+            guard !field.isEmpty, field.count <= 15 else { return nil }
+            var value: Int64 = 0
+            for byte in field {
+                let digit = byte &- UInt8(ascii: "0")
+                guard digit < 10 else { return nil }
+                value = value &* 10 &+ Int64(digit)
+            }
+            return value
+        }
+    }
+
+    /// The value column's name in the header.
+    enum ValueName: String, Sendable {
+        case voltage, value
     }
 
     var time: Int
     var value: Int
     var label: Int?
     var columnCount: Int
-    var timeName: String
-    var valueName: String
     var timeUnit: TimeUnit
+    var valueColumn: ValueName
+
+    var timeName: String { timeUnit.name }
+    var valueName: String { valueColumn.rawValue }
 
     static func parse(header: String) -> Result<CSVLayout, CSVHeaderError> {
         let names = header.split(separator: ",", omittingEmptySubsequences: false).map {
@@ -50,8 +90,9 @@ struct CSVLayout: Sendable {
         }
         return .success(CSVLayout(
             time: timeIndex, value: valueIndex, label: names.firstIndex(of: "label"),
-            columnCount: names.count, timeName: names[timeIndex], valueName: names[valueIndex],
-            timeUnit: names[timeIndex] == "timestamp_ms" ? .milliseconds : .flexible))
+            columnCount: names.count,
+            timeUnit: names[timeIndex] == "timestamp_ms" ? .milliseconds : .flexible,
+            valueColumn: names[valueIndex] == "voltage" ? .voltage : .value))
     }
 
     static func label(_ field: UnsafeBufferPointer<UInt8>) -> Bool? {
