@@ -70,6 +70,9 @@ struct FileReplay: Sendable {
         var replayer = TraceReplayer(device: device ?? stem, config: config, settings: settings ?? .empty,
                                      keepSettings: settings != nil, deviceIsFixed: device != nil)
         var pacer = speed.map { Pacer(speed: $0) }
+        // Asked for every line: a Bool, where asking the optional pacer (it holds a clock's
+        // instant, whose layout is the runtime's to know) was a runtime call each time.
+        let paced = pacer != nil
         var lastProgress = 0
         var encodedDevice: ResultEncoder.Device?
         var channelNames = EncodedNames()
@@ -92,9 +95,9 @@ struct FileReplay: Sendable {
                     // The name is fixed by the first result (a recording's header precedes it).
                     if encodedDevice == nil { encodedDevice = ResultEncoder.Device(replayer.stream.device) }
                     let name = encodedDevice!
-                    if pacer != nil { pacer!.wait(until: result.timestampMs) }
+                    if paced { pacer!.wait(until: result.timestampMs) }
                     out.append { ResultEncoder.appendLine(result, device: name, to: &$0) }
-                    if pacer != nil { out.flush() }
+                    if paced { out.flush() }
                     report.count(result)
                     if let history {
                         history.publish(.result(device: name.name, result))
@@ -102,13 +105,13 @@ struct FileReplay: Sendable {
                         if change != .none { history.publish(.episode(device: name.name, change)) }
                     }
                 case .channels(let results):
-                    if pacer != nil, let first = results.first { pacer!.wait(until: first.result.timestampMs) }
+                    if paced, let first = results.first { pacer!.wait(until: first.result.timestampMs) }
                     out.append { buffer in
                         for channel in results {
                             ResultEncoder.appendLine(channel.result, device: channelNames.name(channel.stream), to: &buffer)
                         }
                     }
-                    if pacer != nil { out.flush() }
+                    if paced { out.flush() }
                     for channel in results {
                         report.count(channel.result)
                         history?.publish(.result(device: channel.stream, channel.result))
