@@ -36,34 +36,39 @@ public enum ResultEncoder {
         for kind in result.kinds { bound += kind.rawValue.utf8.count + 3 }
         for reason in reasons { bound += reason.utf8.count + 1 }
         if let name, let unit { bound += labelLength + name.utf8.count + unit.utf8.count }
-        out.append(addingCapacity: bound) { span in
-            write(result, device: device, reasons: reasons, name: name, unit: unit, to: &span)
-            if newline { span.append(0x0A) }
+        // The result is written through a pointer, field by field: captured or passed as a
+        // value, the whole result was copied (its reasons and label retained and released)
+        // for every line.
+        withUnsafePointer(to: result) { result in
+            out.append(addingCapacity: bound) { span in
+                write(result, device: device, reasons: reasons, name: name, unit: unit, to: &span)
+                if newline { span.append(0x0A) }
+            }
         }
     }
 
     private static func write(
-        _ result: ScoredResult, device: Device, reasons: [String], name: String?, unit: String?,
+        _ result: UnsafePointer<ScoredResult>, device: Device, reasons: [String], name: String?, unit: String?,
         to out: inout OutputSpan<UInt8>
     ) {
         JSONText.append("{\"anomaly_score\":", to: &out)
-        JSONText.appendNumber(result.anomalyScore, fewDecimals: false, to: &out)
-        JSONText.append(result.isAnomaly ? ",\"is_anomaly\":true,\"confidence\":" : ",\"is_anomaly\":false,\"confidence\":", to: &out)
+        JSONText.appendNumber(result.pointee.anomalyScore, fewDecimals: false, to: &out)
+        JSONText.append(result.pointee.isAnomaly ? ",\"is_anomaly\":true,\"confidence\":" : ",\"is_anomaly\":false,\"confidence\":", to: &out)
         // Four decimals: a trust level, unlike the score, needs no 17 significant digits.
-        JSONText.appendFraction(result.confidence, decimals: 4, to: &out)
+        JSONText.appendFraction(result.pointee.confidence, decimals: 4, to: &out)
         JSONText.append(",\"timestamp\":", to: &out)
-        JSONText.appendSeconds(fromMilliseconds: result.timestampMs, to: &out)
+        JSONText.appendSeconds(fromMilliseconds: result.pointee.timestampMs, to: &out)
         JSONText.append(",\"voltage\":", to: &out)
-        JSONText.appendNumber(result.voltage, to: &out)
+        JSONText.appendNumber(result.pointee.voltage, to: &out)
         JSONText.append(",\"device\":", to: &out)
         device.literal.withUnsafeBufferPointer { JSONText.append($0, to: &out) }
         JSONText.append(",\"seq\":", to: &out)
-        if let seq = result.seq { JSONText.appendInteger(UInt64(seq), to: &out) } else { JSONText.append("null", to: &out) }
+        if let seq = result.pointee.seq { JSONText.appendInteger(UInt64(seq), to: &out) } else { JSONText.append("null", to: &out) }
         JSONText.append(",\"severity\":", to: &out)
-        JSONText.append(literal(result.severity), to: &out)
+        JSONText.append(literal(result.pointee.severity), to: &out)
         JSONText.append(",\"kinds\":[", to: &out)
         var first = true
-        for kind in result.kinds {
+        for kind in result.pointee.kinds {
             if !first { out.append(UInt8(ascii: ",")) }
             first = false
             out.append(UInt8(ascii: "\""))
@@ -76,15 +81,15 @@ public enum ResultEncoder {
             JSONText.append(text: reason, to: &out)
         }
         JSONText.append("],\"episode\":", to: &out)
-        if let episode = result.episode { JSONText.appendInteger(episode, to: &out) } else { JSONText.append("null", to: &out) }
-        if let label = result.label, let name, let unit { writeLabel(label, name: name, unit: unit, of: result, to: &out) }
+        if let episode = result.pointee.episode { JSONText.appendInteger(episode, to: &out) } else { JSONText.append("null", to: &out) }
+        if let label = result.pointee.label, let name, let unit { writeLabel(label, name: name, unit: unit, of: result, to: &out) }
         out.append(UInt8(ascii: "}"))
     }
 
     /// `,"channel":"A1","name":"House battery","unit":"V","adc_raw":612,"pin_volts":2.99`: only
     /// for a stream with a channel or settings, so a plain board's results keep the original
     /// format byte for byte. `name` and `unit` are already JSON text.
-    private static func writeLabel(_ label: StreamLabel, name: String, unit: String, of result: ScoredResult,
+    private static func writeLabel(_ label: StreamLabel, name: String, unit: String, of result: UnsafePointer<ScoredResult>,
                                    to out: inout OutputSpan<UInt8>) {
         JSONText.append(",\"channel\":", to: &out)
         if let channel = label.channel {
@@ -99,9 +104,9 @@ public enum ResultEncoder {
         JSONText.append(",\"unit\":", to: &out)
         JSONText.append(text: unit, to: &out)
         JSONText.append(",\"adc_raw\":", to: &out)
-        if let raw = result.adcRaw { JSONText.appendInteger(UInt64(raw), to: &out) } else { JSONText.append("null", to: &out) }
+        if let raw = result.pointee.adcRaw { JSONText.appendInteger(UInt64(raw), to: &out) } else { JSONText.append("null", to: &out) }
         JSONText.append(",\"pin_volts\":", to: &out)
-        JSONText.appendNumber(result.pinVolts ?? result.voltage, to: &out)
+        JSONText.appendNumber(result.pointee.pinVolts ?? result.pointee.voltage, to: &out)
     }
 
     /// The fixed text of a result, more than counted: the field names, punctuation, the longest
