@@ -211,6 +211,27 @@ struct SeasonalSpecTests {
         #expect(!stormAlarms.isEmpty, "the empty street is news within two hours; best score \(morning.map { results[$0].anomalyScore }.max()!)")
     }
 
+    @Test func aSignalSampledLessThan24TimesAPeriodHasNoRhythmForIt() {
+        // Hourly samples: a week has 168 of them, a day only 24 at best; at one every 90
+        // minutes (16 a day) the daily profile can never fill its bins, and never expects.
+        let rate = 1.0 / 5_400
+        var daily = SeasonalProfile(periodMs: SeasonalDetector.dayMs, bins: 288, cycles: 4, sampleRate: rate)
+        var weekly = SeasonalProfile(periodMs: 7 * SeasonalDetector.dayMs, bins: 168, cycles: 3, sampleRate: rate)
+        #expect(!daily.isActive)
+        #expect(weekly.isActive)
+        var expected: [Double] = []
+        for i in 0..<(16 * 7 * 5) {
+            let t = Self.midnight + Int64(i) * 5_400_000
+            let x = i % 16 < 8 ? 100.0 : 10.0
+            #expect(daily.expectation(x, at: t, floor: 0.01) == nil)
+            daily.learn(x, at: t, nearest: nil, departure: false, floor: 0.01)
+            if let e = weekly.expectation(x, at: t, floor: 0.01) { expected.append(e.value) }
+            weekly.learn(x, at: t, nearest: nil, departure: false, floor: 0.01)
+        }
+        #expect(!daily.isRhythmic && daily.scatterShare == .infinity, "the daily profile learnt nothing")
+        #expect(!expected.isEmpty, "the weekly one, sampled often enough, expects after two weeks")
+    }
+
     @Test func aRhythmFoundIsKeptThroughAWeekOfScatteredDaysAndLostOnlyWhenTheScatterNearsTheSwing() {
         // A daily square wave (10 at night, 100 by day) in five-minute samples, with noise of
         // the given size each day: calm days find the rhythm; days scattered enough that a
