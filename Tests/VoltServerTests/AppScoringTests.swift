@@ -65,6 +65,19 @@ import VoltCore
         #expect(wild["device"] == .string("app"))
     }
 
+    @Test func anAlarmDuringWarmUpBelongsToAnEpisodeLikeAnyOther() throws {
+        // The few-samples rule flags the wild ones; its alarms are numbered as episodes, as the
+        // device scorer's are: one per run of anomalous results, none for a normal one.
+        let streams = AppStreams(shared: Self.scorers())
+        var episodes: [JSONValue?] = []
+        for (i, v) in [2.5, 2.5, 2.5, 9.9, 9.8, 2.5, 9.9].enumerated() {
+            let r = try Self.decode(streams.score(volts: v, timestampMs: nil, device: nil, nowMs: 1_000 * Int64(i)))
+            #expect(Self.isAnomaly(r) == (v > 9), "\(v) V")
+            episodes.append(r["episode"])
+        }
+        #expect(episodes == [.null, .null, .null, .number(1), .number(1), .null, .number(2)])
+    }
+
     @Test func nearbySamplesAreNotFlaggedWhileWarmingUp() throws {
         let streams = AppStreams(shared: Self.scorers())
         for (i, v) in [2.5, 2.5, 2.5, 2.6, 2.4, 2.7, 2.5].enumerated() {

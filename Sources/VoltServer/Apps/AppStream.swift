@@ -19,6 +19,10 @@ struct AppStream {
     let timed: Bool
     private var stream: DeviceStream
     private var early: FewSamplesRule
+    /// The app's alarm episodes, over the verdicts it is sent (the device scorer's or the
+    /// few-samples rule's, whichever is higher): the stream's own tracker sees only the first,
+    /// and left an alarm of the rule's without an episode.
+    private var episodes = EpisodeTracker(firstID: 1)
 
     init(name: String, base: ModelConfig, timed: Bool) {
         self.name = name
@@ -42,6 +46,8 @@ struct AppStream {
             base = config
             stream = DeviceStream(device: name, config: Self.config(config, timed: timed))
             early = FewSamplesRule(config: config)
+            // A reload ends the alarm in progress, as it does for devices.
+            _ = episodes.close()
         }
         let sample = Sample(volts: volts, receivedAtMs: (timed ? timestampMs : nil) ?? nowMs)
         var result = stream.ingest(sample: sample)
@@ -54,6 +60,7 @@ struct AppStream {
             result.kinds = rule.kinds
             result.reasons = rule.reasons
         }
+        _ = episodes.observe(&result)
         return (result, name)
     }
 }
