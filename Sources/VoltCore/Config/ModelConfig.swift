@@ -149,7 +149,7 @@ public struct ModelConfig: Sendable, Equatable {
     }
 
     /// The severity bands in effect.
-    public var severityBands: SeverityBands {
+    var severityBands: SeverityBands {
         SeverityBands(watch: effectiveWatchThreshold, warning: anomalyThreshold, critical: effectiveCriticalThreshold)
     }
 

@@ -19,21 +19,15 @@ public enum Severity: String, Sendable, CaseIterable, Codable, Comparable, Custo
 /// Where the score's bands begin, as the configuration sets them. The scorer reads them for
 /// every result, so it keeps these three numbers rather than the whole configuration (passing
 /// that to the result's constructor copied it, 224 bytes and its arrays, on every sample).
-public struct SeverityBands: Sendable, Equatable {
+struct SeverityBands: Sendable, Equatable {
     /// The lowest `watch` score (`watch_threshold`).
-    public let watch: Double
+    let watch: Double
     /// The lowest `warning` score: `anomaly_threshold`, where anomalies begin.
-    public let warning: Double
+    let warning: Double
     /// The lowest `critical` score (`critical_threshold`).
-    public let critical: Double
+    let critical: Double
 
-    public init(watch: Double, warning: Double, critical: Double) {
-        self.watch = watch
-        self.warning = warning
-        self.critical = critical
-    }
-
-    public func severity(for score: Double) -> Severity {
+    func severity(for score: Double) -> Severity {
         if score >= critical { return .critical }
         if score >= warning { return .warning }
         if score >= watch { return .watch }
