@@ -96,7 +96,7 @@ struct FileReplay: Sendable {
                     if encodedDevice == nil { encodedDevice = ResultEncoder.Device(replayer.stream.device) }
                     let name = encodedDevice!
                     if paced { pacer!.wait(until: result.timestampMs) }
-                    out.appendLine(result, device: name)
+                    out.append { ResultEncoder.appendLine(result, device: name, to: &$0) }
                     if paced { out.flush() }
                     report.count(result)
                     if let history {

@@ -1,5 +1,4 @@
 import VoltAgent
-import VoltCore
 import VoltSerial
 #if canImport(Glibc)
 import Glibc
@@ -41,13 +40,6 @@ final class OutputFile {
 
     func write(_ text: String) {
         buffer.append(contentsOf: text.utf8)
-        if buffer.count >= capacity { flush() }
-    }
-
-    /// Appends one result as a JSON line. (Through ``append(_:)`` the closure captured the
-    /// result by value: one more copy of it, reasons and label retained, for every line.)
-    func appendLine(_ result: ScoredResult, device: ResultEncoder.Device) {
-        ResultEncoder.appendLine(result, device: device, to: &buffer)
         if buffer.count >= capacity { flush() }
     }
 
