@@ -12,7 +12,9 @@ from flask import Flask
 from flask_socketio import SocketIO, emit
 
 app = Flask(__name__)
-socketio = SocketIO(app, cors_allowed_origins="*", async_mode="threading")
+# Events handled one at a time, in the order they came (as one eventlet worker would): with a
+# thread per event, answers to a burst of samples could come back out of order.
+socketio = SocketIO(app, cors_allowed_origins="*", async_mode="threading", async_handlers=False)
 recent = []
 
 
@@ -43,8 +45,9 @@ def on_voltage_data(data):
 def arduino():
     while True:
         socketio.sleep(0.1)
+        # Not 2.5 V: a test script tells its answers from the live stream by the volts it sent.
         socketio.emit("anomaly_result", {"anomaly_score": 0.0, "is_anomaly": False, "confidence": 1.0,
-                                         "timestamp": time.time(), "voltage": 2.5})
+                                         "timestamp": time.time(), "voltage": 3.3})
 
 
 if __name__ == "__main__":
