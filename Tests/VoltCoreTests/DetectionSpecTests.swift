@@ -270,6 +270,72 @@ struct DetectionSpecTests {
         #expect(drift.isEmpty, "\(drift.count) drift rows, first: \(drift.first.map { "\($0): \(results[$0].reasons)" } ?? "")")
     }
 
+    /// A 10 Hz panel's first morning: five minutes of night, then 3.5 V of light; for an hour,
+    /// every three minutes a cloud takes 10, 20 or 30 % of it for a minute; then, from
+    /// ``deepCloud``, a cloud takes `depth` for `minutes` and the light comes back to `after`
+    /// (where it was, unless given). Edges are smooth (five seconds' time constant), unless
+    /// `jumps`: then the last cloud's edges are made in one sample, a contact that breaks and
+    /// makes.
+    static func firstMorning(depth: Double = 0.75, minutes: Int, after: Double = 3.5, jumps: Bool = false,
+                             seed: UInt64) -> (results: [ScoredResult], returnAt: Int) {
+        var rng = SplitMix64(seed: seed)
+        let returnAt = deepCloud + minutes * 600
+        let depths = [0.1, 0.2, 0.3]
+        var v = 0.0
+        let volts = (0..<(returnAt + 3_000)).map { i -> Double in
+            let target: Double
+            if i < 3_000 {
+                target = 0
+            } else if i < deepCloud {
+                let cloudy = (i - 3_000) % 1_800 >= 1_200
+                target = 3.5 * (1 - (cloudy ? depths[((i - 3_000) / 1_800) % 3] : 0))
+            } else {
+                target = i < returnAt ? 3.5 * (1 - depth) : after
+            }
+            v = jumps && (i == deepCloud || i == returnAt) ? target : v + (target - v) * 0.02
+            return max(0, Bench.quantise(v + 0.005 * rng.gaussian()))
+        }
+        return (Bench.score(volts), returnAt)
+    }
+
+    /// Where ``firstMorning(depth:minutes:after:jumps:seed:)``'s last cloud comes: after an
+    /// hour of light, in a clear minute.
+    static let deepCloud = 3_000 + 36_000 + 600
+
+    @Test("the light coming back after a cloud is not news; the cloud was", arguments: [1, 5, 12, 25])
+    func theLightComingBackAfterACloudIsNotNews(minutes: Int) {
+        // The last cloud is twice as deep as any before: its edges are the biggest the scorer
+        // has seen, both ways. Going back to where the panel was a little earlier is still not
+        // news.
+        let (results, returnAt) = Self.firstMorning(minutes: minutes, seed: 101)
+        expectResultInvariants(results, config: .default)
+        #expect(!Self.alarms(results, in: Self.deepCloud..<(Self.deepCloud + 100)).isEmpty, "the cloud's edge is news")
+        let back = Self.alarms(results, in: returnAt..<results.count)
+        #expect(back.isEmpty, "\(back.count) alarms as the light came back, first: \(back.first.map { "\($0 - returnAt): \(results[$0].reasons)" } ?? "")")
+    }
+
+    @Test func anEdgeBeyondTheLevelsHeldLatelyIsNews() {
+        // The light comes back far brighter than anything in the last half hour (the panel was
+        // shaded, or the reading is wrong): news when it leaves the levels it had, however
+        // slow the edge.
+        let (brighter, brighterAt) = Self.firstMorning(depth: 0.6, minutes: 5, after: 4.8, seed: 102)
+        let told = Self.alarms(brighter, in: brighterAt..<(brighterAt + 100))
+        #expect(!told.isEmpty, "the edge beyond the recent levels is news")
+        #expect(told.first.map { brighter[$0].voltage > 3.5 && brighter[$0].reasons.joined().contains("above the levels of the last 30 min") } == true,
+                "told as it leaves them: \(told.map { "\($0 - brighterAt): \(brighter[$0].voltage) V \(brighter[$0].reasons)" })")
+        // A level left more than a half hour ago is not recent.
+        let (late, lateAt) = Self.firstMorning(minutes: 35, seed: 103)
+        #expect(!Self.alarms(late, in: lateAt..<(lateAt + 100)).isEmpty, "the light back after 35 minutes is news")
+    }
+
+    @Test func aStepBackToARecentLevelIsStillJudgedAsAStep() {
+        // Faults come as jumps: a contact that breaks and makes is news both ways, the level
+        // it comes back to notwithstanding.
+        let (results, returnAt) = Self.firstMorning(minutes: 5, jumps: true, seed: 104)
+        #expect(results[Self.deepCloud].isAnomaly, "the break is news: \(results[Self.deepCloud].reasons)")
+        #expect(results[returnAt].isAnomaly, "the make is news: \(results[returnAt].reasons)")
+    }
+
     @Test func spikesComingFarMoreOftenThanUsualAlarmThoughEachIsRoutine() {
         // A battery at 1 Hz whose load starts now and then: a 0.5 V dip about every two
         // minutes is its rhythm. Then a loose terminal: a dip every 8 s for 15 minutes.

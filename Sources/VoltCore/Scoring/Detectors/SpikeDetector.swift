@@ -6,7 +6,8 @@
 /// the signal stepped to a new level rather than jumping and returning. A level shift that
 /// outlasts `adapt_seconds` is the new normal and is no longer reported, though the window's
 /// median takes a half window to follow it. The certainty is capped by how rare such a
-/// deviation is on this signal (``Rarity``).
+/// deviation is on this signal (``Rarity``). An edge (not a jump) back to a level the signal
+/// held in the last half hour is the signal coming back, not news (``RecentLevels``).
 struct SpikeDetector: Sendable {
     private var window: SortedWindow
     private let warmup: Int
@@ -20,6 +21,8 @@ struct SpikeDetector: Sendable {
     private let shiftSamples: Int
     private let sampleRate: Double
     private let enabled: AnomalyKinds
+    /// Where the window's median has been lately: an edge going back there is not news.
+    private var levels: RecentLevels
 
     /// The stream's unit, for the reasons.
     let unit: String
@@ -35,6 +38,7 @@ struct SpikeDetector: Sendable {
         rarityDecades = config.rarityBarDecades
         adaptSamples = config.adaptSamples
         shiftSamples = max(3, Int((2 * config.sampleRate).rounded()))
+        levels = RecentLevels(sampleRate: config.sampleRate, carrySamples: config.windowSize)
     }
 
     var fill: Double { min(1, Double(window.count) / Double(warmup)) }
@@ -52,6 +56,7 @@ struct SpikeDetector: Sendable {
         defer { window.push(x) }
         guard window.count >= warmup, scale.isKnown else { return false }
         let median = window.median
+        defer { levels.add(median) }
         let mad = max(window.medianAbsoluteDeviation(around: median), scale.floor, 0.41 * (dailyVariation ?? 0))
         let deviations = (x - median) / mad
         var raw = abs(deviations) / threshold
@@ -74,6 +79,9 @@ struct SpikeDetector: Sendable {
             let f = rarity.shareSurprise(share, assumedHistory: Rarity.assumedHistory(decades: rarityDecades)) / rarityDecades
             if f < 1 { c = min(c, 1) * f }
         }
+        let beyond: RecentLevels.Beyond?
+        (c, beyond) = levels.judge(c, x: x, median: median, mad: mad, deviations: deviations,
+                                   startsExcursion: excursion == 0, before: window.back(2), spikeMADs: threshold)
         rarity.learn(raw, share: share)
         if c >= 1 {
             let up = deviations > 0
@@ -89,6 +97,9 @@ struct SpikeDetector: Sendable {
         let seconds = Double(window.count) / sampleRate
         verdict.add(kind, certainty: c) {
             let side = deviations > 0 ? "above" : "below"
+            if let beyond {
+                return "\(kind.rawValue): \(FixedPoint.format(x)) \(unit) is \(side) the levels of the last \(FixedPoint.format(RecentLevels.horizonSeconds / 60, digits: 0)) min (\(FixedPoint.format(beyond.levels.lowerBound))–\(FixedPoint.format(beyond.levels.upperBound)) \(unit)), in an edge of \(FixedPoint.format(beyond.deviations, digits: 0)) MADs"
+            }
             if kind == .levelShift {
                 return "level_shift: \(FixedPoint.format(x)) \(unit) has stayed \(FixedPoint.format(abs(deviations), digits: 0)) MADs \(side) the \(FixedPoint.format(seconds, digits: 0)) s median \(FixedPoint.format(median)) \(unit) for \(FixedPoint.format(Double(abs(excursion)) / sampleRate, digits: 1)) s"
             }
