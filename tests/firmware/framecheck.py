@@ -91,13 +91,16 @@ def parse(line: bytes) -> dict | None:
     return None
 
 
-def open_raw(path: str) -> int:
+def open_raw(path: str, flush: bool = True) -> int:
+    """Opens a serial device raw at 115200. `flush`: drop stale bytes from before the open
+    (not wanted when the other side starts talking only once it is opened)."""
     fd = os.open(path, os.O_RDWR | os.O_NOCTTY | os.O_NONBLOCK)
     tty.setraw(fd)
     attrs = termios.tcgetattr(fd)
     attrs[4] = attrs[5] = termios.B115200
     termios.tcsetattr(fd, termios.TCSANOW, attrs)
-    termios.tcflush(fd, termios.TCIOFLUSH)  # stale bytes from before we opened
+    if flush:
+        termios.tcflush(fd, termios.TCIOFLUSH)  # stale bytes from before we opened
     return fd
 
 

@@ -322,13 +322,13 @@ class SimBoard:
         self.lines: queue.Queue[tuple[float, bytes]] = queue.Queue()
         self.seen: list[bytes] = []   # every line read, in order
         self.fd: int | None = None
+        self._opened = False  # whether open() was called before
         self._stop = threading.Event()
         self._reader: threading.Thread | None = None
         with open(self.stderr_path, "wb") as err:
             self.proc = subprocess.Popen(
                 # The MCU boots a real board's 250 ms after the pty is opened (voltsim's default),
-                # not at once: open() sets the pty raw and flushes stale input right after opening,
-                # and a HELLO already on its way then lost its first bytes (seen once in CI).
+                # not at once, as a real board does; open() does not flush on the first open.
                 [str(SIM), "--speed", speed, "--wait-open", "--link", str(self.link),
                  "--adc-log", str(self.adc_log), "--uart-log", str(self.uart_log), *args, str(ELF)],
                 stdout=subprocess.PIPE, stderr=err)
@@ -353,7 +353,13 @@ class SimBoard:
         """Opens the pty (raw, 115200) and starts reading lines."""
         assert self.fd is None
         self.lines = queue.Queue()  # a new session: nothing left over from before a close()
-        self.fd = framecheck.open_raw(str(self.link))
+        # The first open boots the MCU (--wait-open), so nothing can be stale: a flush could
+        # only drop the start of its HELLO, and did in CI when this process was slow to get
+        # from the open to the flush (past the 250 ms boot delay) on a loaded machine. voltsim
+        # made the pty raw when it created it, so nothing is mangled before setraw either.
+        # Reopened, the pty may hold what the board sent while it was closed: flushed.
+        self.fd = framecheck.open_raw(str(self.link), flush=self._opened)
+        self._opened = True
         self._stop.clear()
         self._reader = threading.Thread(target=self._read, args=(self.fd,), daemon=True)
         self._reader.start()
