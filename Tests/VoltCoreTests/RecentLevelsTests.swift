@@ -6,7 +6,7 @@ import Testing
 @Suite("RecentLevels")
 struct RecentLevelsTests {
     static func levels() -> RecentLevels {
-        var levels = RecentLevels(sampleRate: 10, carrySamples: 5)
+        var levels = RecentLevels(sampleRate: 10, carrySamples: 5, spikeMADs: 14)
         levels.add(1)
         levels.add(2)
         return levels
@@ -16,8 +16,7 @@ struct RecentLevelsTests {
     /// detector's rule; `before`: three samples ago.
     static func judge(_ levels: inout RecentLevels, x: Double, median: Double = 1, c: Double = 2,
                       startsExcursion: Bool = true, before: Double?) -> (certainty: Double, beyond: RecentLevels.Beyond?) {
-        levels.judge(c, x: x, median: median, mad: 0.01, deviations: (x - median) / 0.01,
-                     startsExcursion: startsExcursion, before: before, spikeMADs: 14)
+        levels.judge(c, x: x, median: median, mad: 0.01, startsExcursion: startsExcursion, before: before)
     }
 
     @Test func aSlowEdgeBackWithinTheLevelsHeldIsNotNews() {
@@ -32,7 +31,7 @@ struct RecentLevelsTests {
         #expect(Self.judge(&levels, x: 1.5, startsExcursion: false, before: 1.4).certainty == 2, "inside an alarm")
         #expect(Self.judge(&levels, x: 3.2, before: 3.1).certainty == 2, "beyond the levels by more than a quarter of the edge")
         #expect(Self.judge(&levels, x: 1.5, c: 0.8, before: 1.4).certainty == 0.8, "not news anyway")
-        var empty = RecentLevels(sampleRate: 10, carrySamples: 5)
+        var empty = RecentLevels(sampleRate: 10, carrySamples: 5, spikeMADs: 14)
         #expect(Self.judge(&empty, x: 1.5, before: 1.4).certainty == 2, "no levels yet")
     }
 

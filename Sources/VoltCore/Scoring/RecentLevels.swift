@@ -23,6 +23,10 @@ struct RecentLevels: Sendable {
     private var levels: RecentRange
     /// Samples an edge held back has to carry on beyond the levels (a detector window).
     private let carrySamples: Int
+    /// How far from the median a spike is, in MADs: beyond the levels means by that many MADs
+    /// as well as by a quarter of the edge (as going back is within a quarter), so light that
+    /// comes back a little higher than it left (the sun rose meanwhile) is not news.
+    private let spikeMADs: Double
     /// The edge held back, while it may still carry on beyond the levels.
     private var held: Held?
 
@@ -47,9 +51,10 @@ struct RecentLevels: Sendable {
         let deviations: Double
     }
 
-    init(sampleRate: Double, carrySamples: Int) {
+    init(sampleRate: Double, carrySamples: Int, spikeMADs: Double) {
         levels = RecentRange(horizon: Int((RecentLevels.horizonSeconds * sampleRate).rounded()))
         self.carrySamples = carrySamples
+        self.spikeMADs = spikeMADs
     }
 
     /// Notes the signal's level (a window's median) for this sample.
@@ -57,28 +62,25 @@ struct RecentLevels: Sendable {
         levels.add(level)
     }
 
-    /// The certainty of `x`, whose deviation from `median` is `deviations` MADs (`mad`) and
-    /// which the detector judged `c`.
+    /// The certainty of `x`, which deviates from `median` in MADs of `mad` and which the
+    /// detector judged `c`.
     ///
     /// - `startsExcursion`: no alarm of the detector is in progress (on the plateau after a
     ///   jump the last samples are close to this one too, and the jump was judged).
     /// - `before`: the sample three samples ago, if any.
-    /// - `spikeMADs`: how far from the median a spike is; beyond the levels means by that many
-    ///   MADs as well as by a quarter of the edge (as going back is within a quarter), so light
-    ///   that comes back a little higher than it left (the sun rose meanwhile) is not news.
     ///
     /// Returns the certainty, and where the edge went beyond the levels if that is news now.
-    mutating func judge(_ c: Double, x: Double, median: Double, mad: Double, deviations: Double,
-                        startsExcursion: Bool, before: Double?, spikeMADs: Double) -> (certainty: Double, beyond: Beyond?) {
-        if let h = held {
-            held = h.samplesLeft > 0 ? Held(certainty: h.certainty, size: h.size, deviations: h.deviations, mad: h.mad,
-                                            up: h.up, samplesLeft: h.samplesLeft - 1) : nil
+    mutating func judge(_ c: Double, x: Double, median: Double, mad: Double,
+                        startsExcursion: Bool, before: Double?) -> (certainty: Double, beyond: Beyond?) {
+        if var h = held {
+            h.samplesLeft -= 1
+            held = h.samplesLeft < 0 ? nil : h
         }
         let edge = abs(x - median)
         if c >= 1, startsExcursion, let before, 2 * abs(x - before) < edge, levels.contains(x, margin: 0.25 * edge) {
             let h = held
             held = Held(certainty: max(h?.certainty ?? 0, c), size: max(h?.size ?? 0, edge),
-                        deviations: max(h?.deviations ?? 0, abs(deviations)), mad: max(h?.mad ?? 0, mad),
+                        deviations: max(h?.deviations ?? 0, edge / mad), mad: max(h?.mad ?? 0, mad),
                         up: x > median, samplesLeft: carrySamples)
             return (RecentLevels.certainty, nil)
         }

@@ -38,7 +38,7 @@ struct SpikeDetector: Sendable {
         rarityDecades = config.rarityBarDecades
         adaptSamples = config.adaptSamples
         shiftSamples = max(3, Int((2 * config.sampleRate).rounded()))
-        levels = RecentLevels(sampleRate: config.sampleRate, carrySamples: config.windowSize)
+        levels = RecentLevels(sampleRate: config.sampleRate, carrySamples: config.windowSize, spikeMADs: config.spikeMADs)
     }
 
     var fill: Double { min(1, Double(window.count) / Double(warmup)) }
@@ -80,8 +80,7 @@ struct SpikeDetector: Sendable {
             if f < 1 { c = min(c, 1) * f }
         }
         let beyond: RecentLevels.Beyond?
-        (c, beyond) = levels.judge(c, x: x, median: median, mad: mad, deviations: deviations,
-                                   startsExcursion: excursion == 0, before: window.back(2), spikeMADs: threshold)
+        (c, beyond) = levels.judge(c, x: x, median: median, mad: mad, startsExcursion: excursion == 0, before: window.back(2))
         rarity.learn(raw, share: share)
         if c >= 1 {
             let up = deviations > 0
